@@ -1,0 +1,37 @@
+# Two commands do all the set-up on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+HOME_DIR ?= .socialcare
+PORT   ?= 8080
+
+.PHONY: install run test lint bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## run: the whole pipeline on the embedded default, demo source, desk on http://127.0.0.1:$(PORT)/
+run: install
+	$(BIN)/socialcare run --source demo --home $(HOME_DIR) --port $(PORT)
+
+## test: lint + the whole test suite
+test: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check .
+
+## bench: throughput figures, printed and saved under bench-results/
+bench: install
+	$(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) $(HOME_DIR) .pytest_cache .ruff_cache

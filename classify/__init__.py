@@ -1,0 +1,1 @@
+"""Classify: sentiment, urgency, topic and spam for each mention, a batch at a time."""

@@ -1,0 +1,55 @@
+"""Spam / not actionable: ads, follower schemes, link spam, retweet storms, bot-like repetition."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from classify.keywords import PhraseSet
+
+_URL = re.compile(r"https?://\S+", re.IGNORECASE)
+_RETWEET = re.compile(r"^\s*RT\s+@\w+", re.IGNORECASE)
+_REPEAT = re.compile(r"(\S)\1{9,}")
+AD_PHRASES = PhraseSet(
+    [
+        "free followers",
+        "buy followers",
+        "follow back",
+        "follow for follow",
+        "f4f",
+        "giveaway",
+        "click here",
+        "dm for promo",
+        "promo code",
+        "limited offer",
+        "earn money",
+        "work from home",
+        "crypto",
+        "bitcoin",
+        "nft drop",
+        "airdrop",
+        "100% free",
+        "make money fast",
+        "onlyfans",
+    ]
+)
+
+
+class SpamRules:
+    def predict(self, texts: Sequence[str]) -> list[tuple[bool, list[str]]]:
+        return [self._one(t) for t in texts]
+
+    def _one(self, text: str) -> tuple[bool, list[str]]:
+        reasons = []
+        ads = AD_PHRASES.find(text)
+        if ads:
+            reasons.append(f"ad phrases: {', '.join(ads[:3])}")
+        links = len(_URL.findall(text))
+        if links >= 3:
+            reasons.append(f"{links} links")
+        if _RETWEET.match(text):
+            reasons.append("retweet")
+        if _REPEAT.search(text):
+            reasons.append("repeated characters")
+        spam = bool(ads) or links >= 3 or bool(_RETWEET.match(text))
+        return spam, reasons

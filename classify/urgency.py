@@ -1,0 +1,183 @@
+"""Urgency: a level, a score in [0, 1], and the reasons (which signals fired).
+
+Signals: safety, legal, fraud, outage and stranded words, threats to leave, the customer's reach,
+and negative sentiment. Each signal adds weight; the level comes from the total. The reasons list
+is what an agent sees next to the case.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from classify.keywords import PhraseSet
+from stream.schema import Sentiment, Urgency
+
+SIGNALS: dict[str, tuple[float, list[str]]] = {
+    "safety": (
+        0.9,
+        [
+            "smoke",
+            "fire",
+            "injured",
+            "injury",
+            "unsafe",
+            "emergency",
+            "bleeding",
+            "ambulance",
+            "fumes",
+            "gas leak",
+            "exploded",
+            "explosion",
+            "battery swelling",
+            "sparks",
+            "electrocuted",
+            "poisoning",
+            "allergic reaction",
+            "harassed",
+            "assaulted",
+            "threatened me",
+            "not safe",
+        ],
+    ),
+    "legal": (
+        0.5,
+        [
+            "lawyer",
+            "attorney",
+            "sue",
+            "suing",
+            "lawsuit",
+            "legal action",
+            "court",
+            "small claims",
+            "ombudsman",
+            "regulator",
+            "bbb",
+            "dot complaint",
+        ],
+    ),
+    "fraud": (
+        0.55,
+        [
+            "fraud",
+            "fraudulent",
+            "unauthorized",
+            "unauthorised",
+            "stolen",
+            "hacked",
+            "scam",
+            "scammed",
+            "identity theft",
+            "double charged",
+            "charged twice",
+            "chargeback",
+        ],
+    ),
+    "outage": (
+        0.45,
+        [
+            "outage",
+            "no service",
+            "no signal",
+            "is down",
+            "went down",
+            "not working",
+            "can't log in",
+            "cannot log in",
+            "cant login",
+            "app crashes",
+            "offline",
+        ],
+    ),
+    "stranded": (
+        0.5,
+        [
+            "stranded",
+            "stuck at",
+            "missed my connection",
+            "missed connection",
+            "sleeping at the airport",
+            "no hotel",
+            "cancelled flight",
+            "flight cancelled",
+            "flight canceled",
+            "canceled flight",
+            "no way home",
+        ],
+    ),
+    "churn": (
+        0.35,
+        [
+            "cancel my account",
+            "cancel my subscription",
+            "switching to",
+            "leaving you",
+            "never flying",
+            "never fly",
+            "taking my business",
+            "close my account",
+            "done with you",
+        ],
+    ),
+    "repeat": (
+        0.2,
+        [
+            "still waiting",
+            "again",
+            "third time",
+            "second time",
+            "no response",
+            "nobody answered",
+            "days now",
+            "hours now",
+            "for hours",
+            "for days",
+        ],
+    ),
+}
+LEVELS = (("critical", 0.85), ("high", 0.5), ("normal", 0.2))
+
+
+@dataclass(frozen=True, slots=True)
+class Reach:
+    followers: int | None = None
+    verified: bool = False
+
+
+class UrgencyRules:
+    def __init__(self, signals: dict[str, tuple[float, list[str]]] | None = None) -> None:
+        self.signals = SIGNALS if signals is None else signals
+        self._sets = {name: (w, PhraseSet(words)) for name, (w, words) in self.signals.items()}
+
+    def predict(
+        self, texts: Sequence[str], sentiments: Sequence[Sentiment], reaches: Sequence[Reach]
+    ) -> list[Urgency]:
+        return [self._one(t, s, r) for t, s, r in zip(texts, sentiments, reaches, strict=True)]
+
+    def _one(self, text: str, sentiment: Sentiment, reach: Reach) -> Urgency:
+        score, reasons = 0.0, []
+        for name, (weight, phrases) in self._sets.items():
+            hits = phrases.find(text)
+            if hits:
+                score += weight
+                reasons.append(f"{name}: {', '.join(hits[:3])}")
+        if sentiment.label == "negative":
+            bump = 0.25 * min(1.0, -sentiment.score / 0.6)
+            score += bump
+            reasons.append(f"negative sentiment {sentiment.score:+.2f}")
+        if reach.verified or (reach.followers or 0) >= 10_000:
+            score += 0.15
+            reasons.append(
+                "reach: verified" if reach.verified else f"reach: {reach.followers:,} followers"
+            )
+        score = min(1.0, score)
+        level = "low"
+        for name, threshold in LEVELS:
+            if score >= threshold:
+                level = name
+                break
+        if any(r.startswith("safety") for r in reasons) and level != "critical":
+            level = "critical"  # a safety word is never below critical, whatever else
+            score = max(score, LEVELS[0][1])
+        return Urgency(level=level, score=round(score, 4), reasons=reasons)

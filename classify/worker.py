@@ -1,0 +1,42 @@
+"""The classify stage: `mentions.raw` → `mentions.classified`, one batch per poll."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from classify.classifier import Classifier
+from classify.urgency import Reach
+from stream.bus import TOPIC_CLASSIFIED, TOPIC_RAW, OutMessage, Record
+from stream.deadletter import DeadLetter
+from stream.schema import SchemaError, parse_mention
+from stream.worker import Stage, StageOutput
+
+
+class ClassifyStage(Stage):
+    name = "classify"
+    input_topics: ClassVar[list[str]] = [TOPIC_RAW]
+
+    def __init__(self, classifier: Classifier | None = None) -> None:
+        self.classifier = classifier or Classifier()
+
+    def process(self, records: list[Record]) -> StageOutput:
+        out = StageOutput()
+        good = []
+        for record in records:
+            try:
+                good.append((record, parse_mention(record.value)))
+            except SchemaError as exc:
+                out.dead.append(DeadLetter.from_record(record, exc, self.name))
+        if not good:
+            return out
+        mentions = [m for _, m in good]
+        tags = self.classifier.classify(
+            [m.text for m in mentions],
+            [Reach(m.author.followers, m.author.verified) for m in mentions],
+        )
+        for (_record, mention), tag in zip(good, tags, strict=True):
+            classified = mention.model_copy(update={"classification": tag})
+            out.messages.append(
+                OutMessage(TOPIC_CLASSIFIED, mention.conversation_id, classified.to_json())
+            )
+        return out

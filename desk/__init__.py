@@ -1,0 +1,1 @@
+"""The desk: web pages and JSON API for agents, admins and analysts."""

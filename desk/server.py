@@ -1,0 +1,22 @@
+"""Serving the desk with uvicorn, in the foreground or beside the all-in-one pipeline."""
+
+from __future__ import annotations
+
+import threading
+
+import uvicorn
+
+from desk.app import create_app
+from socialcare.settings import Settings
+
+
+def serve(settings: Settings, host: str, port: int) -> None:
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+
+
+def serve_in_thread(settings: Settings, host: str, port: int) -> threading.Thread:
+    config = uvicorn.Config(create_app(settings), host=host, port=port, log_level="warning")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name="desk", daemon=True)
+    thread.start()
+    return thread

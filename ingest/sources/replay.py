@@ -1,0 +1,305 @@
+"""Replay sources: JSONL in the mention schema, and CSV in the "Customer Support on Twitter"
+(twcs) format.
+
+JSONL is streamed; the cursor is the byte offset and line number of the next line, plus a
+fingerprint of the file so an edited file is read again from the start (dedup then keeps what was
+already ingested from taking effect twice).
+
+twcs CSV is read whole, because a post's conversation id is the root of its reply chain and a
+parent can come later in the file than its reply. The cursor is the number of rows consumed.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from ingest.sources.base import BadInput, Fetched, Source
+from stream.schema import Mention, SchemaError, mention_from_dict, utcnow
+
+MAX_LINE_BYTES = 1 << 20  # one JSONL line; longer lines are dead-lettered, not read into memory
+TWCS_COLUMNS = (
+    "tweet_id",
+    "author_id",
+    "inbound",
+    "created_at",
+    "text",
+    "response_tweet_id",
+    "in_response_to_tweet_id",
+)
+TWCS_TIME = "%a %b %d %H:%M:%S %z %Y"
+_MENTION = re.compile(r"@(\w{1,30})")
+
+
+def open_replay(path: Path) -> Source:
+    suffix = path.suffix.lower()
+    if suffix in (".jsonl", ".ndjson", ".json"):
+        return JsonlReplay(path)
+    if suffix == ".csv":
+        return TwcsReplay(path)
+    raise ValueError(f"replay: unsupported file type {suffix!r} (use .jsonl or .csv): {path}")
+
+
+def fingerprint(path: Path) -> str:
+    stat = path.stat()
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        digest.update(fh.read(65536))
+    digest.update(str(stat.st_size).encode())
+    return digest.hexdigest()[:16]
+
+
+@dataclass
+class _Position:
+    fp: str
+    byte: int = 0
+    line: int = 0
+
+    def encode(self) -> str:
+        return json.dumps({"fp": self.fp, "byte": self.byte, "line": self.line})
+
+    @classmethod
+    def decode(cls, cursor: str | None, fp: str) -> _Position:
+        if cursor:
+            try:
+                data = json.loads(cursor)
+                if data.get("fp") == fp:
+                    return cls(fp, int(data["byte"]), int(data["line"]))
+            except (ValueError, KeyError, TypeError):
+                pass  # an unreadable or foreign cursor starts over; dedup keeps effects once
+        return cls(fp)
+
+
+class JsonlReplay(Source):
+    def __init__(self, path: Path) -> None:
+        self.path = path.resolve()
+        self.name = f"replay:{self.path}"
+
+    def fetch(self, cursor: str | None, limit: int) -> Fetched:
+        pos = _Position.decode(cursor, fingerprint(self.path))
+        out = Fetched()
+        with self.path.open("rb") as fh:
+            fh.seek(pos.byte)
+            while len(out.mentions) + len(out.bad) < limit:
+                raw = fh.readline(MAX_LINE_BYTES + 1)
+                if not raw:
+                    out.exhausted = True
+                    break
+                pos.line += 1
+                if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
+                    while (more := fh.readline(MAX_LINE_BYTES)) and not more.endswith(b"\n"):
+                        pass
+                    out.bad.append(
+                        BadInput(raw[:65536], f"line longer than {MAX_LINE_BYTES} bytes", pos.line)
+                    )
+                    continue
+                line = raw.strip()
+                if not line:
+                    continue
+                try:
+                    out.mentions.append(self._parse(line, pos.line))
+                except (SchemaError, ValueError) as exc:
+                    out.bad.append(BadInput(line, str(exc), pos.line))
+            pos.byte = fh.tell()
+        out.cursor = pos.encode()
+        return out
+
+    def _parse(self, line: bytes, lineno: int) -> Mention:
+        try:
+            data = json.loads(line)
+        except UnicodeDecodeError:
+            raise ValueError("line is not valid UTF-8") from None
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"not JSON: {exc.msg} at column {exc.colno}") from None
+        except RecursionError:
+            raise ValueError("JSON nested too deeply") from None
+        if not isinstance(data, dict):
+            raise ValueError(f"expected a JSON object, got {type(data).__name__}")
+        data.setdefault("ingest", {})
+        if isinstance(data["ingest"], dict):
+            data["ingest"] = {
+                **data["ingest"],
+                "source": self.name,
+                "fetched_at": utcnow().isoformat(),
+                "line": lineno,
+            }
+        if "conversation_id" not in data and "post_id" in data:
+            data["conversation_id"] = data.get("in_reply_to") or data["post_id"]
+        return mention_from_dict(data)
+
+
+@dataclass(slots=True)
+class TwcsRow:
+    line: int
+    tweet_id: str
+    author_id: str
+    inbound: bool
+    created_at: datetime
+    text: str
+    response_ids: list[str]
+    parent_id: str | None
+
+
+class TwcsReplay(Source):
+    """Customer Support on Twitter: customers (inbound) and brand accounts (outbound)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path.resolve()
+        self.name = f"replay:{self.path}"
+        self._loaded: tuple[str, list[Mention | BadInput]] | None = None
+
+    def _items(self) -> tuple[str, list[Mention | BadInput]]:
+        fp = fingerprint(self.path)
+        if self._loaded is None or self._loaded[0] != fp:
+            self._loaded = (fp, load_twcs(self.path, self.name))
+        return self._loaded
+
+    def fetch(self, cursor: str | None, limit: int) -> Fetched:
+        fp, items = self._items()
+        pos = _Position.decode(cursor, fp)
+        chunk = items[pos.line : pos.line + limit]
+        pos.line += len(chunk)
+        out = Fetched(cursor=pos.encode(), exhausted=pos.line >= len(items))
+        for item in chunk:
+            (out.mentions if isinstance(item, Mention) else out.bad).append(item)
+        return out
+
+
+def read_twcs_rows(path: Path) -> Iterator[TwcsRow | BadInput]:
+    """Rows of a twcs CSV, each either parsed or a BadInput with its line number and reason."""
+    with path.open("r", encoding="utf-8", errors="surrogateescape", newline="") as fh:
+        reader = csv.reader(fh)
+        try:
+            header = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield BadInput(b"", f"unreadable CSV header: {exc}", 1)
+            return
+        missing = [c for c in TWCS_COLUMNS if c not in header]
+        if missing:
+            raise ValueError(f"{path}: not a twcs CSV, missing columns: {', '.join(missing)}")
+        index = {name: header.index(name) for name in TWCS_COLUMNS}
+        while True:
+            line = reader.line_num + 1
+            try:
+                fields = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                yield BadInput(b"", f"unreadable CSV row: {exc}", line)
+                continue
+            yield _twcs_row(fields, index, line)
+
+
+def _twcs_row(fields: list[str], index: dict[str, int], line: int) -> TwcsRow | BadInput:
+    original = ",".join(fields).encode("utf-8", "surrogateescape")
+    if len(fields) != len(index) and len(fields) < max(index.values()) + 1:
+        return BadInput(original, f"expected {len(TWCS_COLUMNS)} columns, got {len(fields)}", line)
+    get = {name: fields[i] for name, i in index.items()}
+    try:
+        for value in get.values():
+            value.encode("utf-8")  # surrogates mark bytes that were not UTF-8
+        tweet_id = get["tweet_id"].strip()
+        if not tweet_id.isdigit():
+            raise ValueError(f"tweet_id must be a number, got {tweet_id[:40]!r}")
+        author = get["author_id"].strip()
+        if not author:
+            raise ValueError("author_id is empty")
+        inbound_text = get["inbound"].strip().lower()
+        if inbound_text not in ("true", "false"):
+            raise ValueError(f"inbound must be True or False, got {get['inbound'][:20]!r}")
+        try:
+            created = datetime.strptime(get["created_at"].strip(), TWCS_TIME)
+        except ValueError:
+            raise ValueError(
+                f"created_at {get['created_at'][:40]!r} is not like 'Tue Oct 31 22:10:47 +0000 2017'"
+            ) from None
+        parent = get["in_response_to_tweet_id"].strip()
+        parent = str(int(float(parent))) if parent else None  # pandas wrote some as 1.0e5 floats
+        responses = [r.strip() for r in get["response_tweet_id"].split(",") if r.strip()]
+    except UnicodeEncodeError:
+        return BadInput(original, "row is not valid UTF-8", line)
+    except ValueError as exc:
+        return BadInput(original, str(exc), line)
+    return TwcsRow(
+        line, tweet_id, author, inbound_text == "true", created, get["text"], responses, parent
+    )
+
+
+def conversation_roots(rows: list[TwcsRow]) -> dict[str, str]:
+    """tweet id → id of the root of its reply chain, over the whole file.
+
+    Parents come from `in_response_to_tweet_id`, and from a parent's `response_tweet_id` list
+    where the child does not name its parent. A parent missing from the file is the root as far
+    as the file can tell (its siblings then share it).
+    """
+    parent: dict[str, str] = {}
+    for row in rows:
+        if row.parent_id:
+            parent[row.tweet_id] = row.parent_id
+    for row in rows:
+        for child in row.response_ids:
+            parent.setdefault(child, row.tweet_id)
+    roots: dict[str, str] = {}
+    for row in rows:
+        chain = [row.tweet_id]
+        seen = {row.tweet_id}
+        node = row.tweet_id
+        while node in parent and node not in roots:
+            node = parent[node]
+            if node in seen:  # a cycle in broken data: cut it at the smallest id
+                node = min(seen, key=lambda t: (len(t), t))
+                break
+            seen.add(node)
+            chain.append(node)
+        root = roots.get(node, node)
+        for tid in chain:
+            roots[tid] = root
+    return roots
+
+
+def load_twcs(path: Path, source_name: str) -> list[Mention | BadInput]:
+    parsed: list[TwcsRow | BadInput] = list(read_twcs_rows(path))
+    rows = [r for r in parsed if isinstance(r, TwcsRow)]
+    roots = conversation_roots(rows)
+    brands = {r.author_id.lower(): r.author_id for r in rows if not r.inbound}
+    fetched_at = utcnow()
+    out: list[Mention | BadInput] = []
+    for item in parsed:
+        if isinstance(item, BadInput):
+            out.append(item)
+            continue
+        brand = item.author_id if not item.inbound else _mentioned_brand(item.text, brands)
+        data = {
+            "schema": 1,
+            "network": "x",
+            "post_id": item.tweet_id,
+            "conversation_id": roots[item.tweet_id],
+            "author": {"id": item.author_id, "handle": item.author_id},
+            "text": item.text,
+            "created_at": item.created_at,
+            "url": f"https://x.com/i/web/status/{item.tweet_id}",
+            "in_reply_to": item.parent_id,
+            "from_brand": not item.inbound,
+            "brand": brand,
+            "ingest": {"source": source_name, "fetched_at": fetched_at, "line": item.line},
+        }
+        try:
+            out.append(mention_from_dict(data))
+        except SchemaError as exc:
+            out.append(BadInput(item.text.encode("utf-8", "replace"), str(exc), item.line))
+    return out
+
+
+def _mentioned_brand(text: str, brands: dict[str, str]) -> str | None:
+    for handle in _MENTION.findall(text):
+        if handle.lower() in brands:
+            return brands[handle.lower()]
+    return None

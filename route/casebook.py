@@ -1,0 +1,394 @@
+"""Applying classified mentions to cases, in one case-store transaction per batch.
+
+One case per customer conversation (network + conversation id). A customer post opens the case
+or joins it (reopening a resolved one); a brand post in the conversation is a response: the
+first one at or after the customer's first post sets `first_response_at`. Posts may arrive in
+any order (a brand reply before the post it answers): brand posts wait, unattached, until the
+conversation's first customer post opens the case.
+
+Every effect is keyed by (network, post id): a post already stored is skipped, so a redelivered
+batch changes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, and_, insert, select, update
+
+from route.engine import Decision, decide
+from route.ruleset import RuleSet
+from store.tables import case_events, cases, posts
+from stream.schema import Mention, Routing
+
+_CHUNK = 500
+
+
+def case_id_for(network: str, conversation_id: str) -> str:
+    return "c" + hashlib.sha256(f"{network}\x00{conversation_id}".encode()).hexdigest()[:15]
+
+
+@dataclass
+class Event:
+    case_id: str
+    type: str
+    at: datetime
+    actor: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def row(self) -> dict[str, Any]:
+        return {
+            "case_id": self.case_id,
+            "type": self.type,
+            "at": self.at,
+            "actor": self.actor,
+            "data": self.data,
+        }
+
+
+@dataclass
+class _CaseState:
+    row: dict[str, Any]
+    is_new: bool
+    changed: bool = False
+    brand_times: list[datetime] = field(default_factory=list)  # loaded on demand
+
+
+def _existing_posts(conn: Connection, keys: list[tuple[str, str]]) -> set[tuple[str, str]]:
+    by_net: dict[str, list[str]] = defaultdict(list)
+    for net, pid in keys:
+        by_net[net].append(pid)
+    found: set[tuple[str, str]] = set()
+    for net, ids in by_net.items():
+        for i in range(0, len(ids), _CHUNK):
+            rows = conn.execute(
+                select(posts.c.post_id).where(
+                    posts.c.network == net, posts.c.post_id.in_(ids[i : i + _CHUNK])
+                )
+            ).scalars()
+            found.update((net, pid) for pid in rows)
+    return found
+
+
+def _existing_cases(conn: Connection, convs: list[tuple[str, str]]) -> dict[tuple[str, str], dict]:
+    by_net: dict[str, list[str]] = defaultdict(list)
+    for net, conv in convs:
+        by_net[net].append(conv)
+    out: dict[tuple[str, str], dict] = {}
+    for net, ids in by_net.items():
+        for i in range(0, len(ids), _CHUNK):
+            for row in conn.execute(
+                select(cases).where(
+                    cases.c.network == net, cases.c.conversation_id.in_(ids[i : i + _CHUNK])
+                )
+            ):
+                out[(net, row.conversation_id)] = dict(row._mapping)
+    return out
+
+
+class CaseBook:
+    """Turns a batch of classified mentions into case-store rows and events."""
+
+    def __init__(self, conn: Connection, rules: RuleSet, now: datetime) -> None:
+        self.conn = conn
+        self.rules = rules
+        self.now = now
+        self.post_rows: list[dict] = []
+        self.events: list[Event] = []
+        self.unattached_brand: dict[tuple[str, str], list[dict]] = defaultdict(list)
+
+    def apply(self, mentions: list[Mention]) -> list[Event]:
+        unique: dict[tuple[str, str], Mention] = {}
+        for m in mentions:
+            unique.setdefault((m.network, m.post_id), m)
+        done = _existing_posts(self.conn, list(unique))
+        fresh = [m for k, m in unique.items() if k not in done]
+        if not fresh:
+            return []
+        convs = list(dict.fromkeys((m.network, m.conversation_id) for m in fresh))
+        states = {k: _CaseState(v, False) for k, v in _existing_cases(self.conn, convs).items()}
+        for m in fresh:
+            conv = (m.network, m.conversation_id)
+            if m.from_brand:
+                self._brand_post(m, states.get(conv))
+            else:
+                state = states.get(conv)
+                new_state = self._customer_post(m, state)
+                if new_state is not None:
+                    states[conv] = new_state
+        self._write(states)
+        return self.events
+
+    # -- posts ------------------------------------------------------------------------------
+    def _post_row(
+        self,
+        m: Mention,
+        case_id: str | None,
+        routing: Routing | None = None,
+        ignored: str | None = None,
+    ) -> dict:
+        c = m.classification
+        if routing is not None:
+            m = m.model_copy(update={"routing": routing})
+        row = {
+            "network": m.network,
+            "post_id": m.post_id,
+            "conversation_id": m.conversation_id,
+            "case_id": case_id,
+            "from_brand": m.from_brand,
+            "author_id": m.author.id,
+            "author_handle": m.author.handle or m.author.id,
+            "text": m.text,
+            "created_at": m.created_at,
+            "url": m.url,
+            "sentiment": c.sentiment.label if c else None,
+            "urgency": c.urgency.level if c else None,
+            "topic": c.topic if c else None,
+            "spam": c.spam if c else None,
+            "ignored_reason": ignored,
+            "mention": m.model_dump(mode="json", by_alias=True, exclude_none=True),
+            "stored_at": self.now,
+        }
+        self.post_rows.append(row)
+        return row
+
+    def _brand_post(self, m: Mention, state: _CaseState | None) -> None:
+        if state is None:
+            row = self._post_row(m, None)
+            self.unattached_brand[(m.network, m.conversation_id)].append(row)
+            return
+        case = state.row
+        self._post_row(m, case["id"])
+        self.events.append(
+            Event(
+                case["id"],
+                "replied",
+                m.created_at,
+                m.author.handle or m.author.id,
+                {"post_id": m.post_id, "via": "stream"},
+            )
+        )
+        self._note_response(state, m.created_at, m.author.handle or m.author.id)
+
+    def _note_response(self, state: _CaseState, at: datetime, account: str) -> None:
+        case = state.row
+        if not case.get("account"):
+            case["account"] = account
+            state.changed = True
+        if at >= case["opened_at"] and (
+            case["first_response_at"] is None or at < case["first_response_at"]
+        ):
+            case["first_response_at"] = at
+            self._refresh_sla(case)
+            state.changed = True
+        state.brand_times.append(at)
+
+    # -- customer posts ---------------------------------------------------------------------
+    def _customer_post(self, m: Mention, state: _CaseState | None) -> _CaseState | None:
+        decision = decide(self.rules, m)
+        if state is None:
+            if decision.ignored:
+                self._post_row(m, None, ignored=decision.ignored)
+                return None
+            return self._open_case(m, decision)
+        case = state.row
+        self._post_row(m, case["id"], self._routing(case["id"], decision))
+        case["post_count"] += 1
+        case["last_customer_at"] = max(case["last_customer_at"], m.created_at)
+        self.events.append(
+            Event(
+                case["id"],
+                "post_added",
+                self.now,
+                m.author.handle or m.author.id,
+                {"post_id": m.post_id},
+            )
+        )
+        if case["status"] == "resolved":
+            case["status"] = "open"
+            case["resolved_at"] = None
+            self.events.append(
+                Event(
+                    case["id"],
+                    "reopened",
+                    self.now,
+                    "router",
+                    {"post_id": m.post_id, "reason": "customer wrote again"},
+                )
+            )
+        if m.created_at < case["opened_at"]:  # an earlier post arrived late
+            case["opened_at"] = m.created_at
+            self._recompute_first_response(state)
+        if decision.priority > case["priority"] and not decision.ignored:
+            self.events.append(
+                Event(
+                    case["id"],
+                    "reprioritized",
+                    self.now,
+                    "router",
+                    {
+                        "from": {"queue": case["queue"], "priority": case["priority"]},
+                        "to": {"queue": decision.queue, "priority": decision.priority},
+                        "rule_id": decision.rule_id,
+                        "ruleset_version": decision.ruleset_version,
+                        "post_id": m.post_id,
+                    },
+                )
+            )
+            self._take_decision(case, m, decision)
+        self._refresh_sla(case)
+        state.changed = True
+        return state
+
+    def _open_case(self, m: Mention, d: Decision) -> _CaseState:
+        case_id = case_id_for(m.network, m.conversation_id)
+        case: dict[str, Any] = {
+            "id": case_id,
+            "network": m.network,
+            "conversation_id": m.conversation_id,
+            "status": "open",
+            "account": m.brand,
+            "customer_id": m.author.id,
+            "customer_handle": m.author.handle or m.author.id,
+            "opened_at": m.created_at,
+            "first_response_at": None,
+            "last_customer_at": m.created_at,
+            "resolved_at": None,
+            "claimed_by": None,
+            "claim_expires": None,
+            "post_count": 1,
+            "created_at": self.now,
+            "updated_at": self.now,
+        }
+        self._take_decision(case, m, d)
+        state = _CaseState(case, is_new=True, changed=True)
+        self._post_row(m, case_id, self._routing(case_id, d))
+        self.events.append(
+            Event(
+                case_id,
+                "created",
+                self.now,
+                "router",
+                {"post_id": m.post_id, "opened_at": m.created_at.isoformat()},
+            )
+        )
+        self.events.append(
+            Event(
+                case_id,
+                "routed",
+                self.now,
+                "router",
+                {
+                    "queue": d.queue,
+                    "priority": d.priority,
+                    "parts": d.parts,
+                    "sla": d.sla.name,
+                    "rule_id": d.rule_id,
+                    "ruleset_version": d.ruleset_version,
+                    "tags": list(d.tags),
+                    "matched": list(d.matched),
+                },
+            )
+        )
+        conv = (m.network, m.conversation_id)
+        waiting = self.unattached_brand.pop(conv, [])
+        stored = self.conn.execute(
+            select(posts.c.post_id, posts.c.created_at, posts.c.author_handle).where(
+                posts.c.network == m.network,
+                posts.c.conversation_id == m.conversation_id,
+                posts.c.case_id.is_(None),
+                posts.c.from_brand.is_(True),
+            )
+        ).all()
+        if stored:
+            self.conn.execute(
+                update(posts)
+                .where(
+                    posts.c.network == m.network,
+                    posts.c.conversation_id == m.conversation_id,
+                    posts.c.case_id.is_(None),
+                    posts.c.from_brand.is_(True),
+                )
+                .values(case_id=case_id)
+            )
+        for row in waiting:
+            row["case_id"] = case_id
+        for post_id, at, handle in [(r.post_id, r.created_at, r.author_handle) for r in stored] + [
+            (r["post_id"], r["created_at"], r["author_handle"]) for r in waiting
+        ]:
+            self.events.append(
+                Event(case_id, "replied", at, handle, {"post_id": post_id, "via": "stream"})
+            )
+            self._note_response(state, at, handle)
+        return state
+
+    def _take_decision(self, case: dict, m: Mention, d: Decision) -> None:
+        c = m.classification
+        case.update(
+            {
+                "queue": d.queue,
+                "priority": d.priority,
+                "priority_parts": d.parts,
+                "sla_policy": d.sla.name,
+                "rule_id": d.rule_id,
+                "ruleset_version": d.ruleset_version,
+                "sentiment": c.sentiment.label if c else None,
+                "sentiment_score": c.sentiment.score if c else None,
+                "urgency": c.urgency.level if c else None,
+                "urgency_score": c.urgency.score if c else None,
+                "urgency_reasons": list(c.urgency.reasons) if c else [],
+                "topic": c.topic if c else None,
+                "spam": bool(c and c.spam),
+            }
+        )
+        self._refresh_sla(case)
+
+    def _refresh_sla(self, case: dict) -> None:
+        policy = self.rules.sla_policies.get(case["sla_policy"])
+        if case["status"] == "resolved" or policy is None:
+            case["sla_due"] = None
+        elif case["first_response_at"] is None:
+            case["sla_due"] = case["opened_at"] + policy.first_response
+        else:
+            case["sla_due"] = case["opened_at"] + policy.resolution
+
+    def _recompute_first_response(self, state: _CaseState) -> None:
+        case = state.row
+        if not state.is_new:
+            stored = self.conn.execute(
+                select(posts.c.created_at).where(
+                    posts.c.case_id == case["id"], posts.c.from_brand.is_(True)
+                )
+            ).scalars()
+            state.brand_times.extend(stored)
+        later = [t for t in state.brand_times if t >= case["opened_at"]]
+        case["first_response_at"] = min(later) if later else None
+
+    def _routing(self, case_id: str, d: Decision) -> Routing:
+        return Routing(
+            case_id=case_id,
+            queue=d.queue,
+            priority=d.priority,
+            sla_due=None,
+            rule_id=d.rule_id,
+            ruleset_version=d.ruleset_version,
+        )
+
+    # -- writing ----------------------------------------------------------------------------
+    def _write(self, states: dict[tuple[str, str], _CaseState]) -> None:
+        new_cases = [s.row for s in states.values() if s.is_new]
+        changed = [s.row for s in states.values() if s.changed and not s.is_new]
+        if new_cases:
+            self.conn.execute(insert(cases), new_cases)
+        for row in changed:
+            row["updated_at"] = self.now
+            values = {k: v for k, v in row.items() if k != "id"}
+            self.conn.execute(update(cases).where(and_(cases.c.id == row["id"])).values(values))
+        if self.post_rows:
+            self.conn.execute(insert(posts), self.post_rows)
+        if self.events:
+            self.conn.execute(insert(case_events), [e.row() for e in self.events])

@@ -1,0 +1,37 @@
+"""The mention and classifier fields a rule condition may test, and how to read each one."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from stream.schema import Mention
+
+Getter = Callable[[Mention], Any]
+
+
+def _cls(attr: Callable[[Any], Any], default: Any = None) -> Getter:
+    def get(m: Mention) -> Any:
+        return attr(m.classification) if m.classification is not None else default
+
+    return get
+
+
+FIELDS: dict[str, tuple[str, Getter]] = {
+    # name: (kind, getter); kind is one of text, number, bool, list
+    "text": ("text", lambda m: m.text),
+    "network": ("text", lambda m: m.network),
+    "language": ("text", lambda m: m.language or ""),
+    "brand": ("text", lambda m: m.brand or ""),
+    "author.id": ("text", lambda m: m.author.id),
+    "author.handle": ("text", lambda m: m.author.handle),
+    "author.followers": ("number", lambda m: m.author.followers or 0),
+    "author.verified": ("bool", lambda m: m.author.verified),
+    "sentiment.label": ("text", _cls(lambda c: c.sentiment.label, "neutral")),
+    "sentiment.score": ("number", _cls(lambda c: c.sentiment.score, 0.0)),
+    "urgency.level": ("text", _cls(lambda c: c.urgency.level, "normal")),
+    "urgency.score": ("number", _cls(lambda c: c.urgency.score, 0.0)),
+    "urgency.reasons": ("list", _cls(lambda c: c.urgency.reasons, [])),
+    "topic": ("text", _cls(lambda c: c.topic, "other")),
+    "spam": ("bool", _cls(lambda c: c.spam, False)),
+}

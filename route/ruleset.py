@@ -1,0 +1,410 @@
+"""Rule files: the schema (pydantic), validation with `FILE:LINE: message` errors, and
+compilation into plain Python predicates. Rule files are untrusted input: they are parsed as
+data and never executed.
+
+Evaluation order: rules are tried top to bottom. The first matching rule without
+`continue: true` decides the case (queue, priority, SLA, tags); matching rules with
+`continue: true` before it add their tags and priority boost and evaluation goes on. When no
+deciding rule matches, `default` decides.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    StringConstraints,
+    Tag,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from route.durations import parse_duration
+from route.fields import FIELDS
+from route.yamlsource import YamlError, dotted, line_for, load_with_lines, resolve
+from stream.schema import Mention
+
+MAX_REGEX_CHARS = 200
+Name = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
+Op = Literal[
+    "equals",
+    "not_equals",
+    "in",
+    "not_in",
+    "contains_any",
+    "regex",
+    "gt",
+    "gte",
+    "lt",
+    "lte",
+    "between",
+    "exists",
+]
+_TAGS = ("all", "any", "not", "leaf")
+_NESTED_QUANTIFIER = re.compile(r"\([^)]*[+*][^)]*\)[+*{]")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Leaf(_Strict):
+    field: str
+    op: Op
+    value: Any = None
+
+    @field_validator("field")
+    @classmethod
+    def _known_field(cls, name: str) -> str:
+        if name not in FIELDS:
+            raise ValueError(f"unknown field {name!r}; known fields: {', '.join(FIELDS)}")
+        return name
+
+    @model_validator(mode="after")
+    def _value_fits_op(self) -> Leaf:
+        kind = FIELDS[self.field][0]
+        v = self.value
+        if self.op in ("in", "not_in", "contains_any"):
+            if not isinstance(v, list) or not v:
+                raise ValueError(f"op {self.op} needs a non-empty list as value")
+            if self.op == "contains_any" and kind not in ("text", "list"):
+                raise ValueError(f"contains_any works on text or list fields, not {self.field}")
+        elif self.op in ("gt", "gte", "lt", "lte"):
+            if kind != "number" or isinstance(v, bool) or not isinstance(v, int | float):
+                raise ValueError(f"op {self.op} compares a number field with a number")
+        elif self.op == "between":
+            if (
+                kind != "number"
+                or not isinstance(v, list)
+                or len(v) != 2
+                or not all(isinstance(x, int | float) and not isinstance(x, bool) for x in v)
+                or v[0] > v[1]
+            ):
+                raise ValueError("op between needs a number field and [low, high] with low <= high")
+        elif self.op == "regex":
+            if kind != "text" or not isinstance(v, str):
+                raise ValueError("op regex needs a text field and a pattern string")
+            if len(v) > MAX_REGEX_CHARS:
+                raise ValueError(f"regex longer than {MAX_REGEX_CHARS} characters")
+            if _NESTED_QUANTIFIER.search(v):
+                raise ValueError("regex has a nested quantifier like (a+)+, which can run forever")
+            try:
+                re.compile(v)
+            except re.error as exc:
+                raise ValueError(f"regex does not compile: {exc}") from None
+        elif self.op == "exists":
+            if v not in (None, True, False):
+                raise ValueError("op exists takes value true or false (or none)")
+        elif self.op in ("equals", "not_equals"):
+            if isinstance(v, list | dict):
+                raise ValueError(f"op {self.op} compares with one value; use in / not_in for lists")
+            if kind == "bool" and not isinstance(v, bool):
+                raise ValueError(f"{self.field} is true or false, not {v!r}")
+            if kind == "number" and (isinstance(v, bool) or not isinstance(v, int | float)):
+                raise ValueError(f"{self.field} is a number, not {v!r}")
+        return self
+
+
+class AllOf(_Strict):
+    all: list[Condition] = Field(min_length=1)
+
+
+class AnyOf(_Strict):
+    any: list[Condition] = Field(min_length=1)
+
+
+class NotOf(_Strict):
+    not_: Condition = Field(alias="not")
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, dict):
+        for key in ("all", "any", "not"):
+            if key in value:
+                return key
+        return "leaf"
+    if isinstance(value, AllOf):
+        return "all"
+    if isinstance(value, AnyOf):
+        return "any"
+    if isinstance(value, NotOf):
+        return "not"
+    return "leaf"
+
+
+Condition = Annotated[
+    Annotated[AllOf, Tag("all")]
+    | Annotated[AnyOf, Tag("any")]
+    | Annotated[NotOf, Tag("not")]
+    | Annotated[Leaf, Tag("leaf")],
+    Discriminator(_kind),
+]
+AllOf.model_rebuild()
+AnyOf.model_rebuild()
+NotOf.model_rebuild()
+
+
+class Action(_Strict):
+    queue: Name | None = None
+    priority: Annotated[int, Field(ge=0, le=100)] | None = None
+    priority_boost: Annotated[int, Field(ge=-100, le=100)] = 0
+    sla: Name | None = None
+    tags: list[Annotated[str, StringConstraints(max_length=64)]] = Field(default_factory=list)
+    ignore: Annotated[str, StringConstraints(min_length=1, max_length=256)] | None = None
+
+
+class Rule(_Strict):
+    id: Name
+    description: str = ""
+    when: Condition | None = None  # no condition: matches everything
+    then: Action
+    continue_: bool = Field(False, alias="continue")
+
+
+class SlaPolicySpec(_Strict):
+    first_response: str
+    resolution: str
+
+    @field_validator("first_response", "resolution")
+    @classmethod
+    def _duration(cls, value: str) -> str:
+        parse_duration(value)
+        return value
+
+
+class QueueSpec(_Strict):
+    description: str = ""
+
+
+class DefaultAction(_Strict):
+    queue: Name
+    priority: Annotated[int, Field(ge=0, le=100)]
+    sla: Name
+
+
+class RuleFile(_Strict):
+    version: Literal[1] = 1
+    queues: dict[Name, QueueSpec | None] = Field(min_length=1)
+    sla_policies: dict[Name, SlaPolicySpec] = Field(min_length=1)
+    rules: list[Rule] = Field(default_factory=list)
+    default: DefaultAction
+
+
+# -- compiled form ------------------------------------------------------------------------------
+Predicate = Callable[[Mention], bool]
+
+
+@dataclass(frozen=True)
+class SlaPolicy:
+    name: str
+    first_response: timedelta
+    resolution: timedelta
+
+
+@dataclass(frozen=True)
+class CompiledRule:
+    id: str
+    matches: Predicate
+    action: Action
+    continues: bool
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    version: str
+    source: str
+    queues: tuple[str, ...]
+    sla_policies: dict[str, SlaPolicy]
+    rules: tuple[CompiledRule, ...]
+    default: DefaultAction
+    spec: RuleFile = field(repr=False)
+
+
+class RuleFileError(ValueError):
+    """Every problem in a rule file, each as `FILE:LINE: message`."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+def _compile_leaf(leaf: Leaf) -> Predicate:
+    get = FIELDS[leaf.field][1]
+    op, v = leaf.op, leaf.value
+    if op == "equals":
+        want = v.lower() if isinstance(v, str) else v
+        return lambda m: _norm(get(m)) == want
+    if op == "not_equals":
+        want = v.lower() if isinstance(v, str) else v
+        return lambda m: _norm(get(m)) != want
+    if op in ("in", "not_in"):
+        wanted = {x.lower() if isinstance(x, str) else x for x in v}
+        if op == "in":
+            return lambda m: _norm(get(m)) in wanted
+        return lambda m: _norm(get(m)) not in wanted
+    if op == "contains_any":
+        if FIELDS[leaf.field][0] == "list":
+            needles = [str(x).lower() for x in v]
+            return lambda m: any(n in str(item).lower() for item in get(m) for n in needles)
+        from classify.keywords import PhraseSet
+
+        phrases = PhraseSet(str(x) for x in v)
+        return lambda m: get(m)[:4000] in phrases
+    if op == "regex":
+        pattern = re.compile(v, re.IGNORECASE)
+        return lambda m: pattern.search(get(m)[:4000]) is not None
+    if op == "gt":
+        return lambda m: get(m) > v
+    if op == "gte":
+        return lambda m: get(m) >= v
+    if op == "lt":
+        return lambda m: get(m) < v
+    if op == "lte":
+        return lambda m: get(m) <= v
+    if op == "between":
+        low, high = v
+        return lambda m: low <= get(m) <= high
+    if op == "exists":
+        want = v is not False
+        return lambda m: (get(m) not in (None, "", [])) == want
+    raise AssertionError(op)  # pragma: no cover - Op is a closed Literal
+
+
+def _norm(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
+
+
+def compile_condition(cond: Condition | None) -> Predicate:
+    if cond is None:
+        return lambda m: True
+    if isinstance(cond, AllOf):
+        parts = [compile_condition(c) for c in cond.all]
+        return lambda m: all(p(m) for p in parts)
+    if isinstance(cond, AnyOf):
+        parts = [compile_condition(c) for c in cond.any]
+        return lambda m: any(p(m) for p in parts)
+    if isinstance(cond, NotOf):
+        inner = compile_condition(cond.not_)
+        return lambda m: not inner(m)
+    return _compile_leaf(cond)
+
+
+def parse_rules(text: str, filename: str = "<rules>") -> RuleSet:
+    """Validate and compile a rule file; raise RuleFileError listing every problem."""
+    try:
+        data, lines = load_with_lines(text)
+    except YamlError as exc:
+        raise RuleFileError([f"{filename}:{exc.line}: {exc.message}"]) from None
+    if not isinstance(data, dict):
+        raise RuleFileError(
+            [f"{filename}:1: a rule file is a mapping with queues, sla_policies, rules and default"]
+        )
+    try:
+        spec = RuleFile.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            loc = tuple(err["loc"])
+            path = resolve(data, loc)
+            if loc and loc[-1] not in path and loc[-1] not in _TAGS:
+                path = (*path, loc[-1])  # a missing or unknown key: name it
+            msg = err["msg"].removeprefix("Value error, ")
+            if err["type"] == "extra_forbidden":
+                msg = f"unknown key {loc[-1]!r}"
+            elif err["type"] == "missing":
+                msg = f"missing required key {loc[-1]!r}"
+            problems.append(f"{filename}:{line_for(data, lines, loc)}: {dotted(path)}: {msg}")
+        raise RuleFileError(_dedupe(problems)) from None
+    problems = _cross_check(spec, data, lines, filename)
+    if problems:
+        raise RuleFileError(problems)
+    return _compile(spec, text)
+
+
+def _dedupe(items: list[str]) -> list[str]:
+    return list(dict.fromkeys(items))
+
+
+def _cross_check(spec: RuleFile, data: dict, lines: dict, filename: str) -> list[str]:
+    problems: list[str] = []
+
+    def at(*loc: str | int) -> str:
+        return f"{filename}:{line_for(data, lines, loc)}"
+
+    def check_refs(action: Action | DefaultAction, loc: tuple) -> None:
+        if action.queue is not None and action.queue not in spec.queues:
+            problems.append(
+                f"{at(*loc, 'queue')}: queue {action.queue!r} does not exist "
+                f"(queues: {', '.join(spec.queues)})"
+            )
+        if action.sla is not None and action.sla not in spec.sla_policies:
+            problems.append(
+                f"{at(*loc, 'sla')}: SLA policy {action.sla!r} does not exist "
+                f"(policies: {', '.join(spec.sla_policies)})"
+            )
+
+    seen: dict[str, int] = {}
+    catch_all: str | None = None
+    for i, rule in enumerate(spec.rules):
+        if rule.id in seen:
+            problems.append(
+                f"{at('rules', i, 'id')}: rule id {rule.id!r} is used twice "
+                f"(first in rules[{seen[rule.id]}])"
+            )
+        seen.setdefault(rule.id, i)
+        if catch_all is not None:
+            problems.append(
+                f"{at('rules', i)}: rule {rule.id!r} is unreachable: rule "
+                f"{catch_all!r} above it matches everything"
+            )
+        action = rule.then
+        if action.ignore is None and action.queue is None and not rule.continue_:
+            problems.append(
+                f"{at('rules', i, 'then')}: rule {rule.id!r} needs a queue "
+                "(or ignore: REASON, or continue: true)"
+            )
+        check_refs(action, ("rules", i, "then"))
+        if rule.when is None and not rule.continue_ and catch_all is None:
+            catch_all = rule.id
+    check_refs(spec.default, ("default",))
+    return problems
+
+
+def _compile(spec: RuleFile, text: str) -> RuleSet:
+    policies = {
+        name: SlaPolicy(name, parse_duration(p.first_response), parse_duration(p.resolution))
+        for name, p in spec.sla_policies.items()
+    }
+    rules = tuple(
+        CompiledRule(r.id, compile_condition(r.when), r.then, r.continue_) for r in spec.rules
+    )
+    version = hashlib.sha256(text.encode()).hexdigest()[:12]
+    return RuleSet(version, text, tuple(spec.queues), policies, rules, spec.default, spec)
+
+
+def load_rules(path: Path) -> RuleSet:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise RuleFileError([f"{path}:1: not UTF-8 text"]) from None
+    except OSError as exc:
+        raise RuleFileError([f"{path}:1: cannot read: {exc.strerror}"]) from None
+    return parse_rules(text, str(path))
+
+
+DEFAULT_RULES_PATH = Path(__file__).with_name("default_rules.yaml")
+
+
+def default_rules() -> RuleSet:
+    return load_rules(DEFAULT_RULES_PATH)

@@ -1,0 +1,69 @@
+"""The router stage: `mentions.classified` → cases in the store, then `care.events`."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import ClassVar
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from route.casebook import CaseBook
+from route.ruleset import RuleSet
+from stream.bus import TOPIC_CLASSIFIED, TOPIC_EVENTS, OutMessage, Record
+from stream.deadletter import DeadLetter
+from stream.schema import SchemaError, parse_mention, utcnow
+from stream.worker import Stage, StageOutput, TransientError
+
+
+class RouteStage(Stage):
+    name = "route"
+    input_topics: ClassVar[list[str]] = [TOPIC_CLASSIFIED]
+
+    def __init__(self, engine: Engine, rules: Callable[[], RuleSet]) -> None:
+        self.engine = engine
+        self.rules = rules  # called per batch, so a new rule set takes effect without restart
+
+    def process(self, records: list[Record]) -> StageOutput:
+        out = StageOutput()
+        mentions = []
+        for record in records:
+            try:
+                mention = parse_mention(record.value)
+            except SchemaError as exc:
+                out.dead.append(DeadLetter.from_record(record, exc, self.name))
+                continue
+            if mention.classification is None:
+                out.dead.append(
+                    DeadLetter.from_record(
+                        record,
+                        "mention has no classification; the router reads classified mentions",
+                        self.name,
+                    )
+                )
+                continue
+            mentions.append(mention)
+        if not mentions:
+            return out
+        rules = self.rules()
+        try:
+            with self.engine.begin() as conn:
+                events = CaseBook(conn, rules, utcnow()).apply(mentions)
+        except OperationalError as exc:  # database down, locked past its timeout, …
+            raise TransientError(f"case store unavailable: {exc.orig}") from exc
+        except IntegrityError as exc:  # another router won a race; the retry sees its rows
+            raise TransientError(f"concurrent write, retrying: {exc.orig}") from exc
+        for ev in events:
+            payload = {
+                "schema": 1,
+                "case_id": ev.case_id,
+                "type": ev.type,
+                "at": ev.at.isoformat(),
+                "actor": ev.actor,
+                "data": ev.data,
+            }
+            out.messages.append(
+                OutMessage(TOPIC_EVENTS, ev.case_id, json.dumps(payload, default=str).encode())
+            )
+        return out

@@ -1,0 +1,333 @@
+"""The one CLI: `socialcare run | ingest | classify | route | desk | cases | dlq | rules`."""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import sys
+import threading
+from pathlib import Path
+
+import click
+
+from socialcare.settings import Settings
+
+log = logging.getLogger("socialcare")
+
+
+def _settings(home, bus, db, rules=None) -> Settings:
+    try:
+        return Settings.resolve(home, bus, db, rules)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+
+
+def _stop_on_signals() -> threading.Event:
+    stop = threading.Event()
+
+    def handle(signum, _frame):
+        log.info("signal %s: finishing the current batch, then stopping", signum)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, handle)
+    signal.signal(signal.SIGINT, handle)
+    return stop
+
+
+def state_options(f):
+    f = click.option(
+        "--db", envvar="SOCIALCARE_DB", help="Case store URL (default: sqlite in HOME)"
+    )(f)
+    f = click.option(
+        "--bus",
+        envvar="SOCIALCARE_BUS",
+        help="Transport URL: embedded:///PATH (default, in HOME) or kafka://HOST:PORT",
+    )(f)
+    f = click.option(
+        "--home",
+        envvar="SOCIALCARE_HOME",
+        default=".socialcare",
+        show_default=True,
+        help="Directory holding the embedded log, the SQLite case store and rules.",
+    )(f)
+    return f
+
+
+def rules_option(f):
+    return click.option(
+        "--rules",
+        "rules_path",
+        envvar="SOCIALCARE_RULES",
+        type=click.Path(dir_okay=False),
+        help="Routing rules YAML (default: HOME/rules.yaml, else the built-in)",
+    )(f)
+
+
+@click.group()
+@click.option("-v", "--verbose", is_flag=True, help="Debug logging.")
+@click.version_option(package_name="socialcare")
+def main(verbose: bool) -> None:
+    """socialcare: every brand mention heard, classified and routed as a case."""
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+def _open_sources(specs):
+    from ingest.sources import SourceSpecError, open_source
+
+    try:
+        return [open_source(s) for s in specs]
+    except (SourceSpecError, ValueError) as exc:
+        raise click.BadParameter(str(exc), param_hint="--source") from None
+
+
+def _print_progress(p) -> None:
+    click.echo(
+        f"ingested {p.ingested}  classified {p.classified}  routed {p.routed}  "
+        f"dead letters {p.dead_letters}",
+        err=True,
+    )
+
+
+@main.command()
+@click.option(
+    "--source",
+    "sources",
+    multiple=True,
+    required=True,
+    help="demo, demo:COUNT or replay:PATH (.jsonl or twcs .csv); repeatable.",
+)
+@click.option(
+    "--until-idle", is_flag=True, help="Exit 0 once every input message has been fully processed."
+)
+@click.option("--no-desk", is_flag=True, help="Do not serve the desk.")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535))
+@state_options
+@rules_option
+def run(sources, until_idle, no_desk, host, port, home, bus, db, rules_path) -> None:
+    """Run every stage in one process (and serve the desk unless --until-idle or --no-desk)."""
+    from route.ruleset import RuleFileError
+    from socialcare.pipeline import Pipeline
+
+    settings = _settings(home, bus, db, rules_path)
+    srcs = _open_sources(sources)
+    try:
+        pipeline = Pipeline(settings, srcs)
+    except RuleFileError as exc:
+        raise click.ClickException(f"invalid rules:\n{exc}") from None
+    except OSError as exc:
+        raise click.ClickException(str(exc)) from None
+    stop = _stop_on_signals()
+    serve = not until_idle and not no_desk
+    if serve:
+        from desk.server import serve_in_thread
+
+        serve_in_thread(settings, host, port)
+        click.echo(f"desk: http://{host}:{port}/  (Ctrl-C to stop)", err=True)
+    try:
+        pipeline.run(stop, until_idle=until_idle, on_progress=_print_progress)
+    finally:
+        pipeline.close()
+
+
+@main.command()
+@click.option(
+    "--source",
+    "sources",
+    multiple=True,
+    required=True,
+    help="demo, demo:COUNT or replay:PATH; repeatable.",
+)
+@click.option("--until-idle", is_flag=True, help="Exit once every source has nothing new.")
+@state_options
+def ingest(sources, until_idle, home, bus, db) -> None:
+    """Run the ingest stage alone: sources → mentions.raw."""
+    from ingest.worker import IngestWorker
+    from store.db import open_store
+    from store.ingest_state import IngestState
+    from stream.bus import TOPIC_RAW, open_bus
+
+    settings = _settings(home, bus, db)
+    settings.ensure_home()
+    srcs = _open_sources(sources)
+    the_bus = open_bus(settings.bus_url)
+    the_bus.ensure_topics([TOPIC_RAW])
+    worker = IngestWorker(srcs, the_bus, IngestState(open_store(settings.db_url)))
+    stop = _stop_on_signals()
+    try:
+        while not stop.is_set():
+            if worker.step():
+                continue
+            if until_idle and worker.exhausted:
+                break
+            stop.wait(0.2)
+    finally:
+        worker.close()
+
+
+def _run_worker(stage, settings: Settings, until_idle: bool, idle_s: float) -> None:
+    from stream.bus import open_bus
+    from stream.worker import Worker
+
+    the_bus = open_bus(settings.bus_url)
+    worker = Worker(stage, the_bus)
+    stop = _stop_on_signals()
+    try:
+        worker.run(stop, until_idle=until_idle, idle_s=idle_s)
+    finally:
+        worker.close()
+        s = worker.stats
+        click.echo(
+            f"{stage.name}: processed {s.processed}, dead letters {s.dead_letters}, "
+            f"retries {s.retries}",
+            err=True,
+        )
+
+
+@main.command()
+@click.option(
+    "--worker",
+    "as_worker",
+    is_flag=True,
+    help="Run the classify stage (mentions.raw → mentions.classified) instead of "
+    "classifying JSONL from stdin.",
+)
+@click.option("--until-idle", is_flag=True, help="With --worker: exit when nothing is left.")
+@click.option("--idle-seconds", default=2.0, show_default=True)
+@state_options
+def classify(as_worker, until_idle, idle_seconds, home, bus, db) -> None:
+    """Classify JSONL from stdin to stdout (one line out per line in), or run the stage."""
+    if as_worker:
+        from classify.worker import ClassifyStage
+
+        settings = _settings(home, bus, db)
+        settings.ensure_home()
+        _run_worker(ClassifyStage(), settings, until_idle, idle_seconds)
+        return
+    from classify.stdio import classify_stream
+
+    classify_stream(sys.stdin.buffer, sys.stdout)
+
+
+@main.command()
+@click.option("--until-idle", is_flag=True, help="Exit when nothing is left to route.")
+@click.option("--idle-seconds", default=2.0, show_default=True)
+@state_options
+@rules_option
+def route(until_idle, idle_seconds, home, bus, db, rules_path) -> None:
+    """Run the router stage alone: mentions.classified → cases."""
+    from route.ruleset import RuleFileError
+    from route.worker import RouteStage
+    from socialcare.pipeline import RulesFile
+    from store.db import open_store
+
+    settings = _settings(home, bus, db, rules_path)
+    settings.ensure_home()
+    try:
+        rules = RulesFile(settings.rules_path)
+    except RuleFileError as exc:
+        raise click.ClickException(f"invalid rules:\n{exc}") from None
+    _run_worker(RouteStage(open_store(settings.db_url), rules), settings, until_idle, idle_seconds)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535))
+@state_options
+def desk(host, port, home, bus, db) -> None:
+    """Serve the desk (web pages and JSON API) on the case store."""
+    from desk.server import serve
+
+    settings = _settings(home, bus, db)
+    settings.ensure_home()
+    click.echo(f"desk: http://{host}:{port}/", err=True)
+    serve(settings, host, port)
+
+
+@main.command()
+@click.option(
+    "--format", "fmt", type=click.Choice(["json", "table"]), default="table", show_default=True
+)
+@click.option("--queue", help="Only this queue.")
+@click.option("--status", type=click.Choice(["open", "claimed", "resolved"]))
+@click.option("--limit", type=click.IntRange(1), help="At most this many, highest priority first.")
+@state_options
+def cases(fmt, queue, status, limit, home, bus, db) -> None:
+    """List cases, highest priority first (json: one object per line)."""
+    from store.cases import list_cases
+    from store.db import open_store
+
+    settings = _settings(home, bus, db)
+    if db is None and not (settings.home / "cases.db").exists():
+        raise click.ClickException(
+            f"no case store in {settings.home}; run the pipeline first or pass --home/--db"
+        )
+    rows = list_cases(open_store(settings.db_url), queue, status, limit, with_posts=True)
+    if fmt == "json":
+        for row in rows:
+            click.echo(json.dumps(row, ensure_ascii=False))
+        return
+    click.echo(f"{'case':17} {'queue':11} {'pri':>3} {'status':8} {'sla due':20} posts  customer")
+    for r in rows:
+        due = (r["sla_due"] or "")[:19]
+        click.echo(
+            f"{r['id']:17} {r['queue']:11} {r['priority']:>3} {r['status']:8} {due:20} "
+            f"{len(r['post_ids']):>5}  {r['customer_handle']}"
+        )
+
+
+@main.group()
+def dlq() -> None:
+    """Dead letters: what could not be parsed or processed, with the reason."""
+
+
+@dlq.command("list")
+@click.option(
+    "--topic",
+    default="mentions.raw",
+    show_default=True,
+    help="The topic whose dead letters to show (reads TOPIC.dlq).",
+)
+@click.option("--limit", type=click.IntRange(1), default=None)
+@state_options
+def dlq_list(topic, limit, home, bus, db) -> None:
+    """Print each dead letter as one JSON object per line."""
+    from stream.bus import dlq_topic, open_bus
+    from stream.deadletter import dead_letter_json
+
+    settings = _settings(home, bus, db)
+    the_bus = open_bus(settings.bus_url)
+    for record in the_bus.read_all(dlq_topic(topic), limit):
+        click.echo(dead_letter_json(record))
+
+
+@main.group()
+def rules() -> None:
+    """Routing rule files."""
+
+
+@rules.command("check")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+def rules_check(file: Path) -> None:
+    """Validate FILE: exit 0 if valid, else 1 with one `FILE:LINE: message` per problem."""
+    from route.ruleset import RuleFileError, load_rules
+
+    try:
+        rs = load_rules(file)
+    except RuleFileError as exc:
+        for problem in exc.problems:
+            click.echo(problem)
+        sys.exit(1)
+    click.echo(
+        f"{file}: ok, version {rs.version}, {len(rs.rules)} rules, {len(rs.queues)} queues",
+        err=True,
+    )
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

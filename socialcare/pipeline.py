@@ -1,0 +1,117 @@
+"""All-in-one: every stage in one process, taking turns on one thread, so `--until-idle` can tell
+exactly when every input message has been fully processed."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+
+from classify.worker import ClassifyStage
+from ingest.sources.base import Source
+from ingest.worker import IngestWorker
+from route.ruleset import load_rules
+from route.worker import RouteStage
+from socialcare.settings import Settings
+from store.db import open_store
+from store.ingest_state import IngestState
+from stream.bus import TOPIC_CLASSIFIED, TOPIC_EVENTS, TOPIC_RAW, open_bus
+from stream.worker import Worker
+
+log = logging.getLogger(__name__)
+
+
+class RulesFile:
+    """The rule set in force, re-read when its file changes (routers pick up a new version
+    without restart); a broken edit keeps the last good version and logs why."""
+
+    def __init__(self, path) -> None:
+        self.path = path
+        self._mtime = path.stat().st_mtime_ns
+        self._rules = load_rules(path)
+
+    def __call__(self):
+        try:
+            mtime = self.path.stat().st_mtime_ns
+        except OSError:
+            return self._rules
+        if mtime != self._mtime:
+            self._mtime = mtime
+            try:
+                self._rules = load_rules(self.path)
+                log.info("rules reloaded: version %s", self._rules.version)
+            except ValueError as exc:
+                log.error(
+                    "rules file changed but is invalid, keeping version %s:\n%s",
+                    self._rules.version,
+                    exc,
+                )
+        return self._rules
+
+
+@dataclass
+class Progress:
+    ingested: int = 0
+    classified: int = 0
+    routed: int = 0
+    dead_letters: int = 0
+
+
+class Pipeline:
+    def __init__(self, settings: Settings, sources: list[Source], batch_size: int = 500) -> None:
+        settings.ensure_home()
+        self.settings = settings
+        self.bus = open_bus(settings.bus_url)
+        self.bus.ensure_topics([TOPIC_RAW, TOPIC_CLASSIFIED, TOPIC_EVENTS])
+        self.engine = open_store(settings.db_url)
+        self.rules = RulesFile(settings.rules_path)
+        self.ingest = IngestWorker(sources, self.bus, IngestState(self.engine), batch_size)
+        self.classify = Worker(ClassifyStage(), self.bus, batch_size, poll_timeout_s=0)
+        self.route = Worker(
+            RouteStage(self.engine, self.rules), self.bus, batch_size, poll_timeout_s=0
+        )
+
+    def step(self) -> int:
+        return self.ingest.step() + self.classify.step(0) + self.route.step(0)
+
+    def idle(self) -> bool:
+        return self.ingest.exhausted and self.classify.lag() == 0 and self.route.lag() == 0
+
+    def progress(self) -> Progress:
+        return Progress(
+            ingested=sum(p.mentions for p in self.ingest.progress.values()),
+            classified=self.classify.stats.processed,
+            routed=self.route.stats.processed,
+            dead_letters=sum(p.dead_letters for p in self.ingest.progress.values())
+            + self.classify.stats.dead_letters
+            + self.route.stats.dead_letters,
+        )
+
+    def run(
+        self,
+        stop: threading.Event,
+        until_idle: bool = False,
+        report_every_s: float = 5.0,
+        on_progress=None,
+    ) -> None:
+        last_report = time.monotonic()
+        while not stop.is_set():
+            did = self.step()
+            if on_progress and time.monotonic() - last_report >= report_every_s:
+                on_progress(self.progress())
+                last_report = time.monotonic()
+            if did:
+                continue
+            if until_idle and self.idle():
+                break
+            stop.wait(0.05)
+        if on_progress:
+            on_progress(self.progress())
+
+    def close(self) -> None:
+        self.ingest.close()
+        self.classify.close()
+        self.route.close()
+        self.bus.close()
+        self.engine.dispose()

@@ -1,0 +1,102 @@
+"""Reading cases: queue views, one case with its conversation and history, and the JSON shape
+the CLI and API share."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, case, func, select
+
+from store.tables import case_events, cases, posts
+
+QUEUE_ORDER = (cases.c.priority.desc(), cases.c.sla_due.asc(), cases.c.opened_at.asc())
+
+
+def _iso(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def case_json(row: dict, post_ids: list[str] | None = None) -> dict[str, Any]:
+    out = {k: _iso(v) for k, v in row.items()}
+    if post_ids is not None:
+        out["post_ids"] = post_ids
+    return out
+
+
+def list_cases(
+    engine: Engine,
+    queue: str | None = None,
+    status: str | None = None,
+    limit: int | None = None,
+    with_posts: bool = False,
+) -> list[dict[str, Any]]:
+    query = select(cases).order_by(*QUEUE_ORDER)
+    if queue:
+        query = query.where(cases.c.queue == queue)
+    if status:
+        query = query.where(cases.c.status == status)
+    if limit:
+        query = query.limit(limit)
+    with engine.connect() as conn:
+        rows = [dict(r._mapping) for r in conn.execute(query)]
+        post_ids: dict[str, list[str]] = defaultdict(list)
+        if with_posts and rows:
+            q = select(posts.c.case_id, posts.c.post_id).where(posts.c.case_id.is_not(None))
+            if limit or queue or status:
+                q = q.where(posts.c.case_id.in_([r["id"] for r in rows]))
+            for case_id, post_id in conn.execute(q.order_by(posts.c.created_at)):
+                post_ids[case_id].append(post_id)
+    return [case_json(r, post_ids[r["id"]] if with_posts else None) for r in rows]
+
+
+def get_case(engine: Engine, case_id: str) -> dict[str, Any] | None:
+    with engine.connect() as conn:
+        row = conn.execute(select(cases).where(cases.c.id == case_id)).first()
+        if row is None:
+            return None
+        convo = conn.execute(
+            select(
+                posts.c.post_id,
+                posts.c.from_brand,
+                posts.c.author_handle,
+                posts.c.text,
+                posts.c.created_at,
+                posts.c.url,
+                posts.c.sentiment,
+                posts.c.urgency,
+                posts.c.topic,
+            )
+            .where(posts.c.case_id == case_id)
+            .order_by(posts.c.created_at, posts.c.post_id)
+        ).all()
+        history = conn.execute(
+            select(case_events.c.type, case_events.c.at, case_events.c.actor, case_events.c.data)
+            .where(case_events.c.case_id == case_id)
+            .order_by(case_events.c.id)
+        ).all()
+    out = case_json(dict(row._mapping), [p.post_id for p in convo])
+    out["posts"] = [{k: _iso(v) for k, v in p._mapping.items()} for p in convo]
+    out["events"] = [{k: _iso(v) for k, v in e._mapping.items()} for e in history]
+    return out
+
+
+def queue_summary(engine: Engine) -> list[dict[str, Any]]:
+    """Per queue: open cases, of which unanswered, and the earliest SLA due."""
+    query = (
+        select(
+            cases.c.queue,
+            func.count().label("open"),
+            func.sum(case((cases.c.first_response_at.is_(None), 1), else_=0)),
+            func.min(cases.c.sla_due),
+        )
+        .where(cases.c.status != "resolved")
+        .group_by(cases.c.queue)
+        .order_by(cases.c.queue)
+    )
+    with engine.connect() as conn:
+        return [
+            {"queue": q, "open": n, "unanswered": int(u or 0), "next_sla_due": _iso(due)}
+            for q, n, u, due in conn.execute(query)
+        ]

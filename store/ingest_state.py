@@ -1,0 +1,80 @@
+"""Ingest state in the case store: each source's cursor, and the (network, post id) pairs already
+ingested, so a replayed file or a re-polled page adds nothing."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+
+from sqlalchemy import Engine, insert, select, update
+
+from store.tables import ingest_seen, source_cursors
+from stream.schema import utcnow
+
+_CHUNK = 500
+
+
+class IngestState:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def cursor(self, source: str) -> str | None:
+        with self.engine.connect() as conn:
+            return conn.execute(
+                select(source_cursors.c.cursor).where(source_cursors.c.source == source)
+            ).scalar_one_or_none()
+
+    def unseen(self, keys: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
+        """The keys not ingested before."""
+        by_network: dict[str, set[str]] = defaultdict(set)
+        for network, post_id in keys:
+            by_network[network].add(post_id)
+        fresh: set[tuple[str, str]] = set()
+        with self.engine.connect() as conn:
+            for network, ids in by_network.items():
+                ordered = sorted(ids)
+                known: set[str] = set()
+                for i in range(0, len(ordered), _CHUNK):
+                    known.update(
+                        conn.execute(
+                            select(ingest_seen.c.post_id).where(
+                                ingest_seen.c.network == network,
+                                ingest_seen.c.post_id.in_(ordered[i : i + _CHUNK]),
+                            )
+                        ).scalars()
+                    )
+                fresh.update((network, p) for p in ids - known)
+        return fresh
+
+    def commit(
+        self, source: str, cursor: str | None, keys: list[tuple[str, str]], dead_letters: int
+    ) -> None:
+        """After the bus flush: mark keys as seen and move the cursor, in one transaction."""
+        now = utcnow()
+        with self.engine.begin() as conn:
+            if keys:
+                conn.execute(insert(ingest_seen), [{"network": n, "post_id": p} for n, p in keys])
+            changed = conn.execute(
+                update(source_cursors)
+                .where(source_cursors.c.source == source)
+                .values(
+                    cursor=cursor,
+                    updated_at=now,
+                    mentions=source_cursors.c.mentions + len(keys),
+                    dead_letters=source_cursors.c.dead_letters + dead_letters,
+                )
+            ).rowcount
+            if not changed:
+                conn.execute(
+                    insert(source_cursors).values(
+                        source=source,
+                        cursor=cursor,
+                        updated_at=now,
+                        mentions=len(keys),
+                        dead_letters=dead_letters,
+                    )
+                )
+
+    def sources(self) -> list[dict]:
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(select(source_cursors))]

@@ -1,0 +1,139 @@
+"""Table definitions. `cases` is the current state of each case, a projection of its append-only
+`case_events` log, updated in the same transaction as the events that change it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware UTC datetimes in and out, whatever the database keeps (SQLite keeps none)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the case store; use UTC-aware datetimes")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+metadata = MetaData()
+
+cases = Table(
+    "cases",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("network", String(32), nullable=False),
+    Column("conversation_id", String(128), nullable=False),
+    Column("status", String(16), nullable=False),  # open | claimed | resolved
+    Column("queue", String(64), nullable=False),
+    Column("priority", Integer, nullable=False),
+    Column("priority_parts", JSON, nullable=False),
+    Column("sla_policy", String(64), nullable=False),
+    Column("sla_due", UTCDateTime),
+    Column("rule_id", String(128), nullable=False),
+    Column("ruleset_version", String(64), nullable=False),
+    Column("account", String(256)),
+    Column("customer_id", String(128), nullable=False),
+    Column("customer_handle", String(256), nullable=False),
+    Column("sentiment", String(16)),
+    Column("sentiment_score", Float),
+    Column("urgency", String(16)),
+    Column("urgency_score", Float),
+    Column("urgency_reasons", JSON),
+    Column("topic", String(64)),
+    Column("spam", Boolean, nullable=False, default=False),
+    Column("opened_at", UTCDateTime, nullable=False),  # the customer's first post
+    Column("first_response_at", UTCDateTime),  # the brand's first reply after it
+    Column("last_customer_at", UTCDateTime, nullable=False),
+    Column("resolved_at", UTCDateTime),
+    Column("claimed_by", String(128)),
+    Column("claim_expires", UTCDateTime),
+    Column("post_count", Integer, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),  # when socialcare opened it
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("network", "conversation_id", name="uq_cases_conversation"),
+)
+Index("ix_cases_queue_status_priority", cases.c.queue, cases.c.status, cases.c.priority)
+
+posts = Table(
+    "posts",
+    metadata,
+    Column("network", String(32), nullable=False),
+    Column("post_id", String(128), nullable=False),
+    Column("conversation_id", String(128), nullable=False),
+    Column("case_id", String(40)),  # null: brand post before any customer post, or ignored
+    Column("from_brand", Boolean, nullable=False),
+    Column("author_id", String(128), nullable=False),
+    Column("author_handle", String(256), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("url", String(2048)),
+    Column("sentiment", String(16)),
+    Column("urgency", String(16)),
+    Column("topic", String(64)),
+    Column("spam", Boolean),
+    Column("ignored_reason", String(512)),
+    Column("mention", JSON, nullable=False),  # the whole message as routed
+    Column("stored_at", UTCDateTime, nullable=False),
+    PrimaryKeyConstraint("network", "post_id", name="pk_posts"),
+)
+Index("ix_posts_conversation", posts.c.network, posts.c.conversation_id)
+Index("ix_posts_case", posts.c.case_id)
+
+case_events = Table(
+    "case_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("case_id", String(40), nullable=False, index=True),
+    Column("type", String(32), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor", String(256), nullable=False),
+    Column("data", JSON, nullable=False),
+)
+
+source_cursors = Table(
+    "source_cursors",
+    metadata,
+    Column("source", String(1024), primary_key=True),
+    Column("cursor", Text),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("mentions", Integer, nullable=False, default=0),
+    Column("dead_letters", Integer, nullable=False, default=0),
+)
+
+ingest_seen = Table(
+    "ingest_seen",
+    metadata,
+    Column("network", String(32), nullable=False),
+    Column("post_id", String(128), nullable=False),
+    PrimaryKeyConstraint("network", "post_id", name="pk_ingest_seen"),
+)

@@ -1,0 +1,144 @@
+"""The transport interface every backend implements, and `open_bus` to pick one by URL.
+
+Semantics (both backends): topics have a fixed number of partitions; a message's partition is
+chosen from its key, so one conversation stays on one partition, in order; consumers in one group
+share the partitions and commit the offset of the next message to read, per partition. Delivery is
+at-least-once: a consumer that dies before committing reads the same messages again.
+"""
+
+from __future__ import annotations
+
+import zlib
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+TOPIC_RAW = "mentions.raw"
+TOPIC_CLASSIFIED = "mentions.classified"
+TOPIC_EVENTS = "care.events"
+DEFAULT_PARTITIONS = 4
+
+
+def dlq_topic(topic: str) -> str:
+    return f"{topic}.dlq"
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class TopicPartition:
+    topic: str
+    partition: int
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes
+    headers: tuple[tuple[str, bytes], ...] = ()
+    timestamp_ms: int = 0
+
+    @property
+    def tp(self) -> TopicPartition:
+        return TopicPartition(self.topic, self.partition)
+
+    def header(self, name: str) -> str | None:
+        for key, value in self.headers:
+            if key == name:
+                return value.decode("utf-8", "replace")
+        return None
+
+
+@dataclass(slots=True)
+class OutMessage:
+    topic: str
+    key: str | None
+    value: bytes
+    headers: list[tuple[str, bytes]] = field(default_factory=list)
+
+
+def partition_for(key: bytes | None, partitions: int) -> int:
+    """Stable key → partition mapping (a keyless message goes to partition 0)."""
+    if key is None:
+        return 0
+    return zlib.crc32(key) % partitions
+
+
+class Producer(ABC):
+    @abstractmethod
+    def send(self, message: OutMessage) -> None:
+        """Queue a message; it is durable only after `flush` returns."""
+
+    @abstractmethod
+    def flush(self) -> None:
+        """Block until every queued message is durably written, or raise."""
+
+    def close(self) -> None:  # pragma: no cover - optional
+        """Release resources."""
+
+
+class Consumer(ABC):
+    @abstractmethod
+    def poll(self, max_records: int, timeout_s: float) -> list[Record]:
+        """Return up to max_records from the partitions this member owns, in offset order."""
+
+    @abstractmethod
+    def commit(self, offsets: Mapping[TopicPartition, int]) -> None:
+        """Record, per partition, the offset of the next message to read."""
+
+    @abstractmethod
+    def seek_to_committed(self) -> None:
+        """Rewind every owned partition to its committed offset (after a failed batch)."""
+
+    @abstractmethod
+    def lag(self) -> int:
+        """Messages in this group's topics not yet committed, over all partitions."""
+
+    def close(self) -> None:  # pragma: no cover - optional
+        """Leave the group and release resources."""
+
+
+class Bus(ABC):
+    """A connection to one transport; makes producers and consumers."""
+
+    @abstractmethod
+    def ensure_topics(self, topics: Iterable[str], partitions: int = DEFAULT_PARTITIONS) -> None:
+        """Create missing topics (idempotent)."""
+
+    @abstractmethod
+    def producer(self) -> Producer: ...
+
+    @abstractmethod
+    def consumer(self, group: str, topics: list[str]) -> Consumer: ...
+
+    @abstractmethod
+    def read_all(self, topic: str, limit: int | None = None) -> list[Record]:
+        """Every stored message of a topic, for tools (dead-letter listing, audits)."""
+
+    def close(self) -> None:  # pragma: no cover - optional
+        """Release resources."""
+
+
+def open_bus(url: str) -> Bus:
+    """`embedded:///path/to/bus.db` (default) or `kafka://host:port[,host:port]`."""
+    if url.startswith("embedded://"):
+        from stream.embedded import EmbeddedBus
+
+        return EmbeddedBus(url.removeprefix("embedded://"))
+    if url.startswith("kafka://"):
+        raise NotImplementedError(
+            "the kafka transport is not built yet (issue 'Scale out on Kafka and PostgreSQL'); "
+            "use the embedded default"
+        )
+    raise ValueError(f"unknown bus URL {url!r}: expected embedded:///PATH or kafka://HOST:PORT")
+
+
+def offsets_after(records: Iterable[Record]) -> dict[TopicPartition, int]:
+    """Per partition, the offset to commit after processing `records`: last offset + 1."""
+    out: dict[TopicPartition, int] = {}
+    for rec in records:
+        nxt = rec.offset + 1
+        if out.get(rec.tp, -1) < nxt:
+            out[rec.tp] = nxt
+    return out

@@ -1,0 +1,161 @@
+"""The versioned mention schema: what travels on `mentions.raw` and `mentions.classified`.
+
+Every message carries `schema` (an integer version). Ingest fills the post fields, the classifier
+adds `classification`, the router adds `routing`. All text fields are untrusted: they are
+validated here for shape and size, and escaped wherever they are shown.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+)
+
+SCHEMA_VERSION = 1
+MAX_TEXT_CHARS = 40_000  # a long Reddit post fits; anything larger is hostile or broken
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+Id = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[^\x00-\x1f\x7f]+$")]
+Network = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,31}$")]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
+
+
+class Author(_Model):
+    id: Id
+    handle: Annotated[str, StringConstraints(max_length=256)] = ""
+    display_name: Annotated[str, StringConstraints(max_length=512)] | None = None
+    followers: Annotated[int, Field(ge=0)] | None = None
+    verified: bool = False
+
+
+class IngestMeta(_Model):
+    source: Annotated[str, StringConstraints(min_length=1, max_length=1024)]
+    fetched_at: datetime
+    line: int | None = None  # line in a replay file, for dead letters and audits
+
+
+class Sentiment(_Model):
+    label: Literal["negative", "neutral", "positive"]
+    score: Annotated[float, Field(ge=-1.0, le=1.0)]
+
+
+UrgencyLevel = Literal["critical", "high", "normal", "low"]
+
+
+class Urgency(_Model):
+    level: UrgencyLevel
+    score: Annotated[float, Field(ge=0.0, le=1.0)]
+    reasons: list[str] = Field(default_factory=list)
+
+
+class Classification(_Model):
+    sentiment: Sentiment
+    urgency: Urgency
+    topic: str = "other"
+    spam: bool = False
+    spam_reasons: list[str] = Field(default_factory=list)
+    model_version: str
+
+
+class Routing(_Model):
+    case_id: str
+    queue: str
+    priority: int
+    sla_due: datetime | None
+    rule_id: str
+    ruleset_version: str
+
+
+class Mention(_Model):
+    schema_version: Literal[1] = Field(SCHEMA_VERSION, alias="schema")
+    network: Network
+    post_id: Id
+    conversation_id: Id
+    author: Author
+    text: Annotated[str, StringConstraints(max_length=MAX_TEXT_CHARS)]
+    language: Annotated[str, StringConstraints(max_length=16)] | None = None
+    created_at: datetime
+    url: Annotated[str, StringConstraints(max_length=2048)] | None = None
+    in_reply_to: Id | None = None
+    from_brand: bool = False  # posted by one of the brand's own accounts (a response)
+    brand: Annotated[str, StringConstraints(max_length=256)] | None = None
+    ingest: IngestMeta
+    classification: Classification | None = None
+    routing: Routing | None = None
+
+    @field_validator("created_at")
+    @classmethod
+    def _utc(cls, value: datetime) -> datetime:
+        if value.tzinfo is None:
+            raise ValueError("created_at must carry a time zone (e.g. 2017-10-31T22:10:47Z)")
+        return value.astimezone(UTC)
+
+    @field_validator("text")
+    @classmethod
+    def _no_control_chars(cls, value: str) -> str:
+        # Control characters are stripped, not rejected: real posts contain them by accident.
+        return _CONTROL.sub("", value)
+
+    @field_validator("url")
+    @classmethod
+    def _http_only(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        if not value.lower().startswith(("https://", "http://")):
+            raise ValueError("url must be an http(s) URL")
+        return value
+
+    @property
+    def key(self) -> str:
+        """The effect key: one mention takes effect once per (network, post id)."""
+        return f"{self.network}:{self.post_id}"
+
+    def to_json(self) -> bytes:
+        return self.model_dump_json(by_alias=True, exclude_none=True).encode()
+
+
+class SchemaError(ValueError):
+    """A message that is not a valid mention; the text says which field and why."""
+
+
+def describe(error: ValidationError) -> str:
+    parts = []
+    for item in error.errors()[:5]:
+        where = ".".join(str(p) for p in item["loc"]) or "message"
+        parts.append(f"{where}: {item['msg']}")
+    more = error.error_count() - 5
+    if more > 0:
+        parts.append(f"and {more} more")
+    return "; ".join(parts)
+
+
+def parse_mention(raw: bytes | str) -> Mention:
+    """Parse one JSON mention, raising SchemaError with a readable reason."""
+    try:
+        return Mention.model_validate_json(raw)
+    except ValidationError as exc:
+        raise SchemaError(describe(exc)) from None
+
+
+def mention_from_dict(data: dict) -> Mention:
+    try:
+        return Mention.model_validate(data)
+    except ValidationError as exc:
+        raise SchemaError(describe(exc)) from None
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)

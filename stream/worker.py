@@ -1,0 +1,155 @@
+"""The one worker loop every consuming stage runs in.
+
+Checkpoint order, the only place it is written down:
+
+1. poll a batch from the input topics;
+2. the stage does its job and makes its effect durable (the router commits its case-store
+   transaction inside `Stage.process`);
+3. the worker sends the stage's output messages and dead letters, then flushes the producer;
+4. only then are the input offsets committed.
+
+A crash anywhere before 4 re-delivers the batch; every effect is keyed (network + post id), so the
+replay changes nothing. A message that fails on its own goes to `<topic>.dlq` with the error and
+the worker moves on; a `TransientError` (database down, broker unreachable) rewinds the batch and
+backs off instead, so nothing is dead-lettered for a fault that is not the message's.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+
+from stream.bus import Bus, OutMessage, Record, offsets_after
+from stream.deadletter import DeadLetter
+
+log = logging.getLogger(__name__)
+
+
+class TransientError(RuntimeError):
+    """A failure that is not the message's fault: retry the batch later, dead-letter nothing."""
+
+
+@dataclass(slots=True)
+class StageOutput:
+    messages: list[OutMessage] = field(default_factory=list)
+    dead: list[DeadLetter] = field(default_factory=list)
+
+    def extend(self, other: StageOutput) -> None:
+        self.messages.extend(other.messages)
+        self.dead.extend(other.dead)
+
+
+class Stage(ABC):
+    """One job: records in, durable effect and/or output messages out."""
+
+    name: str
+    input_topics: list[str]
+
+    @property
+    def group(self) -> str:
+        return self.name
+
+    @abstractmethod
+    def process(self, records: list[Record]) -> StageOutput:
+        """Handle a batch. Raise TransientError to retry it; any other exception isolates the
+        failing records, which go to the dead-letter topic."""
+
+
+@dataclass
+class WorkerStats:
+    processed: int = 0
+    dead_letters: int = 0
+    retries: int = 0
+
+
+class Worker:
+    def __init__(
+        self,
+        stage: Stage,
+        bus: Bus,
+        batch_size: int = 500,
+        poll_timeout_s: float = 0.1,
+        max_backoff_s: float = 30.0,
+    ) -> None:
+        self.stage = stage
+        self.bus = bus
+        self.batch_size = batch_size
+        self.poll_timeout_s = poll_timeout_s
+        self.max_backoff_s = max_backoff_s
+        self.consumer = bus.consumer(stage.group, stage.input_topics)
+        self.producer = bus.producer()
+        self.stats = WorkerStats()
+        self._backoff = 0.0
+
+    def step(self, timeout_s: float | None = None) -> int:
+        """One poll → process → flush → commit cycle. Returns how many records it handled."""
+        records = self.consumer.poll(
+            self.batch_size, self.poll_timeout_s if timeout_s is None else timeout_s
+        )
+        if not records:
+            return 0
+        try:
+            output = self._process(records)
+            for message in output.messages:
+                self.producer.send(message)
+            for dead in output.dead:
+                self.producer.send(dead.to_message())
+            self.producer.flush()
+            self.consumer.commit(offsets_after(records))
+        except TransientError as exc:
+            self._retry_later(exc)
+            return 0
+        self._backoff = 0.0
+        self.stats.processed += len(records)
+        self.stats.dead_letters += len(output.dead)
+        return len(records)
+
+    def _retry_later(self, exc: BaseException) -> None:
+        self.stats.retries += 1
+        self._backoff = min(self.max_backoff_s, max(0.1, self._backoff * 2))
+        log.warning(
+            "%s: transient failure, retrying in %.1fs: %s", self.stage.name, self._backoff, exc
+        )
+        self.producer = self.bus.producer()  # drop anything queued for the failed batch
+        self.consumer.seek_to_committed()
+        time.sleep(self._backoff)
+
+    def _process(self, records: list[Record]) -> StageOutput:
+        try:
+            return self.stage.process(records)
+        except TransientError:
+            raise
+        except Exception as exc:
+            if len(records) == 1:
+                log.warning(
+                    "%s: dead-lettering %s@%s: %s",
+                    self.stage.name,
+                    records[0].topic,
+                    records[0].offset,
+                    exc,
+                )
+                return StageOutput(dead=[DeadLetter.from_record(records[0], exc, self.stage.name)])
+            merged = StageOutput()  # isolate the poison record: retry one by one
+            for record in records:
+                merged.extend(self._process([record]))
+            return merged
+
+    def lag(self) -> int:
+        return self.consumer.lag()
+
+    def run(self, stop: threading.Event, until_idle: bool = False, idle_s: float = 2.0) -> None:
+        """Loop until `stop` is set (or, with until_idle, once nothing came for idle_s seconds
+        and no message is left uncommitted)."""
+        idle_since = time.monotonic()
+        while not stop.is_set():
+            if self.step():
+                idle_since = time.monotonic()
+            elif until_idle and time.monotonic() - idle_since >= idle_s and self.lag() == 0:
+                return
+
+    def close(self) -> None:
+        self.consumer.close()
+        self.producer.close()
