@@ -55,7 +55,7 @@ class _CaseState:
     row: dict[str, Any]
     is_new: bool
     changed: bool = False
-    brand_times: list[datetime] = field(default_factory=list)  # loaded on demand
+    brand_times: list[tuple[datetime, str]] = field(default_factory=list)  # loaded on demand
 
 
 def _existing_posts(conn: Connection, keys: list[tuple[str, str]]) -> set[tuple[str, str]]:
@@ -175,17 +175,19 @@ class CaseBook:
         self._note_response(state, m.created_at, m.author.handle or m.author.id)
 
     def _note_response(self, state: _CaseState, at: datetime, account: str) -> None:
+        """A brand post: the account that answered first owns the case (for per-account
+        reports); before any answer, the brand the customer mentioned does."""
         case = state.row
         if not case.get("account"):
             case["account"] = account
             state.changed = True
-        if at >= case["opened_at"] and (
-            case["first_response_at"] is None or at < case["first_response_at"]
-        ):
+        first = case["first_response_at"]
+        if at >= case["opened_at"] and (first is None or at < first):
             case["first_response_at"] = at
+            case["account"] = account
             self._refresh_sla(case)
             state.changed = True
-        state.brand_times.append(at)
+        state.brand_times.append((at, account))
 
     # -- customer posts ---------------------------------------------------------------------
     def _customer_post(self, m: Mention, state: _CaseState | None) -> _CaseState | None:
@@ -360,13 +362,15 @@ class CaseBook:
         case = state.row
         if not state.is_new:
             stored = self.conn.execute(
-                select(posts.c.created_at).where(
+                select(posts.c.created_at, posts.c.author_handle).where(
                     posts.c.case_id == case["id"], posts.c.from_brand.is_(True)
                 )
-            ).scalars()
-            state.brand_times.extend(stored)
-        later = [t for t in state.brand_times if t >= case["opened_at"]]
-        case["first_response_at"] = min(later) if later else None
+            ).all()
+            state.brand_times.extend((r.created_at, r.author_handle) for r in stored)
+        later = sorted(b for b in state.brand_times if b[0] >= case["opened_at"])
+        case["first_response_at"] = later[0][0] if later else None
+        if later:
+            case["account"] = later[0][1]
 
     def _routing(self, case_id: str, d: Decision) -> Routing:
         return Routing(

@@ -54,6 +54,16 @@ def state_options(f):
     return f
 
 
+def batch_option(f):
+    return click.option(
+        "--batch-size",
+        default=500,
+        show_default=True,
+        type=click.IntRange(1, 10_000),
+        help="Messages per poll.",
+    )(f)
+
+
 def rules_option(f):
     return click.option(
         "--rules",
@@ -144,8 +154,9 @@ def run(sources, until_idle, no_desk, host, port, home, bus, db, rules_path) -> 
     help="demo, demo:COUNT or replay:PATH; repeatable.",
 )
 @click.option("--until-idle", is_flag=True, help="Exit once every source has nothing new.")
+@batch_option
 @state_options
-def ingest(sources, until_idle, home, bus, db) -> None:
+def ingest(sources, until_idle, batch_size, home, bus, db) -> None:
     """Run the ingest stage alone: sources → mentions.raw."""
     from ingest.worker import IngestWorker
     from store.db import open_store
@@ -157,7 +168,7 @@ def ingest(sources, until_idle, home, bus, db) -> None:
     srcs = _open_sources(sources)
     the_bus = open_bus(settings.bus_url)
     the_bus.ensure_topics([TOPIC_RAW])
-    worker = IngestWorker(srcs, the_bus, IngestState(open_store(settings.db_url)))
+    worker = IngestWorker(srcs, the_bus, IngestState(open_store(settings.db_url)), batch_size)
     stop = _stop_on_signals()
     try:
         while not stop.is_set():
@@ -170,12 +181,14 @@ def ingest(sources, until_idle, home, bus, db) -> None:
         worker.close()
 
 
-def _run_worker(stage, settings: Settings, until_idle: bool, idle_s: float) -> None:
+def _run_worker(
+    stage, settings: Settings, until_idle: bool, idle_s: float, batch_size: int
+) -> None:
     from stream.bus import open_bus
     from stream.worker import Worker
 
     the_bus = open_bus(settings.bus_url)
-    worker = Worker(stage, the_bus)
+    worker = Worker(stage, the_bus, batch_size=batch_size)
     stop = _stop_on_signals()
     try:
         worker.run(stop, until_idle=until_idle, idle_s=idle_s)
@@ -199,15 +212,16 @@ def _run_worker(stage, settings: Settings, until_idle: bool, idle_s: float) -> N
 )
 @click.option("--until-idle", is_flag=True, help="With --worker: exit when nothing is left.")
 @click.option("--idle-seconds", default=2.0, show_default=True)
+@batch_option
 @state_options
-def classify(as_worker, until_idle, idle_seconds, home, bus, db) -> None:
+def classify(as_worker, until_idle, idle_seconds, batch_size, home, bus, db) -> None:
     """Classify JSONL from stdin to stdout (one line out per line in), or run the stage."""
     if as_worker:
         from classify.worker import ClassifyStage
 
         settings = _settings(home, bus, db)
         settings.ensure_home()
-        _run_worker(ClassifyStage(), settings, until_idle, idle_seconds)
+        _run_worker(ClassifyStage(), settings, until_idle, idle_seconds, batch_size)
         return
     from classify.stdio import classify_stream
 
@@ -217,9 +231,10 @@ def classify(as_worker, until_idle, idle_seconds, home, bus, db) -> None:
 @main.command()
 @click.option("--until-idle", is_flag=True, help="Exit when nothing is left to route.")
 @click.option("--idle-seconds", default=2.0, show_default=True)
+@batch_option
 @state_options
 @rules_option
-def route(until_idle, idle_seconds, home, bus, db, rules_path) -> None:
+def route(until_idle, idle_seconds, batch_size, home, bus, db, rules_path) -> None:
     """Run the router stage alone: mentions.classified → cases."""
     from route.ruleset import RuleFileError
     from route.worker import RouteStage
@@ -232,7 +247,8 @@ def route(until_idle, idle_seconds, home, bus, db, rules_path) -> None:
         rules = RulesFile(settings.rules_path)
     except RuleFileError as exc:
         raise click.ClickException(f"invalid rules:\n{exc}") from None
-    _run_worker(RouteStage(open_store(settings.db_url), rules), settings, until_idle, idle_seconds)
+    stage = RouteStage(open_store(settings.db_url), rules)
+    _run_worker(stage, settings, until_idle, idle_seconds, batch_size)
 
 
 @main.command()

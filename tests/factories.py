@@ -1,0 +1,52 @@
+"""Small builders for mentions in tests."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from stream.schema import Classification, Mention, Sentiment, Urgency, mention_from_dict
+
+T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
+
+
+def mention_dict(post_id: str, conv: str | None = None, **over: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "schema": 1,
+        "network": "x",
+        "post_id": post_id,
+        "conversation_id": conv or post_id,
+        "author": {"id": "u1", "handle": "customer1", "followers": 10},
+        "text": "my flight was cancelled and nobody helps",
+        "created_at": T0.isoformat(),
+        "ingest": {"source": "test", "fetched_at": T0.isoformat()},
+    }
+    data.update(over)
+    return data
+
+
+def mention(post_id: str, conv: str | None = None, **over: Any) -> Mention:
+    return mention_from_dict(mention_dict(post_id, conv, **over))
+
+
+def classified(
+    post_id: str,
+    conv: str | None = None,
+    *,
+    sentiment: str = "negative",
+    score: float = -0.5,
+    urgency: str = "normal",
+    topic: str = "other",
+    spam: bool = False,
+    minutes: float = 0,
+    **over: Any,
+) -> Mention:
+    m = mention(post_id, conv, created_at=(T0 + timedelta(minutes=minutes)).isoformat(), **over)
+    tag = Classification(
+        sentiment=Sentiment(label=sentiment, score=score),
+        urgency=Urgency(level=urgency, score=0.5, reasons=[]),
+        topic=topic,
+        spam=spam,
+        model_version="test",
+    )
+    return m.model_copy(update={"classification": tag})

@@ -1,0 +1,145 @@
+"""Cases per conversation: opening, joining, brand responses in any order, reopening,
+reprioritizing, ignoring, and idempotence under redelivery."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from route.casebook import CaseBook, case_id_for
+from route.ruleset import default_rules, parse_rules
+from store.cases import get_case, list_cases
+from store.db import open_store
+from store.tables import case_events, cases, posts
+from tests.factories import T0, classified
+
+
+@pytest.fixture
+def engine(tmp_path):
+    return open_store(f"sqlite:///{tmp_path / 'cases.db'}")
+
+
+def apply(engine, mentions, rules=None):
+    with engine.begin() as conn:
+        return CaseBook(conn, rules or default_rules(), T0 + timedelta(hours=1)).apply(mentions)
+
+
+def brand(post_id, conv, minutes, handle="AcmeHelp"):
+    return classified(
+        post_id,
+        conv,
+        minutes=minutes,
+        from_brand=True,
+        sentiment="neutral",
+        score=0.0,
+        author={"id": handle, "handle": handle},
+    )
+
+
+def test_a_conversation_is_one_case_and_the_first_brand_reply_is_its_first_response(engine):
+    apply(
+        engine,
+        [
+            classified("1", "c", minutes=0),
+            brand("2", "c", 7),
+            classified("3", "c", minutes=9),
+            brand("4", "c", 12),
+        ],
+    )
+    (case,) = list_cases(engine, with_posts=True)
+    assert case["post_ids"] == ["1", "2", "3", "4"]
+    assert case["first_response_at"] == (T0 + timedelta(minutes=7)).isoformat()
+    assert case["account"] == "AcmeHelp" and case["post_count"] == 2
+    assert case["id"] == case_id_for("x", "c")
+
+
+def test_brand_reply_arriving_before_the_customer_post_still_counts(engine):
+    apply(engine, [brand("2", "c", 5)])
+    assert list_cases(engine) == []
+    apply(engine, [classified("1", "c", minutes=0)])
+    (case,) = list_cases(engine, with_posts=True)
+    assert case["first_response_at"] == (T0 + timedelta(minutes=5)).isoformat()
+    assert sorted(case["post_ids"]) == ["1", "2"]
+    # and a brand post in the same batch, before the customer's
+    apply(engine, [brand("12", "d", 5), classified("11", "d", minutes=1)])
+    d = get_case(engine, case_id_for("x", "d"))
+    assert d["first_response_at"] == (T0 + timedelta(minutes=5)).isoformat()
+
+
+def test_brand_post_before_the_customers_first_post_is_not_a_response(engine):
+    apply(engine, [brand("1", "c", 0), classified("2", "c", minutes=3), brand("3", "c", 10)])
+    (case,) = list_cases(engine)
+    assert case["first_response_at"] == (T0 + timedelta(minutes=10)).isoformat()
+
+
+def test_an_earlier_customer_post_arriving_late_moves_the_opening_time(engine):
+    apply(engine, [classified("2", "c", minutes=10), brand("3", "c", 12)])
+    apply(engine, [brand("1b", "c", 4), classified("1", "c", minutes=0)])
+    (case,) = list_cases(engine)
+    assert case["opened_at"] == T0.isoformat()
+    assert case["first_response_at"] == (T0 + timedelta(minutes=4)).isoformat()
+
+
+def test_redelivered_batches_change_nothing(engine):
+    batch = [classified("1", "c"), brand("2", "c", 3), classified("3", "c", minutes=5)]
+    first = apply(engine, batch)
+    assert apply(engine, batch) == [] and apply(engine, batch[1:]) == []
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(posts)).scalar() == 3
+        assert conn.execute(select(func.count()).select_from(case_events)).scalar() == len(first)
+
+
+def test_a_customer_writing_after_resolution_reopens_the_case(engine):
+    apply(engine, [classified("1", "c")])
+    with engine.begin() as conn:
+        conn.execute(cases.update().values(status="resolved", resolved_at=T0))
+    events = apply(engine, [classified("2", "c", minutes=30)])
+    assert "reopened" in [e.type for e in events]
+    (case,) = list_cases(engine)
+    assert case["status"] == "open" and case["resolved_at"] is None
+
+
+def test_a_more_urgent_post_reprioritizes_the_case(engine):
+    apply(engine, [classified("1", "c", sentiment="neutral", score=0.0)])
+    assert list_cases(engine)[0]["queue"] == "questions"
+    events = apply(engine, [classified("2", "c", minutes=1, urgency="critical")])
+    assert [e.type for e in events] == ["post_added", "reprioritized"]
+    case = list_cases(engine)[0]
+    assert (case["queue"], case["rule_id"], case["sla_policy"]) == (
+        "urgent",
+        "critical",
+        "critical",
+    )
+    assert case["sla_due"] == (T0 + timedelta(minutes=15)).isoformat()
+
+
+def test_sla_due_is_first_response_then_resolution(engine):
+    apply(engine, [classified("1", "c", sentiment="neutral", score=0.0)])  # standard: 4h / 48h
+    assert list_cases(engine)[0]["sla_due"] == (T0 + timedelta(hours=4)).isoformat()
+    apply(engine, [brand("2", "c", 30)])
+    assert list_cases(engine)[0]["sla_due"] == (T0 + timedelta(hours=48)).isoformat()
+
+
+def test_ignored_mentions_are_stored_with_their_reason_and_open_no_case(engine):
+    rs = parse_rules(
+        "queues: {q: {}}\nsla_policies: {s: {first_response: 1h, resolution: 1d}}\n"
+        "default: {queue: q, priority: 1, sla: s}\n"
+        "rules:\n  - id: bots\n    when: {field: spam, op: equals, value: true}\n"
+        "    then: {ignore: bot traffic}\n"
+    )
+    apply(engine, [classified("1", "c", spam=True)], rs)
+    assert list_cases(engine) == []
+    with engine.connect() as conn:
+        assert conn.execute(select(posts.c.ignored_reason)).scalar() == "bot traffic"
+
+
+def test_every_routing_decision_records_rule_and_version(engine):
+    apply(engine, [classified("1", "c", urgency="critical")])
+    case = get_case(engine, case_id_for("x", "c"))
+    routed = next(e for e in case["events"] if e["type"] == "routed")
+    assert routed["data"]["rule_id"] == "critical"
+    assert routed["data"]["ruleset_version"] == default_rules().version
+    stored = case["posts"][0]
+    assert stored["post_id"] == "1"

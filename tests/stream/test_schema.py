@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+import pytest
+
+from stream.schema import SchemaError, parse_mention
+from tests.factories import mention, mention_dict
+
+
+def test_round_trip_keeps_every_field():
+    m = mention("1", "c1", in_reply_to="0", url="https://x.com/i/web/status/1")
+    again = parse_mention(m.to_json())
+    assert again == m
+    assert b'"schema":1' in m.to_json()
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"post_id": ""}, "post_id"),
+        ({"network": "X Twitter"}, "network"),
+        ({"created_at": "2024-05-01T12:00:00"}, "time zone"),
+        ({"url": "javascript:alert(1)"}, "http"),
+        ({"author": {"id": "u", "followers": -3}}, "followers"),
+        ({"text": "x" * 50_000}, "text"),
+        ({"schema": 2}, "schema"),
+    ],
+)
+def test_invalid_mentions_name_the_field(change, reason):
+    import json
+
+    data = {**mention_dict("1"), **change}
+    with pytest.raises(SchemaError, match=reason):
+        parse_mention(json.dumps(data))
+
+
+@pytest.mark.parametrize("raw", [b"", b"{", b"[]", b"\xff\xfe", b"null", b"[" * 5000])
+def test_garbage_is_a_schema_error_not_a_crash(raw):
+    with pytest.raises(SchemaError):
+        parse_mention(raw)
+
+
+def test_control_characters_are_stripped_and_times_normalized_to_utc():
+    m = mention("1", text="hi\x00 there\x07", created_at="2024-05-01T14:00:00+02:00")
+    assert m.text == "hi there"
+    assert m.created_at.isoformat() == "2024-05-01T12:00:00+00:00"

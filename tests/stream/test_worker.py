@@ -1,0 +1,64 @@
+"""The worker loop: poison records are isolated into the dead-letter topic with the reason,
+transient failures retry without dead-lettering or committing."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from stream.bus import OutMessage, Record
+from stream.embedded import EmbeddedBus
+from stream.testing import run_stage
+from stream.worker import Stage, StageOutput, TransientError, Worker
+
+
+class Upper(Stage):
+    name = "upper"
+    input_topics: ClassVar[list[str]] = ["in"]
+
+    def process(self, records: list[Record]) -> StageOutput:
+        out = StageOutput()
+        for r in records:
+            if r.value == b"poison":
+                raise ValueError("cannot upper-case poison")
+            out.messages.append(OutMessage("out", "k", r.value.upper()))
+        return out
+
+
+def test_poison_record_goes_to_dlq_and_the_rest_is_processed(tmp_path):
+    written = run_stage(Upper(), [b"a", b"poison", b"b"], tmp_path)
+    assert [r.value for r in written["out"]] == [b"A", b"B"]
+    (dead,) = written["in.dlq"]
+    assert dead.value == b"poison"
+    assert dead.header("error") == "cannot upper-case poison"
+    assert dead.header("error_type") == "ValueError"
+    assert dead.header("source_topic") == "in"
+    assert dead.header("stage") == "upper"
+
+
+class Flaky(Upper):
+    name = "flaky"
+
+    def __init__(self) -> None:
+        self.failures = 2
+
+    def process(self, records):
+        if self.failures:
+            self.failures -= 1
+            raise TransientError("database down")
+        return super().process(records)
+
+
+def test_transient_failure_retries_without_loss_or_dead_letters(tmp_path):
+    bus = EmbeddedBus(tmp_path / "bus.db")
+    p = bus.producer()
+    for v in (b"x", b"y"):
+        p.send(OutMessage("in", "k", v))
+    p.flush()
+    stage = Flaky()
+    worker = Worker(stage, bus, poll_timeout_s=0, max_backoff_s=0.01)
+    for _ in range(5):
+        worker.step(0)
+    assert worker.stats.retries == 2
+    assert [r.value for r in bus.read_all("out")] == [b"X", b"Y"]
+    assert bus.read_all("in.dlq") == []
+    assert worker.lag() == 0

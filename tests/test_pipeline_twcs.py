@@ -1,0 +1,106 @@
+"""Issue 2's acceptance on real data: replaying twcs_sample.csv yields one case per customer
+conversation, every inbound post in exactly one case, the brand's first reply as first response,
+and replaying again adds nothing."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from collections import Counter
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from tests.twcs_truth import by_post, conversations
+
+CLI = [sys.executable, "-m", "socialcare.cli"]
+
+
+def run_cli(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+    proc = subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=300)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"{args} exited {proc.returncode}:\n{proc.stderr[-3000:]}")
+    return proc
+
+
+def cases_json(home: Path) -> list[dict]:
+    out = run_cli("cases", "--home", str(home), "--format", "json").stdout
+    return [json.loads(line) for line in out.splitlines()]
+
+
+@pytest.fixture(scope="module")
+def replayed(shared_data, tmp_path_factory):
+    home = tmp_path_factory.mktemp("twcs") / "home"
+    csv = shared_data / "twcs_sample.csv"
+    run_cli("run", "--source", f"replay:{csv}", "--until-idle", "--home", str(home))
+    return home, csv, cases_json(home)
+
+
+def test_one_case_per_customer_conversation_with_every_inbound_post_once(replayed):
+    _, csv, cases = replayed
+    truth = conversations(csv)
+    assert len(cases) == len(truth)
+    assert len({c["conversation_id"] for c in cases}) == len(cases)
+    of_post = by_post(truth)
+    inbound_seen: Counter[str] = Counter()
+    for case in cases:
+        t = of_post[case["post_ids"][0]]
+        assert sorted(case["post_ids"]) == sorted(t["inbound"] + t["outbound"])
+        inbound_seen.update(p for p in case["post_ids"] if p in set(t["inbound"]))
+    total_inbound = sum(len(t["inbound"]) for t in truth.values())
+    assert sum(inbound_seen.values()) == total_inbound
+    assert set(inbound_seen.values()) == {1}
+
+
+def test_first_response_is_the_brands_first_reply(replayed):
+    _, csv, cases = replayed
+    of_post = by_post(conversations(csv))
+    answered = 0
+    for c in cases:
+        t = of_post[c["post_ids"][0]]
+        want = t["first_response_at"]
+        got = c["first_response_at"] and datetime.fromisoformat(c["first_response_at"])
+        assert got == want, c["conversation_id"]
+        if want is not None:
+            answered += 1
+            assert c["account"] == t["responder"]
+    assert answered > 1000  # the sample is mostly answered conversations
+
+
+def test_replaying_again_adds_nothing(replayed, tmp_path):
+    home, csv, before = replayed
+    run_cli("run", "--source", f"replay:{csv}", "--until-idle", "--home", str(home))
+    assert cases_json(home) == before
+    # a copy of the same file under another name: new cursor, but dedup keeps every effect once
+    copy = tmp_path / "copy.csv"
+    shutil.copy(csv, copy)
+    run_cli("run", "--source", f"replay:{copy}", "--until-idle", "--home", str(home))
+    after = cases_json(home)
+    strip = lambda rows: [{k: v for k, v in r.items() if k != "updated_at"} for r in rows]  # noqa: E731
+    assert strip(after) == strip(before)
+
+
+def test_malformed_lines_go_to_the_dead_letter_topic_and_the_rest_is_processed(tmp_path):
+    from tests.factories import mention_dict
+
+    lines = [json.dumps(mention_dict(str(i), text=f"my bag is lost {i}")) for i in range(20)]
+    lines[3] = "{broken json"
+    lines[7] = json.dumps({**mention_dict("7"), "created_at": "not a date"})
+    lines[12] = "\ufffd" * 3
+    path = tmp_path / "in.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    home = tmp_path / "home"
+    run_cli("run", "--source", f"replay:{path}", "--until-idle", "--home", str(home))
+    cases = cases_json(home)
+    assert len(cases) == 17
+    dead = [json.loads(x) for x in run_cli("dlq", "list", "--home", str(home)).stdout.splitlines()]
+    assert [(d["line"], d["error"].split(":")[0]) for d in dead] == [
+        ("4", "not JSON"),
+        ("8", "created_at"),
+        ("13", "not JSON"),
+    ]
+    assert dead[0]["original"] == "{broken json"
+    assert all(d["source"] == f"replay:{path}" for d in dead)
