@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, insert, select, update
+from sqlalchemy import Connection, and_, bindparam, insert, select, update
 
 from route.engine import Decision, decide
 from route.ruleset import RuleSet
@@ -90,6 +90,33 @@ def _existing_cases(conn: Connection, convs: list[tuple[str, str]]) -> dict[tupl
     return out
 
 
+def _unattached_brand_posts(
+    conn: Connection, convs: list[tuple[str, str]]
+) -> dict[tuple[str, str], list[tuple[str, datetime, str]]]:
+    by_net: dict[str, list[str]] = defaultdict(list)
+    for net, conv in convs:
+        by_net[net].append(conv)
+    out: dict[tuple[str, str], list[tuple[str, datetime, str]]] = defaultdict(list)
+    for net, ids in by_net.items():
+        for i in range(0, len(ids), _CHUNK):
+            rows = conn.execute(
+                select(
+                    posts.c.conversation_id,
+                    posts.c.post_id,
+                    posts.c.created_at,
+                    posts.c.author_handle,
+                ).where(
+                    posts.c.network == net,
+                    posts.c.conversation_id.in_(ids[i : i + _CHUNK]),
+                    posts.c.case_id.is_(None),
+                    posts.c.from_brand.is_(True),
+                )
+            )
+            for conv, post_id, at, handle in rows:
+                out[(net, conv)].append((post_id, at, handle))
+    return out
+
+
 class CaseBook:
     """Turns a batch of classified mentions into case-store rows and events."""
 
@@ -100,6 +127,9 @@ class CaseBook:
         self.post_rows: list[dict] = []
         self.events: list[Event] = []
         self.unattached_brand: dict[tuple[str, str], list[dict]] = defaultdict(list)
+        # brand posts stored earlier in conversations that have no case yet
+        self.stored_brand: dict[tuple[str, str], list[tuple[str, datetime, str]]] = {}
+        self.attach: list[dict] = []  # conversations whose stored brand posts join a new case
 
     def apply(self, mentions: list[Mention]) -> list[Event]:
         unique: dict[tuple[str, str], Mention] = {}
@@ -111,6 +141,9 @@ class CaseBook:
             return []
         convs = list(dict.fromkeys((m.network, m.conversation_id) for m in fresh))
         states = {k: _CaseState(v, False) for k, v in _existing_cases(self.conn, convs).items()}
+        self.stored_brand = _unattached_brand_posts(
+            self.conn, [c for c in convs if c not in states]
+        )
         for m in fresh:
             conv = (m.network, m.conversation_id)
             if m.from_brand:
@@ -296,30 +329,13 @@ class CaseBook:
                 },
             )
         )
-        conv = (m.network, m.conversation_id)
-        waiting = self.unattached_brand.pop(conv, [])
-        stored = self.conn.execute(
-            select(posts.c.post_id, posts.c.created_at, posts.c.author_handle).where(
-                posts.c.network == m.network,
-                posts.c.conversation_id == m.conversation_id,
-                posts.c.case_id.is_(None),
-                posts.c.from_brand.is_(True),
-            )
-        ).all()
-        if stored:
-            self.conn.execute(
-                update(posts)
-                .where(
-                    posts.c.network == m.network,
-                    posts.c.conversation_id == m.conversation_id,
-                    posts.c.case_id.is_(None),
-                    posts.c.from_brand.is_(True),
-                )
-                .values(case_id=case_id)
-            )
+        waiting = self.unattached_brand.pop((m.network, m.conversation_id), [])
         for row in waiting:
             row["case_id"] = case_id
-        for post_id, at, handle in [(r.post_id, r.created_at, r.author_handle) for r in stored] + [
+        stored = self.stored_brand.pop((m.network, m.conversation_id), [])
+        if stored:
+            self.attach.append({"c_id": case_id, "c_net": m.network, "c_conv": m.conversation_id})
+        for post_id, at, handle in stored + [
             (r["post_id"], r["created_at"], r["author_handle"]) for r in waiting
         ]:
             self.events.append(
@@ -392,6 +408,18 @@ class CaseBook:
             row["updated_at"] = self.now
             values = {k: v for k, v in row.items() if k != "id"}
             self.conn.execute(update(cases).where(and_(cases.c.id == row["id"])).values(values))
+        if self.attach:
+            self.conn.execute(
+                update(posts)
+                .where(
+                    posts.c.network == bindparam("c_net"),
+                    posts.c.conversation_id == bindparam("c_conv"),
+                    posts.c.case_id.is_(None),
+                    posts.c.from_brand.is_(True),
+                )
+                .values(case_id=bindparam("c_id")),
+                self.attach,
+            )
         if self.post_rows:
             self.conn.execute(insert(posts), self.post_rows)
         if self.events:

@@ -8,7 +8,8 @@ hundred episodes an outage burst brings a wave of similar complaints.
 Everything is derived from (seed, episode number), so the stream is reproducible and a restart
 resumes from the cursor without repeating or skipping a post.
 
-`demo` runs in real time (about `rate` episodes a second, timestamps now); `demo:N` emits N
+`demo` runs in real time (about `rate` episodes a second, timestamps now, starting with the
+last 20 minutes of traffic so a fresh desk is not empty); `demo:N` emits N
 episodes as fast as they are read, with timestamps spread over the recent past.
 """
 
@@ -23,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 from ingest.sources.base import Fetched, Source
 from stream.schema import Mention, mention_from_dict, utcnow
 
+BACKFILL_S = 20 * 60
 NETWORKS = ("x", "x", "x", "mastodon", "bluesky", "reddit")
 BRANDS = {
     "airline": ("SkyLarkAir", "SkyLark Air"),
@@ -139,7 +141,14 @@ class _Post:
 
 
 class DemoSource(Source):
-    def __init__(self, conversations: int | None = None, rate: float = 2.0, seed: int = 7) -> None:
+    def __init__(
+        self,
+        conversations: int | None = None,
+        rate: float = 0.5,
+        seed: int = 7,
+        backfill_s: float = BACKFILL_S,
+    ) -> None:
+        self.backfill_s = backfill_s
         self.conversations = conversations
         self.finite = conversations is not None
         self.rate = rate
@@ -164,7 +173,7 @@ class DemoSource(Source):
             "name": first,
             "init": "".join(rng.sample("ABCDEFGHJKLMNPRSTW", 2)),
         }
-        burst = (k % 400) < 25  # an outage/cancellation wave
+        burst = 200 <= (k % 400) < 225  # an outage/cancellation wave
         language = "en"
         templates = AIRLINE if sector == "airline" else TELECOM
         roll = rng.random()
@@ -320,8 +329,8 @@ class DemoSource(Source):
 
     def _fetch_realtime(self, state: dict, limit: int) -> Fetched:
         now = time.time()
-        t0 = state.get("t0", now)
-        since = max(state.get("t", t0), now - 60)  # after a long stop, skip missed demo time
+        t0 = state.get("t0", now - self.backfill_s)  # a fresh desk starts with some history
+        since = max(state.get("t", t0 - 1), now - max(60.0, self.backfill_s))  # skip a long stop
         horizon = 6 * self.reply_scale_s + 60
         first_k = max(0, int((since - horizon - t0) * self.rate))
         last_k = int((now - t0) * self.rate)

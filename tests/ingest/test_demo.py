@@ -32,7 +32,7 @@ def test_demo_traffic_is_varied():
 
 
 def test_realtime_demo_emits_posts_as_their_time_comes():
-    src = DemoSource(rate=50.0)
+    src = DemoSource(rate=50.0, backfill_s=0)
     first = src.fetch(None, 1000)
     import time
 
@@ -42,3 +42,8 @@ def test_realtime_demo_emits_posts_as_their_time_comes():
     assert len(ids) == len(set(ids))
     assert second.mentions, "about 10 episodes should have started in 0.2 s at 50/s"
     assert not src.finite
+
+
+def test_a_fresh_realtime_demo_starts_with_recent_history():
+    fetched = DemoSource(rate=0.5, backfill_s=600).fetch(None, 10_000)
+    assert len({m.conversation_id for m in fetched.mentions}) > 200

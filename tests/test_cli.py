@@ -1,0 +1,113 @@
+"""The command-line contract other checks build on."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from route.ruleset import DEFAULT_RULES_PATH
+from socialcare.cli import main
+
+CLI = [sys.executable, "-m", "socialcare.cli"]
+
+
+def test_run_demo_until_idle_then_cases_json_has_the_contract_fields(tmp_path: Path):
+    home = tmp_path / "h"
+    runner = CliRunner()
+    result = runner.invoke(
+        main, ["run", "--source", "demo:60", "--until-idle", "--home", str(home)]
+    )
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(main, ["cases", "--home", str(home), "--format", "json"])
+    rows = [json.loads(line) for line in result.output.splitlines()]
+    assert 40 <= len(rows) <= 60
+    for row in rows:
+        for key in (
+            "id",
+            "conversation_id",
+            "queue",
+            "priority",
+            "status",
+            "sla_due",
+            "post_ids",
+            "first_response_at",
+        ):
+            assert key in row
+    assert [r["priority"] for r in rows] == sorted((r["priority"] for r in rows), reverse=True)
+    assert {r["queue"] for r in rows} >= {"complaints", "questions"}
+
+
+def test_cases_without_a_store_is_a_clear_error(tmp_path: Path):
+    result = CliRunner().invoke(main, ["cases", "--home", str(tmp_path / "none")])
+    assert result.exit_code == 1 and "no case store" in result.output
+
+
+def test_bad_source_spec_is_a_usage_error(tmp_path: Path):
+    result = CliRunner().invoke(main, ["run", "--source", "ftp:x", "--home", str(tmp_path)])
+    assert result.exit_code == 2 and "unknown source" in result.output
+
+
+def test_rules_check_exit_codes_and_line_messages(tmp_path: Path):
+    ok = CliRunner().invoke(main, ["rules", "check", str(DEFAULT_RULES_PATH)])
+    assert ok.exit_code == 0
+    broken = tmp_path / "rules.yaml"
+    text = DEFAULT_RULES_PATH.read_text().replace("queue: urgent,", "queue: urgnt,", 1)
+    broken.write_text(text)
+    line = next(i for i, x in enumerate(text.splitlines(), 1) if "urgnt" in x)
+    result = CliRunner().invoke(main, ["rules", "check", str(broken)])
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [
+        f"{broken}:{line}: queue 'urgnt' does not exist (queues: urgent, complaints, questions, "
+        "praise, spam)"
+    ]
+
+
+def test_run_refuses_an_invalid_rules_file(tmp_path: Path):
+    bad = tmp_path / "r.yaml"
+    bad.write_text("queues: {}\n")
+    result = CliRunner().invoke(
+        main,
+        [
+            "run",
+            "--source",
+            "demo:1",
+            "--until-idle",
+            "--home",
+            str(tmp_path / "h"),
+            "--rules",
+            str(bad),
+        ],
+    )
+    assert result.exit_code == 1 and "invalid rules" in result.output
+
+
+def test_classify_stdin_one_line_out_per_line_in():
+    lines = [
+        json.dumps({"text": "flight cancelled, stranded at the airport with my kids"}),
+        "not json",
+        "",
+        json.dumps({"text": "thank you so much, amazing crew!", "id": 7}),
+        json.dumps({"nope": 1}),
+        json.dumps({"text": "\ud83d\ude00" * 5000}),
+    ]
+    proc = subprocess.run(
+        [*CLI, "classify"],
+        input="\n".join(lines) + "\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    out = [json.loads(x) for x in proc.stdout.splitlines()]
+    assert len(out) == len(lines)
+    assert out[0]["sentiment"]["label"] == "negative" and out[0]["urgency"]["level"] in (
+        "high",
+        "critical",
+    )
+    assert "error" in out[1] and "error" in out[2] and "error" in out[4]
+    assert out[3]["sentiment"]["label"] == "positive" and out[3]["id"] == 7
+    assert {"sentiment", "urgency", "topic", "spam"} <= set(out[5])
