@@ -24,7 +24,15 @@ def _when(value: str | None) -> str:
     return datetime.fromisoformat(value).strftime("%Y-%m-%d %H:%M UTC")
 
 
+def _parts(parts: dict[str, int] | None) -> str:
+    """Priority parts as an agent reads them: base 45 · urgency +15 · sentiment +7."""
+    if not parts:
+        return ""
+    return " · ".join(f"base {v}" if k == "rule" else f"{k} {v:+d}" for k, v in parts.items())
+
+
 TEMPLATES.env.filters["when"] = _when
+TEMPLATES.env.filters["parts"] = _parts
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:

@@ -289,6 +289,7 @@ class CaseBook:
             "account": m.brand,
             "customer_id": m.author.id,
             "customer_handle": m.author.handle or m.author.id,
+            "summary": m.text[:280],
             "opened_at": m.created_at,
             "first_response_at": None,
             "last_customer_at": m.created_at,

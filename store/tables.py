@@ -64,6 +64,7 @@ cases = Table(
     Column("account", String(256)),
     Column("customer_id", String(128), nullable=False),
     Column("customer_handle", String(256), nullable=False),
+    Column("summary", String(300), nullable=False),  # the opening post, shortened
     Column("sentiment", String(16)),
     Column("sentiment_score", Float),
     Column("urgency", String(16)),

@@ -49,7 +49,7 @@ def test_queue_page_lists_cases_by_priority_with_text_escaped(client):
 def test_case_page_shows_the_conversation_escaped_and_why_it_is_here(client):
     html = client.get(f"/cases/{case_id_for('x', 'hot')}").text
     assert "&lt;script&gt;alert" in html and "<script>alert" not in html
-    assert "rule critical" in html
+    assert "rule <b>critical</b>" in html and "base 70 · urgency +30" in html
     assert client.get("/cases/nope").status_code == 404
 
 
