@@ -54,6 +54,21 @@ def state_options(f):
     return f
 
 
+def source_option(f):
+    return click.option(
+        "--source",
+        "sources",
+        multiple=True,
+        required=True,
+        help="demo, demo:COUNT or replay:PATH (.jsonl or twcs .csv); repeatable.",
+    )(f)
+
+
+def serve_options(f):
+    f = click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535))(f)
+    return click.option("--host", default="127.0.0.1", show_default=True)(f)
+
+
 def batch_option(f):
     return click.option(
         "--batch-size",
@@ -104,19 +119,12 @@ def _print_progress(p) -> None:
 
 
 @main.command()
-@click.option(
-    "--source",
-    "sources",
-    multiple=True,
-    required=True,
-    help="demo, demo:COUNT or replay:PATH (.jsonl or twcs .csv); repeatable.",
-)
+@source_option
 @click.option(
     "--until-idle", is_flag=True, help="Exit 0 once every input message has been fully processed."
 )
 @click.option("--no-desk", is_flag=True, help="Do not serve the desk.")
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535))
+@serve_options
 @state_options
 @rules_option
 def run(sources, until_idle, no_desk, host, port, home, bus, db, rules_path) -> None:
@@ -146,13 +154,7 @@ def run(sources, until_idle, no_desk, host, port, home, bus, db, rules_path) -> 
 
 
 @main.command()
-@click.option(
-    "--source",
-    "sources",
-    multiple=True,
-    required=True,
-    help="demo, demo:COUNT or replay:PATH; repeatable.",
-)
+@source_option
 @click.option("--until-idle", is_flag=True, help="Exit once every source has nothing new.")
 @batch_option
 @state_options
@@ -252,8 +254,7 @@ def route(until_idle, idle_seconds, batch_size, home, bus, db, rules_path) -> No
 
 
 @main.command()
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535))
+@serve_options
 @state_options
 def desk(host, port, home, bus, db) -> None:
     """Serve the desk (web pages and JSON API) on the case store."""
