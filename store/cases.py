@@ -7,9 +7,10 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, case, func, select
+from sqlalchemy import Engine, case, func, or_, select
 
 from store.tables import case_events, cases, posts
+from stream.schema import utcnow
 
 QUEUE_ORDER = (cases.c.priority.desc(), cases.c.sla_due.asc(), cases.c.opened_at.asc())
 
@@ -19,7 +20,12 @@ def _iso(value: Any) -> Any:
 
 
 def case_json(row: dict, post_ids: list[str] | None = None) -> dict[str, Any]:
+    """A case as the CLI and API show it. `status` is open, claimed (an agent holds an unexpired
+    lease) or resolved; the store keeps open/resolved and the lease apart."""
     out = {k: _iso(v) for k, v in row.items()}
+    expires = row.get("claim_expires")
+    if row.get("status") == "open" and row.get("claimed_by") and expires and expires > utcnow():
+        out["status"] = "claimed"
     if post_ids is not None:
         out["post_ids"] = post_ids
     return out
@@ -35,7 +41,14 @@ def list_cases(
     query = select(cases).order_by(*QUEUE_ORDER)
     if queue:
         query = query.where(cases.c.queue == queue)
-    if status:
+    if status == "claimed":
+        query = query.where(cases.c.status == "open", cases.c.claim_expires > utcnow())
+    elif status == "open":
+        query = query.where(
+            cases.c.status == "open",
+            or_(cases.c.claim_expires.is_(None), cases.c.claim_expires <= utcnow()),
+        )
+    elif status:
         query = query.where(cases.c.status == status)
     if limit:
         query = query.limit(limit)

@@ -127,10 +127,9 @@ def open_bus(url: str) -> Bus:
 
         return EmbeddedBus(url.removeprefix("embedded://"))
     if url.startswith("kafka://"):
-        raise NotImplementedError(
-            "the kafka transport is not built yet (issue 'Scale out on Kafka and PostgreSQL'); "
-            "use the embedded default"
-        )
+        from stream.kafka import KafkaBus
+
+        return KafkaBus(url.removeprefix("kafka://").rstrip("/"))
     raise ValueError(f"unknown bus URL {url!r}: expected embedded:///PATH or kafka://HOST:PORT")
 
 

@@ -1,0 +1,152 @@
+"""Claims: an agent takes a case as a lease that expires, so a case an agent abandons goes back to
+the queue by itself. Claiming is safe under concurrency: on PostgreSQL the candidate row is
+locked with FOR UPDATE SKIP LOCKED (two agents asking for "next" get different cases without
+waiting on each other), and on every database the claim is a conditional UPDATE that only
+succeeds if the case is still free."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, Engine, insert, or_, select, update
+
+from store.cases import QUEUE_ORDER
+from store.tables import case_events, cases
+from stream.schema import utcnow
+
+LEASE = timedelta(minutes=15)
+
+
+class ClaimError(RuntimeError):
+    """The case cannot be claimed or changed by this agent now; the text says why."""
+
+
+def _free(now: datetime):
+    return or_(cases.c.claimed_by.is_(None), cases.c.claim_expires < now)
+
+
+def _event(
+    conn: Connection,
+    case_id: str,
+    kind: str,
+    actor: str,
+    now: datetime,
+    data: dict[str, Any] | None = None,
+) -> None:
+    conn.execute(
+        insert(case_events).values(case_id=case_id, type=kind, at=now, actor=actor, data=data or {})
+    )
+
+
+def claim_next(
+    engine: Engine,
+    agent: str,
+    queue: str | None = None,
+    lease: timedelta = LEASE,
+    now: datetime | None = None,
+) -> str | None:
+    """Claim the highest-priority free open case (in `queue`, if given); return its id."""
+    now = now or utcnow()
+    for _ in range(20):  # another agent may win the row between select and update: try the next
+        with engine.begin() as conn:
+            query = (
+                select(cases.c.id)
+                .where(cases.c.status == "open", _free(now))
+                .order_by(*QUEUE_ORDER)
+                .limit(1)
+            )
+            if queue:
+                query = query.where(cases.c.queue == queue)
+            if conn.dialect.name == "postgresql":
+                query = query.with_for_update(skip_locked=True)
+            case_id = conn.execute(query).scalar()
+            if case_id is None:
+                return None
+            if _take(conn, case_id, agent, lease, now):
+                return case_id
+    return None
+
+
+def claim(
+    engine: Engine, case_id: str, agent: str, lease: timedelta = LEASE, now: datetime | None = None
+) -> None:
+    """Claim one case, or renew the agent's own claim on it."""
+    now = now or utcnow()
+    with engine.begin() as conn:
+        row = conn.execute(
+            select(cases.c.status, cases.c.claimed_by, cases.c.claim_expires).where(
+                cases.c.id == case_id
+            )
+        ).first()
+        if row is None:
+            raise ClaimError(f"no case {case_id}")
+        if row.status == "resolved":
+            raise ClaimError(f"case {case_id} is resolved; reopen it first")
+        if row.claimed_by not in (None, agent) and row.claim_expires and row.claim_expires >= now:
+            raise ClaimError(
+                f"case {case_id} is claimed by {row.claimed_by} until {row.claim_expires:%H:%M} UTC"
+            )
+        if not _take(conn, case_id, agent, lease, now, renew_own=True):
+            raise ClaimError(f"case {case_id} was claimed by someone else just now")
+
+
+def _take(
+    conn: Connection,
+    case_id: str,
+    agent: str,
+    lease: timedelta,
+    now: datetime,
+    renew_own: bool = False,
+) -> bool:
+    free = _free(now)
+    if renew_own:
+        free = or_(free, cases.c.claimed_by == agent)
+    taken = conn.execute(
+        update(cases)
+        .where(cases.c.id == case_id, free)
+        .values(claimed_by=agent, claim_expires=now + lease, updated_at=now)
+    ).rowcount
+    if taken:
+        _event(conn, case_id, "claimed", agent, now, {"until": (now + lease).isoformat()})
+    return bool(taken)
+
+
+def release(engine: Engine, case_id: str, agent: str, now: datetime | None = None) -> None:
+    now = now or utcnow()
+    with engine.begin() as conn:
+        done = conn.execute(
+            update(cases)
+            .where(cases.c.id == case_id, cases.c.claimed_by == agent)
+            .values(claimed_by=None, claim_expires=None, updated_at=now)
+        ).rowcount
+        if not done:
+            raise ClaimError(f"{agent} holds no claim on case {case_id}")
+        _event(conn, case_id, "released", agent, now)
+
+
+def resolve(
+    engine: Engine, case_id: str, agent: str, note: str = "", now: datetime | None = None
+) -> None:
+    """Resolve a case the agent holds, or one nobody holds."""
+    now = now or utcnow()
+    with engine.begin() as conn:
+        done = conn.execute(
+            update(cases)
+            .where(
+                cases.c.id == case_id,
+                cases.c.status == "open",
+                or_(_free(now), cases.c.claimed_by == agent),
+            )
+            .values(
+                status="resolved",
+                resolved_at=now,
+                sla_due=None,
+                claimed_by=None,
+                claim_expires=None,
+                updated_at=now,
+            )
+        ).rowcount
+        if not done:
+            raise ClaimError(f"case {case_id} is not open, or is claimed by another agent")
+        _event(conn, case_id, "resolved", agent, now, {"note": note[:2000]} if note else {})

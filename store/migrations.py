@@ -1,0 +1,71 @@
+"""Schema migrations, run on start-up by every process that opens the store.
+
+Each migration has a version; `schema_version` records those applied. On PostgreSQL the run holds
+a transaction-level advisory lock, so many processes starting at once apply each migration once.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from sqlalchemy import (
+    Column,
+    Connection,
+    DateTime,
+    Engine,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    func,
+    select,
+    text,
+)
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from store.tables import metadata
+
+_version_meta = MetaData()
+schema_version = Table(
+    "schema_version",
+    _version_meta,
+    Column("version", Integer, primary_key=True),
+    Column("description", String(200), nullable=False),
+    Column("applied_at", DateTime(timezone=True), server_default=func.now()),
+)
+
+Migration = tuple[int, str, Callable[[Connection], None]]
+MIGRATIONS: list[Migration] = [
+    (1, "cases, posts, case events, ingest cursors", lambda conn: metadata.create_all(conn)),
+]
+_LOCK_ID = 0x50C1A1  # any constant shared by every socialcare process
+
+
+def migrate(engine: Engine, attempts: int = 3) -> int:
+    """Apply pending migrations; return the schema version in force. On SQLite, where there is
+    no advisory lock, a process that loses a start-up race to another one tries again."""
+    for attempt in range(attempts):
+        try:
+            return _migrate(engine)
+        except (OperationalError, IntegrityError):
+            if engine.dialect.name != "sqlite" or attempt == attempts - 1:
+                raise
+            time.sleep(0.2 * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
+def _migrate(engine: Engine) -> int:
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _LOCK_ID})
+        _version_meta.create_all(conn)
+        current = conn.execute(select(func.max(schema_version.c.version))).scalar() or 0
+        for version, description, apply in MIGRATIONS:
+            if version > current:
+                apply(conn)
+                conn.execute(
+                    schema_version.insert().values(version=version, description=description)
+                )
+                current = version
+    return current

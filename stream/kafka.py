@@ -1,0 +1,247 @@
+"""The kafka transport (kafka-python) for Apache Kafka or any Kafka-protocol broker.
+
+- Producer: idempotent, acks=all; `flush` waits for every send and raises if any failed, so the
+  worker never commits input offsets for output that did not land.
+- Consumer: one member of a consumer group, auto-commit off. Offsets are committed by the worker
+  after the effect is durable; on a rebalance the partitions being revoked get their processed
+  offsets committed first (the worker commits after every batch, so normally there is nothing
+  left to commit then).
+- Topics are created with a configurable partition count (and their `.dlq` twins).
+
+Tunables come from the environment, so every process of a deployment reads the same values:
+SOCIALCARE_KAFKA_SESSION_TIMEOUT_MS (default 10000), SOCIALCARE_KAFKA_REPLICATION (default 1).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import time
+from collections.abc import Iterable, Mapping
+
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
+from kafka import TopicPartition as KTP
+from kafka.admin import NewTopic
+from kafka.consumer.subscription_state import ConsumerRebalanceListener
+from kafka.errors import CommitFailedError, KafkaError, TopicAlreadyExistsError
+from kafka.structs import OffsetAndMetadata
+
+from stream.bus import (
+    DEFAULT_PARTITIONS,
+    Bus,
+    Consumer,
+    OutMessage,
+    Producer,
+    Record,
+    TopicPartition,
+    dlq_topic,
+)
+from stream.worker import TransientError
+
+log = logging.getLogger(__name__)
+
+
+def _session_timeout_ms() -> int:
+    return int(os.environ.get("SOCIALCARE_KAFKA_SESSION_TIMEOUT_MS", "10000"))
+
+
+class KafkaBus(Bus):
+    def __init__(self, bootstrap: str) -> None:
+        if not bootstrap:
+            raise ValueError("kafka bus needs kafka://HOST:PORT[,HOST:PORT]")
+        self.bootstrap = bootstrap.split(",")
+        self.replication = int(os.environ.get("SOCIALCARE_KAFKA_REPLICATION", "1"))
+
+    def ensure_topics(self, topics: Iterable[str], partitions: int = DEFAULT_PARTITIONS) -> None:
+        wanted = []
+        for topic in topics:
+            wanted.append(NewTopic(topic, partitions, self.replication))
+            wanted.append(NewTopic(dlq_topic(topic), 1, self.replication))
+        admin = KafkaAdminClient(bootstrap_servers=self.bootstrap, client_id="socialcare-admin")
+        try:
+            existing = set(admin.list_topics())
+            missing = [t for t in wanted if t.name not in existing]
+            if missing:
+                with contextlib.suppress(TopicAlreadyExistsError):  # another process won
+                    admin.create_topics(missing)
+        finally:
+            admin.close()
+
+    def producer(self) -> KafkaBusProducer:
+        return KafkaBusProducer(self.bootstrap)
+
+    def consumer(self, group: str, topics: list[str]) -> KafkaBusConsumer:
+        return KafkaBusConsumer(self.bootstrap, group, topics)
+
+    def read_all(self, topic: str, limit: int | None = None) -> list[Record]:
+        consumer = KafkaConsumer(
+            bootstrap_servers=self.bootstrap,
+            group_id=None,
+            enable_auto_commit=False,
+            consumer_timeout_ms=1000,
+        )
+        try:
+            parts = consumer.partitions_for_topic(topic) or set()
+            tps = [KTP(topic, p) for p in sorted(parts)]
+            if not tps:
+                return []
+            consumer.assign(tps)
+            consumer.seek_to_beginning(*tps)
+            out: list[Record] = []
+            deadline = time.monotonic() + 30
+            empty_polls = 0
+            while empty_polls < 3 or not _caught_up(consumer, tps):
+                if time.monotonic() > deadline:
+                    raise TransientError(f"reading {topic}: no end in sight after 30 s")
+                got = [r for batch in consumer.poll(timeout_ms=200).values() for r in batch]
+                empty_polls = 0 if got else empty_polls + 1
+                out.extend(_record(r) for r in got)
+                if limit is not None and len(out) >= limit:
+                    break
+            out.sort(key=lambda r: (r.partition, r.offset))
+            return out[:limit] if limit is not None else out
+        finally:
+            consumer.close()
+
+
+def _caught_up(consumer: KafkaConsumer, tps: list[KTP]) -> bool:
+    """Every partition read up to its high watermark, as the last fetch response gave it.
+    (ListOffsets is not used: Tansu 0.6 answers it wrongly; fetch high watermarks are right.)"""
+    for tp in tps:
+        high = consumer.highwater(tp)
+        if high is None or consumer.position(tp) < high:
+            return False
+    return True
+
+
+def _record(r) -> Record:
+    headers = tuple((k, v if v is not None else b"") for k, v in (r.headers or []))
+    return Record(r.topic, r.partition, r.offset, r.key, r.value, headers, r.timestamp)
+
+
+class KafkaBusProducer(Producer):
+    def __init__(self, bootstrap: list[str]) -> None:
+        self._producer = KafkaProducer(
+            bootstrap_servers=bootstrap,
+            acks="all",
+            enable_idempotence=True,
+            linger_ms=5,
+            retries=10,
+        )
+        self._futures: list = []
+
+    def send(self, message: OutMessage) -> None:
+        key = message.key.encode() if message.key is not None else None
+        try:
+            self._futures.append(
+                self._producer.send(
+                    message.topic, key=key, value=message.value, headers=list(message.headers)
+                )
+            )
+        except KafkaError as exc:
+            raise TransientError(f"kafka send failed: {exc}") from exc
+
+    def flush(self) -> None:
+        futures, self._futures = self._futures, []
+        try:
+            self._producer.flush(timeout=60)
+            for future in futures:
+                future.get(timeout=0)
+        except KafkaError as exc:
+            raise TransientError(f"kafka flush failed: {exc}") from exc
+
+    def close(self) -> None:
+        self._producer.close(timeout=10)
+
+
+class _CommitOnRevoke(ConsumerRebalanceListener):
+    def __init__(self, owner: KafkaBusConsumer) -> None:
+        self.owner = owner
+
+    def on_partitions_revoked(self, revoked):
+        pending = {
+            tp: off
+            for tp, off in self.owner.processed.items()
+            if KTP(tp.topic, tp.partition) in set(revoked)
+        }
+        if pending:
+            self.owner.commit(pending)
+
+    def on_partitions_assigned(self, assigned):
+        log.info(
+            "%s: assigned %s", self.owner.group, sorted((t.topic, t.partition) for t in assigned)
+        )
+
+
+class KafkaBusConsumer(Consumer):
+    def __init__(self, bootstrap: list[str], group: str, topics: list[str]) -> None:
+        self.group = group
+        self.topics = list(topics)
+        session = _session_timeout_ms()
+        self._consumer = KafkaConsumer(
+            bootstrap_servers=bootstrap,
+            group_id=group,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            session_timeout_ms=session,
+            heartbeat_interval_ms=max(100, session // 3),
+            max_poll_interval_ms=max(300_000, session),
+        )
+        self._consumer.subscribe(self.topics, listener=_CommitOnRevoke(self))
+        self.processed: dict[TopicPartition, int] = {}  # delivered, not yet committed
+
+    def poll(self, max_records: int, timeout_s: float) -> list[Record]:
+        try:
+            batches = self._consumer.poll(timeout_ms=int(timeout_s * 1000), max_records=max_records)
+        except KafkaError as exc:
+            raise TransientError(f"kafka poll failed: {exc}") from exc
+        records = [_record(r) for batch in batches.values() for r in batch]
+        records.sort(key=lambda r: (r.topic, r.partition, r.offset))
+        return records
+
+    def commit(self, offsets: Mapping[TopicPartition, int]) -> None:
+        if not offsets:
+            return
+        self.processed.update(offsets)
+        try:
+            self._consumer.commit(
+                {
+                    KTP(tp.topic, tp.partition): OffsetAndMetadata(off, "", -1)
+                    for tp, off in offsets.items()
+                }
+            )
+        except CommitFailedError as exc:
+            # the group rebalanced under us: the new owner re-reads; effects are idempotent
+            log.warning("%s: commit after rebalance dropped: %s", self.group, exc)
+        except KafkaError as exc:
+            raise TransientError(f"kafka commit failed: {exc}") from exc
+        for tp in offsets:
+            self.processed.pop(tp, None)
+
+    def seek_to_committed(self) -> None:
+        for tp in self._consumer.assignment():
+            committed = self._consumer.committed(tp)
+            if committed is None:
+                self._consumer.seek_to_beginning(tp)
+            else:
+                self._consumer.seek(tp, committed)
+
+    def lag(self) -> int:
+        """Uncommitted messages on the partitions this member owns, from the high watermarks of
+        the last fetch (unknown before the first fetch: counted as 1, so never idle too early).
+        Other members' partitions are theirs to report."""
+        total = 0
+        for tp in self._consumer.assignment():
+            high = self._consumer.highwater(tp)
+            if high is None:
+                total += 1
+                continue
+            committed = self._consumer.committed(tp) or 0
+            total += max(0, high - committed)
+        if not self._consumer.assignment():
+            return 1  # not yet in the group: nothing is known
+        return total
+
+    def close(self) -> None:
+        self._consumer.close(autocommit=False)
