@@ -3,7 +3,10 @@
 Measures, on this machine, one process each:
 - classify alone: texts/s through Classifier.classify, batches of 512;
 - route alone: classified mentions/s through the router stage (embedded log + SQLite);
-- all-in-one: mentions/s through `socialcare run --until-idle` stages in one process.
+- all-in-one: mentions/s through `socialcare run --until-idle` stages in one process;
+- the Kafka path: classify workers as separate processes (1, then 2, one consumer group) on a
+  local Tansu broker, mentions/s from raw to classified, timed by the produce timestamps of
+  the first and last classified record (the group join before the first is not counted).
 Peak memory (max RSS) is reported for the whole benchmark process.
 """
 
@@ -79,6 +82,96 @@ def bench_all_in_one(n_conv: int, workdir: Path) -> dict:
     return {"stage": "all-in-one embedded", "items": items, "seconds": secs}
 
 
+class _AssignmentWatch:
+    """Follows the workers' "assigned [...]" log lines (stream/kafka.py logs every rebalance)."""
+
+    def __init__(self, procs) -> None:
+        import threading
+
+        self.last: dict[int, list] = {}
+        self.changed_at = time.monotonic()
+        for i, proc in enumerate(procs):
+            threading.Thread(target=self._follow, args=(i, proc), daemon=True).start()
+
+    def _follow(self, i: int, proc) -> None:
+        for line in proc.stderr:
+            if ": assigned " in line:
+                self.last[i] = line.split(": assigned ", 1)[1].strip()
+                self.changed_at = time.monotonic()
+
+    def wait_stable(self, workers: int, quiet_s: float = 8.0, timeout_s: float = 120) -> None:
+        """Until every worker holds partitions and no rebalance happened for quiet_s."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            settled = time.monotonic() - self.changed_at >= quiet_s
+            if len(self.last) == workers and all(v != "[]" for v in self.last.values()) and settled:
+                return
+            time.sleep(0.2)
+        raise RuntimeError(f"classify group did not settle: {self.last}")
+
+
+def bench_kafka(n_conv: int, workers: int, workdir: Path) -> dict:
+    """Classify workers as separate processes in one consumer group, on a local Tansu broker:
+    mentions/s from the first classified message to the last (group joins not counted)."""
+    import os
+    import subprocess
+
+    from stream.broker import start_tansu
+    from stream.bus import PIPELINE_TOPICS, TOPIC_RAW, open_bus
+
+    broker = start_tansu(workdir / f"tansu-{workers}")
+    env = {**os.environ, "SOCIALCARE_KAFKA_SESSION_TIMEOUT_MS": "6000"}
+    procs = []
+    try:
+        bus = open_bus(broker.url)
+        bus.ensure_topics(PIPELINE_TOPICS)
+        counter = bus.consumer("bench-counter", [TOPIC_CLASSIFIED])
+        for _ in range(workers):
+            procs.append(
+                subprocess.Popen(
+                    [
+                        sys.executable,
+                        "-m",
+                        "socialcare.cli",
+                        "classify",
+                        "--worker",
+                        "--bus",
+                        broker.url,
+                        "--home",
+                        str(workdir / f"kh-{workers}"),
+                    ],
+                    env=env,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.PIPE,
+                    text=True,
+                )
+            )
+        _AssignmentWatch(procs).wait_stable(workers)
+        counter.poll(1, 1.0)  # join the counter too before any output exists
+        mentions = demo_mentions(n_conv)
+        producer = bus.producer()
+        for m in mentions:
+            producer.send(OutMessage(TOPIC_RAW, m.conversation_id, m.to_json()))
+        producer.flush()
+        # rate from the classified records' own produce timestamps (CreateTime, set by the
+        # workers), so the counter's group join and poll timing cannot squeeze the window
+        seen, stamps = 0, []
+        deadline = time.monotonic() + 600
+        while seen < len(mentions) and time.monotonic() < deadline:
+            got = counter.poll(5000, 1.0)
+            seen += len(got)
+            stamps.extend(r.timestamp_ms for r in got)
+        counter.close()
+    finally:
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            p.wait(timeout=30)
+        broker.stop()
+    span_s = (max(stamps) - min(stamps)) / 1000 if len(stamps) > 1 else float("nan")
+    return {"stage": f"kafka path, {workers} classify", "items": seen, "seconds": span_s}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--conversations", type=int, default=10_000)
@@ -91,6 +184,8 @@ def main() -> None:
             ("classify", lambda: bench_classify(args.conversations)),
             ("route", lambda: bench_route(args.conversations, work)),
             ("all-in-one", lambda: bench_all_in_one(args.conversations, work)),
+            ("kafka x1", lambda: bench_kafka(args.conversations, 1, work)),
+            ("kafka x2", lambda: bench_kafka(args.conversations, 2, work)),
         ]:
             print(f"running {name} …", file=sys.stderr, flush=True)
             r = fn()

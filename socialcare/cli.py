@@ -163,13 +163,13 @@ def ingest(sources, until_idle, batch_size, home, bus, db) -> None:
     from ingest.worker import IngestWorker
     from store.db import open_store
     from store.ingest_state import IngestState
-    from stream.bus import TOPIC_RAW, open_bus
+    from stream.bus import PIPELINE_TOPICS, open_bus
 
     settings = _settings(home, bus, db)
     settings.ensure_home()
     srcs = _open_sources(sources)
     the_bus = open_bus(settings.bus_url)
-    the_bus.ensure_topics([TOPIC_RAW])
+    the_bus.ensure_topics(PIPELINE_TOPICS)
     worker = IngestWorker(srcs, the_bus, IngestState(open_store(settings.db_url)), batch_size)
     stop = _stop_on_signals()
     try:
@@ -186,10 +186,11 @@ def ingest(sources, until_idle, batch_size, home, bus, db) -> None:
 def _run_worker(
     stage, settings: Settings, until_idle: bool, idle_s: float, batch_size: int
 ) -> None:
-    from stream.bus import open_bus
+    from stream.bus import PIPELINE_TOPICS, open_bus
     from stream.worker import Worker
 
     the_bus = open_bus(settings.bus_url)
+    the_bus.ensure_topics(PIPELINE_TOPICS)
     worker = Worker(stage, the_bus, batch_size=batch_size)
     stop = _stop_on_signals()
     try:

@@ -16,7 +16,7 @@ from route.worker import RouteStage
 from socialcare.settings import Settings
 from store.db import open_store
 from store.ingest_state import IngestState
-from stream.bus import TOPIC_CLASSIFIED, TOPIC_EVENTS, TOPIC_RAW, open_bus
+from stream.bus import PIPELINE_TOPICS, open_bus
 from stream.worker import Worker
 
 log = logging.getLogger(__name__)
@@ -63,7 +63,7 @@ class Pipeline:
         settings.ensure_home()
         self.settings = settings
         self.bus = open_bus(settings.bus_url)
-        self.bus.ensure_topics([TOPIC_RAW, TOPIC_CLASSIFIED, TOPIC_EVENTS])
+        self.bus.ensure_topics(PIPELINE_TOPICS)
         self.engine = open_store(settings.db_url)
         self.rules = RulesFile(settings.rules_path)
         self.ingest = IngestWorker(sources, self.bus, IngestState(self.engine), batch_size)

@@ -8,6 +8,7 @@ at-least-once: a consumer that dies before committing reads the same messages ag
 
 from __future__ import annotations
 
+import os
 import zlib
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
@@ -16,7 +17,8 @@ from dataclasses import dataclass, field
 TOPIC_RAW = "mentions.raw"
 TOPIC_CLASSIFIED = "mentions.classified"
 TOPIC_EVENTS = "care.events"
-DEFAULT_PARTITIONS = 4
+DEFAULT_PARTITIONS = int(os.environ.get("SOCIALCARE_PARTITIONS", "4"))  # per new topic
+PIPELINE_TOPICS = ("mentions.raw", "mentions.classified", "care.events")
 
 
 def dlq_topic(topic: str) -> str:
