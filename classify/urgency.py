@@ -163,8 +163,8 @@ class UrgencyRules:
                 score += weight
                 reasons.append(f"{name}: {', '.join(hits[:3])}")
         if sentiment.label == "negative":
-            bump = 0.25 * min(1.0, -sentiment.score / 0.6)
-            score += bump
+            # a care-negative post gets at least a modest bump, more when VADER agrees
+            score += 0.25 * min(1.0, max(0.3, -sentiment.score / 0.6))
             reasons.append(f"negative sentiment {sentiment.score:+.2f}")
         if reach.verified or (reach.followers or 0) >= 10_000:
             score += 0.15
