@@ -4,7 +4,8 @@ The score is VADER's compound, in [-1, 1], unchanged: it stays calibrated for ge
 (Pearson r = 0.87 with human raters on VADER's own tweets). The label reads care language VADER
 misses (see classify/care_language.py): on the airline care tweets it lifts macro-F1 from 0.46
 (VADER's ±0.05 thresholds) to about 0.68. So a post can read "negative" with a slightly positive
-score ("thanks for the standard reply"); the label is what routing uses.
+score ("thanks a lot, still no refund"); the label is what routing uses. Sarcasm without a
+complaint cue ("thanks for the standard reply") still reads positive.
 """
 
 from __future__ import annotations

@@ -72,7 +72,9 @@ def classify_lines(lines: Iterable[bytes], classifier: Classifier) -> Iterable[s
     yield from flush()
 
 
-def classify_stream(stdin: IO[bytes], stdout: IO[str]) -> None:
-    classifier = Classifier()
+def classify_stream(
+    stdin: IO[bytes], stdout: IO[str], classifier: Classifier | None = None
+) -> None:
+    classifier = classifier or Classifier()
     for line in classify_lines(stdin, classifier):
         stdout.write(line + "\n")

@@ -151,12 +151,25 @@ class UrgencyRules:
         self._sets = {name: (w, PhraseSet(words)) for name, (w, words) in self.signals.items()}
 
     def predict(
-        self, texts: Sequence[str], sentiments: Sequence[Sentiment], reaches: Sequence[Reach]
+        self,
+        texts: Sequence[str],
+        sentiments: Sequence[Sentiment],
+        reaches: Sequence[Reach],
+        complaint: Sequence[float] | None = None,
     ) -> list[Urgency]:
-        return [self._one(t, s, r) for t, s, r in zip(texts, sentiments, reaches, strict=True)]
+        probs = complaint if complaint is not None else [None] * len(texts)
+        return [
+            self._one(t, s, r, p)
+            for t, s, r, p in zip(texts, sentiments, reaches, probs, strict=True)
+        ]
 
-    def _one(self, text: str, sentiment: Sentiment, reach: Reach) -> Urgency:
+    def _one(
+        self, text: str, sentiment: Sentiment, reach: Reach, complaint: float | None = None
+    ) -> Urgency:
         score, reasons = 0.0, []
+        if complaint is not None and complaint >= 0.5:
+            score += 0.3 * complaint
+            reasons.append(f"complaint (model) {complaint:.2f}")
         for name, (weight, phrases) in self._sets.items():
             hits = phrases.find(text)
             if hits:

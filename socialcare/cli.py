@@ -215,20 +215,100 @@ def _run_worker(
 )
 @click.option("--until-idle", is_flag=True, help="With --worker: exit when nothing is left.")
 @click.option("--idle-seconds", default=2.0, show_default=True)
+@click.option(
+    "--models",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="SOCIALCARE_MODELS",
+    help="Directory with one trained model per task (DIR/sentiment, DIR/complaint, "
+    "DIR/topic); tasks without one use the default.",
+)
 @batch_option
 @state_options
-def classify(as_worker, until_idle, idle_seconds, batch_size, home, bus, db) -> None:
+def classify(as_worker, until_idle, idle_seconds, models, batch_size, home, bus, db) -> None:
     """Classify JSONL from stdin to stdout (one line out per line in), or run the stage."""
+    from classify.classifier import Classifier
+    from classify.learned import ModelError, load_dir
+
+    try:
+        classifier = Classifier(load_dir(models))
+    except ModelError as exc:
+        raise click.ClickException(str(exc)) from None
     if as_worker:
         from classify.worker import ClassifyStage
 
         settings = _settings(home, bus, db)
         settings.ensure_home()
-        _run_worker(ClassifyStage(), settings, until_idle, idle_seconds, batch_size)
+        _run_worker(ClassifyStage(classifier), settings, until_idle, idle_seconds, batch_size)
         return
     from classify.stdio import classify_stream
 
-    classify_stream(sys.stdin.buffer, sys.stdout)
+    classify_stream(sys.stdin.buffer, sys.stdout, classifier)
+
+
+def _task_options(f):
+    f = click.option("--label-column", required=True, help="Column holding the label.")(f)
+    f = click.option("--text-column", required=True, help="Column holding the post text.")(f)
+    f = click.option(
+        "--data",
+        required=True,
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="A labeled CSV.",
+    )(f)
+    return click.option(
+        "--task", required=True, type=click.Choice(["sentiment", "complaint", "topic"])
+    )(f)
+
+
+@main.command()
+@_task_options
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Model directory to write (e.g. models/sentiment).",
+)
+@click.option(
+    "--folds",
+    default=5,
+    show_default=True,
+    type=click.IntRange(0, 20),
+    help="Cross-validation folds reported in meta.json (0: none).",
+)
+def train(task, data, text_column, label_column, out, folds) -> None:
+    """Train a model for TASK from a labeled CSV and write it to --out."""
+    from classify import learned
+    from classify.dataset import DatasetError, read_labeled
+
+    try:
+        rows = read_labeled(data, text_column, label_column)
+        click.echo(
+            f"training {task} on {len(rows.texts)} rows ({folds}-fold cross-validation first) …",
+            err=True,
+        )
+        model = learned.train(task, rows.texts, rows.labels, folds)
+    except (DatasetError, learned.ModelError) as exc:
+        raise click.ClickException(str(exc)) from None
+    model.save(out)
+    click.echo(json.dumps({"out": str(out), **model.meta}))
+
+
+@main.command("eval")
+@_task_options
+@click.option(
+    "--model",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="A model directory from `train`; without it, the untrained default.",
+)
+def eval_(task, data, text_column, label_column, model) -> None:
+    """Evaluate a model (or the default) on a labeled CSV; prints one JSON object."""
+    from classify.dataset import DatasetError
+    from classify.evaluate import evaluate
+    from classify.learned import ModelError
+
+    try:
+        click.echo(json.dumps(evaluate(task, data, text_column, label_column, model)))
+    except (DatasetError, ModelError) as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 @main.command()

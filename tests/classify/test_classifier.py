@@ -1,0 +1,71 @@
+"""The default classifier on hand-written care posts, and on hostile text."""
+
+from __future__ import annotations
+
+import pytest
+
+from classify.classifier import Classifier
+from classify.urgency import Reach
+
+
+@pytest.fixture(scope="module")
+def clf():
+    return Classifier()
+
+
+def test_care_complaints_without_negative_words_read_negative(clf):
+    texts = [
+        "@SkyLark flight Cancelled Flightled, on hold for 2 hours",
+        "@SkyLark still no bag. Day 3",
+        "@SkyLark thanks for nothing, my bag is still missing",
+        "@SkyLark thank you so much, the crew was amazing!",
+        "@SkyLark can I bring a guitar on board?",
+    ]
+    labels = [t.sentiment.label for t in clf.classify(texts)]
+    assert labels == ["negative", "negative", "negative", "positive", "neutral"]
+
+
+def test_urgency_levels_and_reasons(clf):
+    smoke, legal, calm = clf.classify(
+        [
+            "@SkyLark there is smoke in the cabin",
+            "@SkyLark 3 weeks without my refund, talking to my lawyer",
+            "@SkyLark does the lounge open at 6?",
+        ],
+        [Reach(), Reach(50_000, True), Reach()],
+    )
+    assert smoke.urgency.level == "critical" and "safety: smoke" in smoke.urgency.reasons
+    assert legal.urgency.level in ("high", "critical")
+    assert any(r.startswith("legal") for r in legal.urgency.reasons)
+    assert "reach: verified" in legal.urgency.reasons
+    assert calm.urgency.level == "low" and calm.urgency.reasons == []
+
+
+def test_topic_and_spam(clf):
+    bag, spam = clf.classify(
+        [
+            "@SkyLark my suitcase is lost",
+            "RT @promo: free followers click here http://a.example http://b.example",
+        ]
+    )
+    assert bag.topic == "baggage" and not bag.spam
+    assert spam.spam and "retweet" in spam.spam_reasons
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        " ",
+        "x" * 200_000,
+        "😀" * 50_000,
+        "\ud800 lone surrogate",
+        "\x00\x01\x02",
+        "日本語のツイート",
+        "<script>alert(1)</script>",
+    ],
+)
+def test_odd_text_gets_a_result_not_an_exception(clf, text):
+    (tag,) = clf.classify([text])
+    assert tag.sentiment.label in ("negative", "neutral", "positive")
+    assert -1 <= tag.sentiment.score <= 1
