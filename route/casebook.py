@@ -15,17 +15,19 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, insert, select, update
 
+from route import calendar
 from route.engine import Decision, decide
-from route.ruleset import RuleSet
+from route.ruleset import Facts, RuleSet
 from store.tables import case_events, cases, posts
 from stream.schema import Mention, Routing
 
 _CHUNK = 500
+REPEAT_WINDOW = timedelta(days=30)
 
 
 def case_id_for(network: str, conversation_id: str) -> str:
@@ -55,7 +57,8 @@ class _CaseState:
     row: dict[str, Any]
     is_new: bool
     changed: bool = False
-    brand_times: list[tuple[datetime, str]] = field(default_factory=list)  # loaded on demand
+    # every post of the case as (time, from brand, author handle); existing cases load theirs
+    timeline: list[tuple[datetime, bool, str]] = field(default_factory=list)
 
 
 def _existing_posts(conn: Connection, keys: list[tuple[str, str]]) -> set[tuple[str, str]]:
@@ -117,6 +120,58 @@ def _unattached_brand_posts(
     return out
 
 
+def _recent_conversations(
+    conn: Connection, customers: list[tuple[str, str]], since: datetime
+) -> dict[tuple[str, str], set[str]]:
+    """(network, customer id) → conversations with a case opened since `since`."""
+    by_net: dict[str, list[str]] = defaultdict(list)
+    for net, cid in customers:
+        by_net[net].append(cid)
+    out: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for net, ids in by_net.items():
+        for i in range(0, len(ids), _CHUNK):
+            rows = conn.execute(
+                select(cases.c.customer_id, cases.c.conversation_id).where(
+                    cases.c.network == net,
+                    cases.c.customer_id.in_(ids[i : i + _CHUNK]),
+                    cases.c.opened_at >= since,
+                )
+            )
+            for cid, conv in rows:
+                out[(net, cid)].add(conv)
+    return out
+
+
+def _load_timelines(conn: Connection, states: list[_CaseState]) -> None:
+    by_id = {s.row["id"]: s for s in states}
+    ids = list(by_id)
+    for i in range(0, len(ids), _CHUNK):
+        for case_id, at, brand, handle in conn.execute(
+            select(
+                posts.c.case_id, posts.c.created_at, posts.c.from_brand, posts.c.author_handle
+            ).where(posts.c.case_id.in_(ids[i : i + _CHUNK]))
+        ):
+            by_id[case_id].timeline.append((at, brand, handle))
+
+
+def sla_clock(timeline: list[tuple[datetime, bool, str]], cal) -> tuple[datetime | None, int]:
+    """(waiting since, seconds paused) from a case's whole timeline, whatever order its posts
+    arrived in: the clock waits on the customer from a brand post that follows a customer post
+    until the customer's next post."""
+    waiting: datetime | None = None
+    paused = timedelta()
+    seen_customer = False
+    for at, brand, _handle in sorted(timeline, key=lambda e: (e[0], e[1])):
+        if not brand:
+            seen_customer = True
+            if waiting is not None:
+                paused += calendar.elapsed(cal, waiting, at)
+                waiting = None
+        elif seen_customer and waiting is None:
+            waiting = at
+    return waiting, int(paused.total_seconds())
+
+
 class CaseBook:
     """Turns a batch of classified mentions into case-store rows and events."""
 
@@ -141,9 +196,12 @@ class CaseBook:
             return []
         convs = list(dict.fromkeys((m.network, m.conversation_id) for m in fresh))
         states = {k: _CaseState(v, False) for k, v in _existing_cases(self.conn, convs).items()}
+        _load_timelines(self.conn, list(states.values()))
         self.stored_brand = _unattached_brand_posts(
             self.conn, [c for c in convs if c not in states]
         )
+        customers = list(dict.fromkeys((m.network, m.author.id) for m in fresh if not m.from_brand))
+        self.recent = _recent_conversations(self.conn, customers, self.now - REPEAT_WINDOW)
         for m in fresh:
             conv = (m.network, m.conversation_id)
             if m.from_brand:
@@ -205,6 +263,7 @@ class CaseBook:
                 {"post_id": m.post_id, "via": "stream"},
             )
         )
+        state.timeline.append((m.created_at, True, m.author.handle or m.author.id))
         self._note_response(state, m.created_at, m.author.handle or m.author.id)
 
     def _note_response(self, state: _CaseState, at: datetime, account: str) -> None:
@@ -214,17 +273,20 @@ class CaseBook:
         if not case.get("account"):
             case["account"] = account
             state.changed = True
+        state.changed = True
         first = case["first_response_at"]
         if at >= case["opened_at"] and (first is None or at < first):
             case["first_response_at"] = at
             case["account"] = account
             self._refresh_sla(case)
             state.changed = True
-        state.brand_times.append((at, account))
 
     # -- customer posts ---------------------------------------------------------------------
     def _customer_post(self, m: Mention, state: _CaseState | None) -> _CaseState | None:
-        decision = decide(self.rules, m)
+        seen = self.recent[(m.network, m.author.id)]
+        facts = Facts(repeat_contacts=len(seen - {m.conversation_id}))
+        seen.add(m.conversation_id)
+        decision = decide(self.rules, m, facts)
         if state is None:
             if decision.ignored:
                 self._post_row(m, None, ignored=decision.ignored)
@@ -234,6 +296,7 @@ class CaseBook:
         self._post_row(m, case["id"], self._routing(case["id"], decision))
         case["post_count"] += 1
         case["last_customer_at"] = max(case["last_customer_at"], m.created_at)
+        state.timeline.append((m.created_at, False, m.author.handle or m.author.id))
         self.events.append(
             Event(
                 case["id"],
@@ -258,7 +321,11 @@ class CaseBook:
         if m.created_at < case["opened_at"]:  # an earlier post arrived late
             case["opened_at"] = m.created_at
             self._recompute_first_response(state)
-        if decision.priority > case["priority"] and not decision.ignored:
+        outranks = (decision.priority, case["decided_at"] - m.created_at) > (
+            case["priority"],
+            timedelta(),
+        )
+        if outranks and not decision.ignored:
             self.events.append(
                 Event(
                     case["id"],
@@ -299,9 +366,16 @@ class CaseBook:
             "post_count": 1,
             "created_at": self.now,
             "updated_at": self.now,
+            "tags": [],
+            "waiting_since": None,
+            "sla_paused_s": 0,
+            "sla_warned_due": None,
+            "sla_escalated_due": None,
+            "decided_at": m.created_at,
         }
         self._take_decision(case, m, d)
         state = _CaseState(case, is_new=True, changed=True)
+        state.timeline.append((m.created_at, False, m.author.handle or m.author.id))
         self._post_row(m, case_id, self._routing(case_id, d))
         self.events.append(
             Event(
@@ -330,6 +404,16 @@ class CaseBook:
                 },
             )
         )
+        if d.escalate:
+            self.events.append(
+                Event(
+                    case_id,
+                    "escalated",
+                    self.now,
+                    "router",
+                    {"reason": f"rule {d.rule_id} escalates", "rule_id": d.rule_id},
+                )
+            )
         waiting = self.unattached_brand.pop((m.network, m.conversation_id), [])
         for row in waiting:
             row["case_id"] = case_id
@@ -342,6 +426,7 @@ class CaseBook:
             self.events.append(
                 Event(case_id, "replied", at, handle, {"post_id": post_id, "via": "stream"})
             )
+            state.timeline.append((at, True, handle))
             self._note_response(state, at, handle)
         return state
 
@@ -362,29 +447,20 @@ class CaseBook:
                 "urgency_reasons": list(c.urgency.reasons) if c else [],
                 "topic": c.topic if c else None,
                 "spam": bool(c and c.spam),
+                "tags": sorted(set(case.get("tags") or []) | set(d.tags)),
+                "decided_at": m.created_at,
             }
         )
         self._refresh_sla(case)
 
     def _refresh_sla(self, case: dict) -> None:
-        policy = self.rules.sla_policies.get(case["sla_policy"])
-        if case["status"] == "resolved" or policy is None:
-            case["sla_due"] = None
-        elif case["first_response_at"] is None:
-            case["sla_due"] = case["opened_at"] + policy.first_response
-        else:
-            case["sla_due"] = case["opened_at"] + policy.resolution
+        case["sla_due"] = sla_due(case, self.rules)
 
     def _recompute_first_response(self, state: _CaseState) -> None:
         case = state.row
-        if not state.is_new:
-            stored = self.conn.execute(
-                select(posts.c.created_at, posts.c.author_handle).where(
-                    posts.c.case_id == case["id"], posts.c.from_brand.is_(True)
-                )
-            ).all()
-            state.brand_times.extend((r.created_at, r.author_handle) for r in stored)
-        later = sorted(b for b in state.brand_times if b[0] >= case["opened_at"])
+        later = sorted(
+            (at, h) for at, brand, h in state.timeline if brand and at >= case["opened_at"]
+        )
         case["first_response_at"] = later[0][0] if later else None
         if later:
             case["account"] = later[0][1]
@@ -401,6 +477,14 @@ class CaseBook:
 
     # -- writing ----------------------------------------------------------------------------
     def _write(self, states: dict[tuple[str, str], _CaseState]) -> None:
+        for state in states.values():
+            if state.changed:
+                case = state.row
+                policy = self.rules.sla_policies.get(case["sla_policy"])
+                case["waiting_since"], case["sla_paused_s"] = sla_clock(
+                    state.timeline, policy.calendar if policy else None
+                )
+                self._refresh_sla(case)
         new_cases = [s.row for s in states.values() if s.is_new]
         changed = [s.row for s in states.values() if s.changed and not s.is_new]
         if new_cases:
@@ -425,3 +509,18 @@ class CaseBook:
             self.conn.execute(insert(posts), self.post_rows)
         if self.events:
             self.conn.execute(insert(case_events), [e.row() for e in self.events])
+
+
+def sla_due(case: dict, rules: RuleSet) -> datetime | None:
+    """When the case's current SLA target falls due: the first response until there is one,
+    then resolution, counted in the policy's business hours, minus the time spent waiting on
+    the customer; none while waiting on the customer or once resolved."""
+    policy = rules.sla_policies.get(case["sla_policy"])
+    if case["status"] == "resolved" or policy is None:
+        return None
+    if case["first_response_at"] is None:
+        return calendar.add(policy.calendar, case["opened_at"], policy.first_response)
+    if case.get("waiting_since") is not None:
+        return None
+    paused = timedelta(seconds=int(case.get("sla_paused_s") or 0))
+    return calendar.add(policy.calendar, case["opened_at"], policy.resolution + paused)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from route.priority import priority_parts, total
-from route.ruleset import RuleSet, SlaPolicy
+from route.ruleset import Facts, RuleSet, SlaPolicy
 from stream.schema import Mention
 
 
@@ -20,18 +20,26 @@ class Decision:
     tags: tuple[str, ...] = ()
     ignored: str | None = None  # the reason, when a rule says to ignore the mention
     matched: tuple[str, ...] = field(default=())  # every rule that matched, in order
+    escalate: bool = False  # a matching rule asked to escalate at once
 
 
-def decide(rules: RuleSet, mention: Mention) -> Decision:
+def decide(rules: RuleSet, mention: Mention, facts: Facts | None = None) -> Decision:
+    facts = facts or Facts()
     boost = 0
+    escalate = False
     tags: list[str] = []
     matched: list[str] = []
     for rule in rules.rules:
-        if not rule.matches(mention):
+        if not rule.matches(mention, facts):
             continue
         matched.append(rule.id)
         action = rule.action
         boost += action.priority_boost
+        if action.escalate:
+            escalate = True
+            boost += rules.escalation.priority_boost
+            if "escalated" not in tags:
+                tags.append("escalated")
         tags.extend(t for t in action.tags if t not in tags)
         if rule.continues:
             continue
@@ -49,6 +57,7 @@ def decide(rules: RuleSet, mention: Mention) -> Decision:
             tuple(tags),
             action.ignore,
             tuple(matched),
+            escalate,
         )
     parts = priority_parts(mention, rules.default.priority, boost)
     return Decision(
@@ -61,4 +70,5 @@ def decide(rules: RuleSet, mention: Mention) -> Decision:
         tuple(tags),
         None,
         tuple(matched),
+        escalate,
     )

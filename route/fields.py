@@ -1,4 +1,9 @@
-"""The mention and classifier fields a rule condition may test, and how to read each one."""
+"""The mention and classifier fields a rule condition may test, and how to read each one.
+
+`FIELDS` read the mention alone. `CONTEXT_FIELDS` need more: `author.vip` (the rule file's VIP
+list), `business_hours` (its `business_hours_calendar`, at the post's time) and
+`customer.repeat_contacts` (the customer's cases in the last 30 days, looked up by the router and
+passed in as `Facts`)."""
 
 from __future__ import annotations
 
@@ -35,3 +40,17 @@ FIELDS: dict[str, tuple[str, Getter]] = {
     "topic": ("text", _cls(lambda c: c.topic, "other")),
     "spam": ("bool", _cls(lambda c: c.spam, False)),
 }
+CONTEXT_FIELDS: dict[str, str] = {
+    "author.vip": "bool",
+    "business_hours": "bool",
+    "customer.repeat_contacts": "number",
+}
+
+
+def kind_of(name: str) -> str | None:
+    if name in FIELDS:
+        return FIELDS[name][0]
+    return CONTEXT_FIELDS.get(name)
+
+
+ALL_FIELDS = [*FIELDS, *CONTEXT_FIELDS]

@@ -11,10 +11,11 @@ deciding rule matches, `default` decides.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -30,8 +31,9 @@ from pydantic import (
     model_validator,
 )
 
+from route.calendar import Calendar, CalendarError
 from route.durations import parse_duration
-from route.fields import FIELDS
+from route.fields import ALL_FIELDS, FIELDS, kind_of
 from route.yamlsource import YamlError, dotted, line_for, load_with_lines, resolve
 from stream.schema import Mention
 
@@ -67,13 +69,13 @@ class Leaf(_Strict):
     @field_validator("field")
     @classmethod
     def _known_field(cls, name: str) -> str:
-        if name not in FIELDS:
-            raise ValueError(f"unknown field {name!r}; known fields: {', '.join(FIELDS)}")
+        if kind_of(name) is None:
+            raise ValueError(f"unknown field {name!r}; known fields: {', '.join(ALL_FIELDS)}")
         return name
 
     @model_validator(mode="after")
     def _value_fits_op(self) -> Leaf:
-        kind = FIELDS[self.field][0]
+        kind = kind_of(self.field)
         v = self.value
         if self.op in ("in", "not_in", "contains_any"):
             if not isinstance(v, list) or not v:
@@ -162,6 +164,7 @@ class Action(_Strict):
     sla: Name | None = None
     tags: list[Annotated[str, StringConstraints(max_length=64)]] = Field(default_factory=list)
     ignore: Annotated[str, StringConstraints(min_length=1, max_length=256)] | None = None
+    escalate: bool = False  # escalate at once: event, tag and the escalation boost
 
 
 class Rule(_Strict):
@@ -175,8 +178,28 @@ class Rule(_Strict):
 class SlaPolicySpec(_Strict):
     first_response: str
     resolution: str
+    calendar: Name | None = None  # business hours; none: the clock runs 24×7
 
     @field_validator("first_response", "resolution")
+    @classmethod
+    def _duration(cls, value: str) -> str:
+        parse_duration(value)
+        return value
+
+
+class CalendarSpec(_Strict):
+    timezone: str
+    hours: dict[str, list[str]] = Field(min_length=1)
+    holidays: list[date] = Field(default_factory=list)
+
+
+class EscalationSpec(_Strict):
+    warn_before: str = "15m"  # warn this long before an SLA is due
+    priority_boost: Annotated[int, Field(ge=0, le=100)] = 20  # on breach
+    queue: Name | None = None  # on breach, move here (none: stay)
+    webhook: Annotated[str, StringConstraints(pattern=r"^https?://", max_length=2048)] | None = None
+
+    @field_validator("warn_before")
     @classmethod
     def _duration(cls, value: str) -> str:
         parse_duration(value)
@@ -196,13 +219,18 @@ class DefaultAction(_Strict):
 class RuleFile(_Strict):
     version: Literal[1] = 1
     queues: dict[Name, QueueSpec | None] = Field(min_length=1)
+    calendars: dict[Name, CalendarSpec] = Field(default_factory=dict)
     sla_policies: dict[Name, SlaPolicySpec] = Field(min_length=1)
+    escalation: EscalationSpec = Field(default_factory=EscalationSpec)
+    vip: list[Annotated[str, StringConstraints(min_length=1, max_length=256)]] = Field(
+        default_factory=list
+    )  # author handles or ids, any case
+    business_hours_calendar: Name | None = None  # for the `business_hours` condition
     rules: list[Rule] = Field(default_factory=list)
     default: DefaultAction
 
 
 # -- compiled form ------------------------------------------------------------------------------
-Predicate = Callable[[Mention], bool]
 
 
 @dataclass(frozen=True)
@@ -210,6 +238,25 @@ class SlaPolicy:
     name: str
     first_response: timedelta
     resolution: timedelta
+    calendar: Calendar | None = None
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the router knows about a mention beyond the mention itself."""
+
+    repeat_contacts: int = 0
+
+
+Predicate = Callable[[Mention, Facts], bool]
+
+
+@dataclass(frozen=True)
+class Escalation:
+    warn_before: timedelta
+    priority_boost: int
+    queue: str | None
+    webhook: str | None
 
 
 @dataclass(frozen=True)
@@ -228,6 +275,7 @@ class RuleSet:
     sla_policies: dict[str, SlaPolicy]
     rules: tuple[CompiledRule, ...]
     default: DefaultAction
+    escalation: Escalation
     spec: RuleFile = field(repr=False)
 
 
@@ -239,45 +287,66 @@ class RuleFileError(ValueError):
         self.problems = problems
 
 
-def _compile_leaf(leaf: Leaf) -> Predicate:
-    get = FIELDS[leaf.field][1]
+@dataclass(frozen=True)
+class _Context:
+    vip: frozenset[str]
+    hours: Calendar | None
+
+
+def _getter(name: str, ctx: _Context) -> Callable[[Mention, Facts], Any]:
+    if name in FIELDS:
+        get = FIELDS[name][1]
+        return lambda m, f: get(m)
+    if name == "author.vip":
+        return lambda m, f: m.author.handle.lower() in ctx.vip or m.author.id.lower() in ctx.vip
+    if name == "business_hours":
+        hours = ctx.hours
+        assert hours is not None  # checked in _cross_check
+        return lambda m, f: hours.is_open(m.created_at)
+    if name == "customer.repeat_contacts":
+        return lambda m, f: f.repeat_contacts
+    raise AssertionError(name)  # pragma: no cover - validated
+
+
+def _compile_leaf(leaf: Leaf, ctx: _Context) -> Predicate:
+    get = _getter(leaf.field, ctx)
     op, v = leaf.op, leaf.value
     if op == "equals":
         want = v.lower() if isinstance(v, str) else v
-        return lambda m: _norm(get(m)) == want
+        return lambda m, f: _norm(get(m, f)) == want
     if op == "not_equals":
         want = v.lower() if isinstance(v, str) else v
-        return lambda m: _norm(get(m)) != want
+        return lambda m, f: _norm(get(m, f)) != want
     if op in ("in", "not_in"):
         wanted = {x.lower() if isinstance(x, str) else x for x in v}
         if op == "in":
-            return lambda m: _norm(get(m)) in wanted
-        return lambda m: _norm(get(m)) not in wanted
+            return lambda m, f: _norm(get(m, f)) in wanted
+        return lambda m, f: _norm(get(m, f)) not in wanted
     if op == "contains_any":
-        if FIELDS[leaf.field][0] == "list":
+        if kind_of(leaf.field) == "list":
             needles = [str(x).lower() for x in v]
-            return lambda m: any(n in str(item).lower() for item in get(m) for n in needles)
+            return lambda m, f: any(n in str(i).lower() for i in get(m, f) for n in needles)
         from classify.keywords import PhraseSet
 
         phrases = PhraseSet(str(x) for x in v)
-        return lambda m: get(m)[:4000] in phrases
+        return lambda m, f: get(m, f)[:4000] in phrases
     if op == "regex":
         pattern = re.compile(v, re.IGNORECASE)
-        return lambda m: pattern.search(get(m)[:4000]) is not None
+        return lambda m, f: pattern.search(get(m, f)[:4000]) is not None
     if op == "gt":
-        return lambda m: get(m) > v
+        return lambda m, f: get(m, f) > v
     if op == "gte":
-        return lambda m: get(m) >= v
+        return lambda m, f: get(m, f) >= v
     if op == "lt":
-        return lambda m: get(m) < v
+        return lambda m, f: get(m, f) < v
     if op == "lte":
-        return lambda m: get(m) <= v
+        return lambda m, f: get(m, f) <= v
     if op == "between":
         low, high = v
-        return lambda m: low <= get(m) <= high
+        return lambda m, f: low <= get(m, f) <= high
     if op == "exists":
         want = v is not False
-        return lambda m: (get(m) not in (None, "", [])) == want
+        return lambda m, f: (get(m, f) not in (None, "", [])) == want
     raise AssertionError(op)  # pragma: no cover - Op is a closed Literal
 
 
@@ -285,19 +354,19 @@ def _norm(value: Any) -> Any:
     return value.lower() if isinstance(value, str) else value
 
 
-def compile_condition(cond: Condition | None) -> Predicate:
+def compile_condition(cond: Condition | None, ctx: _Context) -> Predicate:
     if cond is None:
-        return lambda m: True
+        return lambda m, f: True
     if isinstance(cond, AllOf):
-        parts = [compile_condition(c) for c in cond.all]
-        return lambda m: all(p(m) for p in parts)
+        parts = [compile_condition(c, ctx) for c in cond.all]
+        return lambda m, f: all(p(m, f) for p in parts)
     if isinstance(cond, AnyOf):
-        parts = [compile_condition(c) for c in cond.any]
-        return lambda m: any(p(m) for p in parts)
+        parts = [compile_condition(c, ctx) for c in cond.any]
+        return lambda m, f: any(p(m, f) for p in parts)
     if isinstance(cond, NotOf):
-        inner = compile_condition(cond.not_)
-        return lambda m: not inner(m)
-    return _compile_leaf(cond)
+        inner = compile_condition(cond.not_, ctx)
+        return lambda m, f: not inner(m, f)
+    return _compile_leaf(cond, ctx)
 
 
 def parse_rules(text: str, filename: str = "<rules>") -> RuleSet:
@@ -378,19 +447,64 @@ def _cross_check(spec: RuleFile, data: dict, lines: dict, filename: str) -> list
         if rule.when is None and not rule.continue_ and catch_all is None:
             catch_all = rule.id
     check_refs(spec.default, ("default",))
+    for name, cal in spec.calendars.items():
+        try:
+            Calendar.build(name, cal.timezone, cal.hours, cal.holidays)
+        except CalendarError as exc:
+            problems.append(f"{at('calendars', name)}: {exc}")
+    for name, policy in spec.sla_policies.items():
+        if policy.calendar and policy.calendar not in spec.calendars:
+            problems.append(
+                f"{at('sla_policies', name, 'calendar')}: calendar "
+                f"{policy.calendar!r} does not exist"
+            )
+    if spec.escalation.queue and spec.escalation.queue not in spec.queues:
+        problems.append(
+            f"{at('escalation', 'queue')}: queue {spec.escalation.queue!r} does not exist"
+        )
+    uses_hours = "business_hours" in json.dumps(data.get("rules", []), default=str)
+    if spec.business_hours_calendar and spec.business_hours_calendar not in spec.calendars:
+        problems.append(
+            f"{at('business_hours_calendar')}: calendar "
+            f"{spec.business_hours_calendar!r} does not exist"
+        )
+    elif uses_hours and not spec.business_hours_calendar:
+        problems.append(
+            f"{at('rules')}: a rule tests business_hours, so set "
+            "business_hours_calendar to one of the calendars"
+        )
     return problems
 
 
 def _compile(spec: RuleFile, text: str) -> RuleSet:
+    calendars = {
+        name: Calendar.build(name, c.timezone, c.hours, c.holidays)
+        for name, c in spec.calendars.items()
+    }
     policies = {
-        name: SlaPolicy(name, parse_duration(p.first_response), parse_duration(p.resolution))
+        name: SlaPolicy(
+            name,
+            parse_duration(p.first_response),
+            parse_duration(p.resolution),
+            calendars.get(p.calendar) if p.calendar else None,
+        )
         for name, p in spec.sla_policies.items()
     }
+    ctx = _Context(
+        frozenset(v.lower().lstrip("@") for v in spec.vip),
+        calendars.get(spec.business_hours_calendar or ""),
+    )
     rules = tuple(
-        CompiledRule(r.id, compile_condition(r.when), r.then, r.continue_) for r in spec.rules
+        CompiledRule(r.id, compile_condition(r.when, ctx), r.then, r.continue_) for r in spec.rules
+    )
+    esc = spec.escalation
+    escalation = Escalation(
+        parse_duration(esc.warn_before), esc.priority_boost, esc.queue, esc.webhook
     )
     version = hashlib.sha256(text.encode()).hexdigest()[:12]
-    return RuleSet(version, text, tuple(spec.queues), policies, rules, spec.default, spec)
+    return RuleSet(
+        version, text, tuple(spec.queues), policies, rules, spec.default, escalation, spec
+    )
 
 
 def load_rules(path: Path) -> RuleSet:

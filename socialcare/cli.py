@@ -124,10 +124,15 @@ def _print_progress(p) -> None:
     "--until-idle", is_flag=True, help="Exit 0 once every input message has been fully processed."
 )
 @click.option("--no-desk", is_flag=True, help="Do not serve the desk.")
+@click.option(
+    "--no-watchdog",
+    is_flag=True,
+    help="Do not warn or escalate (for replaying historical traffic).",
+)
 @serve_options
 @state_options
 @rules_option
-def run(sources, until_idle, no_desk, host, port, home, bus, db, rules_path) -> None:
+def run(sources, until_idle, no_desk, no_watchdog, host, port, home, bus, db, rules_path) -> None:
     """Run every stage in one process (and serve the desk unless --until-idle or --no-desk)."""
     from route.ruleset import RuleFileError
     from socialcare.pipeline import Pipeline
@@ -135,7 +140,7 @@ def run(sources, until_idle, no_desk, host, port, home, bus, db, rules_path) -> 
     settings = _settings(home, bus, db, rules_path)
     srcs = _open_sources(sources)
     try:
-        pipeline = Pipeline(settings, srcs)
+        pipeline = Pipeline(settings, srcs, watchdog=not no_watchdog)
     except RuleFileError as exc:
         raise click.ClickException(f"invalid rules:\n{exc}") from None
     except OSError as exc:
@@ -319,19 +324,82 @@ def eval_(task, data, text_column, label_column, model) -> None:
 @rules_option
 def route(until_idle, idle_seconds, batch_size, home, bus, db, rules_path) -> None:
     """Run the router stage alone: mentions.classified → cases."""
+    from route.provider import rules_provider
     from route.ruleset import RuleFileError
     from route.worker import RouteStage
-    from socialcare.pipeline import RulesFile
     from store.db import open_store
 
     settings = _settings(home, bus, db, rules_path)
     settings.ensure_home()
+    engine = open_store(settings.db_url)
     try:
-        rules = RulesFile(settings.rules_path)
+        rules = rules_provider(engine, settings.rules_path, settings.home)
     except RuleFileError as exc:
         raise click.ClickException(f"invalid rules:\n{exc}") from None
-    stage = RouteStage(open_store(settings.db_url), rules)
+    stage = RouteStage(engine, rules)
     _run_worker(stage, settings, until_idle, idle_seconds, batch_size)
+
+
+@main.command()
+@click.option(
+    "--interval",
+    default=10.0,
+    show_default=True,
+    type=click.FloatRange(0.5),
+    help="Seconds between checks.",
+)
+@click.option("--once", is_flag=True, help="Check once and exit.")
+@state_options
+@rules_option
+def watchdog(interval, once, home, bus, db, rules_path) -> None:
+    """Warn before SLA breaches and escalate on them (also runs inside `run`)."""
+    from route.provider import rules_provider
+    from route.watchdog import Watchdog
+    from store.db import open_store
+
+    settings = _settings(home, bus, db, rules_path)
+    settings.ensure_home()
+    engine = open_store(settings.db_url)
+    dog = Watchdog(engine, rules_provider(engine, settings.rules_path, settings.home))
+    stop = _stop_on_signals()
+    while True:
+        report = dog.tick()
+        if once:
+            click.echo(
+                json.dumps(
+                    {
+                        "warned": report.warned,
+                        "escalated": report.escalated,
+                        "webhook_failures": report.webhook_failures,
+                    }
+                )
+            )
+            return
+        if stop.wait(interval):
+            return
+
+
+@main.command()
+@click.option("--limit", default=100, show_default=True, type=click.IntRange(1))
+@state_options
+def audit(limit, home, bus, db) -> None:
+    """Prove nothing was dropped: every ingested mention is in a case, ignored with a reason,
+    a brand response, or a dead letter. Exit 1 listing any that are none of these."""
+    from store.audit import audit as run_audit
+    from store.db import open_store
+    from stream.bus import TOPIC_CLASSIFIED, TOPIC_RAW, open_bus
+
+    settings = _settings(home, bus, db)
+    the_bus = open_bus(settings.bus_url)
+    lags = [
+        the_bus.group_lag("classify", [TOPIC_RAW]),
+        the_bus.group_lag("route", [TOPIC_CLASSIFIED]),
+    ]
+    lag = None if None in lags else sum(lags)
+    report = run_audit(open_store(settings.db_url), the_bus, lag, limit)
+    click.echo(json.dumps(report, indent=2))
+    if not report["ok"]:
+        sys.exit(1)
 
 
 @main.command()
@@ -425,6 +493,97 @@ def rules_check(file: Path) -> None:
         f"{file}: ok, version {rs.version}, {len(rs.rules)} rules, {len(rs.queues)} queues",
         err=True,
     )
+
+
+def _rule_file(file: Path):
+    from route.ruleset import RuleFileError, load_rules
+
+    try:
+        return load_rules(file)
+    except RuleFileError as exc:
+        for problem in exc.problems:
+            click.echo(problem, err=True)
+        sys.exit(1)
+
+
+@rules.command("publish")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--author", required=True, help="Who publishes (kept in the history).")
+@click.option("-m", "--message", required=True, help="Why (kept in the history).")
+@state_options
+def rules_publish(file, author, message, home, bus, db) -> None:
+    """Validate FILE and make it the rule set in force; running routers pick it up."""
+    from store import rulesets
+    from store.db import open_store
+
+    _rule_file(file)
+    settings = _settings(home, bus, db)
+    settings.ensure_home()
+    rs = rulesets.publish(
+        open_store(settings.db_url), file.read_text(encoding="utf-8"), author, message, str(file)
+    )
+    click.echo(f"published version {rs.version}")
+
+
+@rules.command("history")
+@state_options
+def rules_history(home, bus, db) -> None:
+    """Every published version, oldest first, as JSON lines."""
+    from store import rulesets
+    from store.db import open_store
+
+    for row in rulesets.history(open_store(_settings(home, bus, db).db_url)):
+        click.echo(json.dumps(row))
+
+
+@rules.command("rollback")
+@click.argument("version")
+@click.option("--author", required=True)
+@click.option("-m", "--message", default="", help="Why (default: 'rollback to VERSION').")
+@state_options
+def rules_rollback(version, author, message, home, bus, db) -> None:
+    """Put an earlier published VERSION back in force (recorded as a new history entry)."""
+    from store import rulesets
+    from store.db import open_store
+
+    try:
+        rs = rulesets.rollback(
+            open_store(_settings(home, bus, db).db_url), version, author, message
+        )
+    except rulesets.VersionError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"version {rs.version} is in force again")
+
+
+@rules.command("replay")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--since",
+    type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]),
+    help="Only cases opened since this date (UTC).",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@click.option("--examples", default=10, show_default=True, type=click.IntRange(0, 1000))
+@state_options
+@rules_option
+def rules_replay(file, since, fmt, examples, home, bus, db, rules_path) -> None:
+    """What FILE would change on stored past traffic; changes nothing."""
+    from datetime import UTC
+
+    from route.provider import rules_provider
+    from route.replay import format_text, replay
+    from store.db import open_store
+
+    proposed = _rule_file(file)
+    settings = _settings(home, bus, db, rules_path)
+    engine = open_store(settings.db_url)
+    current = rules_provider(engine, settings.rules_path, settings.home)()
+    report = replay(
+        engine, current, proposed, since.replace(tzinfo=UTC) if since else None, examples
+    )
+    click.echo(json.dumps(report, indent=2) if fmt == "json" else format_text(report))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from classify.worker import ClassifyStage
 from ingest.sources.base import Source
 from ingest.worker import IngestWorker
-from route.ruleset import load_rules
+from route.provider import rules_provider
+from route.watchdog import Watchdog
 from route.worker import RouteStage
 from socialcare.settings import Settings
 from store.db import open_store
@@ -22,32 +23,7 @@ from stream.worker import Worker
 log = logging.getLogger(__name__)
 
 
-class RulesFile:
-    """The rule set in force, re-read when its file changes (routers pick up a new version
-    without restart); a broken edit keeps the last good version and logs why."""
-
-    def __init__(self, path) -> None:
-        self.path = path
-        self._mtime = path.stat().st_mtime_ns
-        self._rules = load_rules(path)
-
-    def __call__(self):
-        try:
-            mtime = self.path.stat().st_mtime_ns
-        except OSError:
-            return self._rules
-        if mtime != self._mtime:
-            self._mtime = mtime
-            try:
-                self._rules = load_rules(self.path)
-                log.info("rules reloaded: version %s", self._rules.version)
-            except ValueError as exc:
-                log.error(
-                    "rules file changed but is invalid, keeping version %s:\n%s",
-                    self._rules.version,
-                    exc,
-                )
-        return self._rules
+WATCH_EVERY_S = 5.0
 
 
 @dataclass
@@ -59,13 +35,21 @@ class Progress:
 
 
 class Pipeline:
-    def __init__(self, settings: Settings, sources: list[Source], batch_size: int = 500) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        sources: list[Source],
+        batch_size: int = 500,
+        watchdog: bool = True,
+    ) -> None:
         settings.ensure_home()
         self.settings = settings
         self.bus = open_bus(settings.bus_url)
         self.bus.ensure_topics(PIPELINE_TOPICS)
         self.engine = open_store(settings.db_url)
-        self.rules = RulesFile(settings.rules_path)
+        self.rules = rules_provider(self.engine, settings.rules_path, settings.home)
+        self.watchdog = Watchdog(self.engine, self.rules) if watchdog else None
+        self._next_watch = 0.0
         self.ingest = IngestWorker(sources, self.bus, IngestState(self.engine), batch_size)
         self.classify = Worker(ClassifyStage(), self.bus, batch_size, poll_timeout_s=0)
         self.route = Worker(
@@ -73,7 +57,11 @@ class Pipeline:
         )
 
     def step(self) -> int:
-        return self.ingest.step() + self.classify.step(0) + self.route.step(0)
+        done = self.ingest.step() + self.classify.step(0) + self.route.step(0)
+        if self.watchdog is not None and time.monotonic() >= self._next_watch:
+            self.watchdog.tick()
+            self._next_watch = time.monotonic() + WATCH_EVERY_S
+        return done
 
     def idle(self) -> bool:
         return self.ingest.exhausted and self.classify.lag() == 0 and self.route.lag() == 0

@@ -6,15 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from route.ruleset import DEFAULT_RULES_PATH
-
 
 @dataclass(frozen=True)
 class Settings:
     home: Path
     bus_url: str
     db_url: str
-    rules_path: Path
+    rules_path: Path | None  # an explicit --rules file; None: published version or fallbacks
 
     @classmethod
     def resolve(
@@ -27,13 +25,9 @@ class Settings:
         home_path = Path(home or ".socialcare").expanduser().resolve()
         if home_path.exists() and not home_path.is_dir():
             raise ValueError(f"--home {home_path} exists and is not a directory")
-        home_rules = home_path / "rules.yaml"
-        if rules:
-            rules_path = Path(rules).expanduser().resolve()
-        elif home_rules.is_file():
-            rules_path = home_rules
-        else:
-            rules_path = DEFAULT_RULES_PATH
+        rules_path = Path(rules).expanduser().resolve() if rules else None
+        if rules_path is not None and not rules_path.is_file():
+            raise ValueError(f"--rules {rules_path}: no such file")
         return cls(
             home=home_path,
             bus_url=bus or f"embedded://{home_path / 'bus.db'}",

@@ -79,11 +79,21 @@ cases = Table(
     Column("claimed_by", String(128)),
     Column("claim_expires", UTCDateTime),
     Column("post_count", Integer, nullable=False),
+    Column("tags", JSON, nullable=False, default=list),
+    # SLA clock: paused while waiting on the customer (the brand answered last)
+    Column("waiting_since", UTCDateTime),
+    Column("sla_paused_s", Integer, nullable=False, default=0),
+    # the watchdog: the due time it last warned about / escalated, so each happens once per due
+    Column("sla_warned_due", UTCDateTime),
+    Column("sla_escalated_due", UTCDateTime),
+    Column("decided_at", UTCDateTime, nullable=False),  # time of the post that decided routing
     Column("created_at", UTCDateTime, nullable=False),  # when socialcare opened it
     Column("updated_at", UTCDateTime, nullable=False),
     UniqueConstraint("network", "conversation_id", name="uq_cases_conversation"),
 )
 Index("ix_cases_queue_status_priority", cases.c.queue, cases.c.status, cases.c.priority)
+Index("ix_cases_customer", cases.c.network, cases.c.customer_id)
+Index("ix_cases_sla_due", cases.c.sla_due)
 
 posts = Table(
     "posts",
@@ -137,4 +147,18 @@ ingest_seen = Table(
     Column("network", String(32), nullable=False),
     Column("post_id", String(128), nullable=False),
     PrimaryKeyConstraint("network", "post_id", name="pk_ingest_seen"),
+)
+
+# Published rule sets, newest last. The newest row is in force; a rollback appends a copy of
+# an older version, so the history reads in order and nothing is ever rewritten.
+rulesets = Table(
+    "rulesets",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("version", String(64), nullable=False, index=True),
+    Column("text", Text, nullable=False),
+    Column("action", String(16), nullable=False),  # publish | rollback
+    Column("author", String(128), nullable=False),
+    Column("message", String(1000), nullable=False),
+    Column("published_at", UTCDateTime, nullable=False),
 )

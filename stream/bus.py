@@ -114,6 +114,11 @@ class Bus(ABC):
     @abstractmethod
     def consumer(self, group: str, topics: list[str]) -> Consumer: ...
 
+    def group_lag(self, group: str, topics: list[str]) -> int | None:
+        """A group's uncommitted messages, read without joining it; None where the backend
+        cannot tell from outside the group."""
+        return None
+
     @abstractmethod
     def read_all(self, topic: str, limit: int | None = None) -> list[Record]:
         """Every stored message of a topic, for tools (dead-letter listing, audits)."""

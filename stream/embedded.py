@@ -110,6 +110,13 @@ class EmbeddedBus(Bus):
     def consumer(self, group: str, topics: list[str]) -> EmbeddedConsumer:
         return EmbeddedConsumer(self.path, group, topics)
 
+    def group_lag(self, group: str, topics: list[str]) -> int | None:
+        consumer = EmbeddedConsumer(self.path, group, topics)  # lag() does not join the group
+        try:
+            return consumer.lag()
+        finally:
+            consumer._conn.close()
+
     def read_all(self, topic: str, limit: int | None = None) -> list[Record]:
         rows = self._conn.execute(
             "SELECT topic, partition, offset, key, value, headers, ts_ms FROM messages "

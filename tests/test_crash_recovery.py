@@ -111,7 +111,16 @@ def test_sigkilled_workers_lose_nothing_and_double_nothing(shared_data, tmp_path
 
     reference = tmp_path / "single"
     subprocess.run(
-        [*CLI, "run", "--source", f"replay:{csv}", "--until-idle", "--home", str(reference)],
+        [
+            *CLI,
+            "run",
+            "--source",
+            f"replay:{csv}",
+            "--until-idle",
+            "--no-watchdog",
+            "--home",
+            str(reference),
+        ],
         env=ENV,
         check=True,
         capture_output=True,

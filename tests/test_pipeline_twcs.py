@@ -35,7 +35,9 @@ def cases_json(home: Path) -> list[dict]:
 def replayed(shared_data, tmp_path_factory):
     home = tmp_path_factory.mktemp("twcs") / "home"
     csv = shared_data / "twcs_sample.csv"
-    run_cli("run", "--source", f"replay:{csv}", "--until-idle", "--home", str(home))
+    run_cli(
+        "run", "--source", f"replay:{csv}", "--until-idle", "--no-watchdog", "--home", str(home)
+    )
     return home, csv, cases_json(home)
 
 
@@ -72,12 +74,16 @@ def test_first_response_is_the_brands_first_reply(replayed):
 
 def test_replaying_again_adds_nothing(replayed, tmp_path):
     home, csv, before = replayed
-    run_cli("run", "--source", f"replay:{csv}", "--until-idle", "--home", str(home))
+    run_cli(
+        "run", "--source", f"replay:{csv}", "--until-idle", "--no-watchdog", "--home", str(home)
+    )
     assert cases_json(home) == before
     # a copy of the same file under another name: new cursor, but dedup keeps every effect once
     copy = tmp_path / "copy.csv"
     shutil.copy(csv, copy)
-    run_cli("run", "--source", f"replay:{copy}", "--until-idle", "--home", str(home))
+    run_cli(
+        "run", "--source", f"replay:{copy}", "--until-idle", "--no-watchdog", "--home", str(home)
+    )
     after = cases_json(home)
     strip = lambda rows: [{k: v for k, v in r.items() if k != "updated_at"} for r in rows]  # noqa: E731
     assert strip(after) == strip(before)
@@ -93,7 +99,9 @@ def test_malformed_lines_go_to_the_dead_letter_topic_and_the_rest_is_processed(t
     path = tmp_path / "in.jsonl"
     path.write_text("\n".join(lines) + "\n")
     home = tmp_path / "home"
-    run_cli("run", "--source", f"replay:{path}", "--until-idle", "--home", str(home))
+    run_cli(
+        "run", "--source", f"replay:{path}", "--until-idle", "--no-watchdog", "--home", str(home)
+    )
     cases = cases_json(home)
     assert len(cases) == 17
     dead = [json.loads(x) for x in run_cli("dlq", "list", "--home", str(home)).stdout.splitlines()]

@@ -115,11 +115,48 @@ def test_a_more_urgent_post_reprioritizes_the_case(engine):
     assert case["sla_due"] == (T0 + timedelta(minutes=15)).isoformat()
 
 
-def test_sla_due_is_first_response_then_resolution(engine):
+def test_sla_due_is_first_response_then_resolution_paused_while_waiting_on_the_customer(engine):
     apply(engine, [classified("1", "c", sentiment="neutral", score=0.0)])  # standard: 4h / 48h
     assert list_cases(engine)[0]["sla_due"] == (T0 + timedelta(hours=4)).isoformat()
-    apply(engine, [brand("2", "c", 30)])
-    assert list_cases(engine)[0]["sla_due"] == (T0 + timedelta(hours=48)).isoformat()
+    apply(engine, [brand("2", "c", 30)])  # the brand answered: waiting on the customer
+    case = list_cases(engine)[0]
+    assert (
+        case["sla_due"] is None
+        and case["waiting_since"] == (T0 + timedelta(minutes=30)).isoformat()
+    )
+    apply(engine, [classified("3", "c", minutes=90, sentiment="neutral", score=0.0)])
+    case = list_cases(engine)[0]  # the hour spent waiting does not count
+    assert case["sla_paused_s"] == 3600 and case["waiting_since"] is None
+    assert case["sla_due"] == (T0 + timedelta(hours=49)).isoformat()
+
+
+def test_business_hours_policy_and_repeat_contacts_and_escalate(engine):
+    rs = parse_rules(
+        "queues: {q: {}, vip: {}}\n"
+        "calendars:\n  office: {timezone: Europe/London, hours: {mon-fri: ['09:00-17:00']}}\n"
+        "sla_policies: {s: {first_response: 1h, resolution: 1d, calendar: office}}\n"
+        "vip: ['@BigCustomer']\n"
+        "default: {queue: q, priority: 10, sla: s}\n"
+        "rules:\n"
+        "  - id: vip\n    when: {field: author.vip, op: equals, value: true}\n"
+        "    then: {queue: vip, priority: 50, escalate: true}\n"
+        "  - id: again\n    when: {field: customer.repeat_contacts, op: gte, value: 1}\n"
+        "    then: {queue: vip, priority: 40, tags: [repeat]}\n"
+    )
+    # 2024-05-01 is a Wednesday; 12:00 UTC = 13:00 London: due 14:00 London = 13:00 UTC
+    apply(engine, [classified("1", "first", author={"id": "u9", "handle": "someone"})], rs)
+    first = get_case(engine, case_id_for("x", "first"))
+    assert first["queue"] == "q" and first["sla_due"] == "2024-05-01T13:00:00+00:00"
+    apply(
+        engine, [classified("2", "second", minutes=5, author={"id": "u9", "handle": "someone"})], rs
+    )
+    second = get_case(engine, case_id_for("x", "second"))
+    assert (second["queue"], second["rule_id"], second["tags"]) == ("vip", "again", ["repeat"])
+    apply(engine, [classified("3", "big", author={"id": "u7", "handle": "bigcustomer"})], rs)
+    big = get_case(engine, case_id_for("x", "big"))
+    assert big["queue"] == "vip" and "escalated" in big["tags"]
+    assert big["priority_parts"]["boost"] == 20
+    assert any(e["type"] == "escalated" for e in big["events"])
 
 
 def test_ignored_mentions_are_stored_with_their_reason_and_open_no_case(engine):

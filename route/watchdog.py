@@ -1,0 +1,161 @@
+"""The escalation watchdog: no case ages past its SLA without someone being told.
+
+Each tick looks at open cases with an SLA clock running:
+- due within the rule file's `escalation.warn_before`: an `sla_warning` event, once per due time;
+- past due: an `escalated` event, once per due time, the priority raised by
+  `escalation.priority_boost` (recorded as the `escalation` part), the case moved to
+  `escalation.queue` if one is set, and the tag `sla-breached`.
+Both go to the webhook (`escalation.webhook` or SOCIALCARE_WEBHOOK_URL) when one is set; a
+webhook that fails is logged and does not undo the escalation, which the desk shows anyway.
+Each step is a conditional UPDATE on the due time, so two watchdogs never act twice.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, insert, or_, select, update
+
+from route.ruleset import RuleSet
+from store.tables import case_events, cases
+from stream.schema import utcnow
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TickReport:
+    warned: list[str] = field(default_factory=list)
+    escalated: list[str] = field(default_factory=list)
+    webhook_failures: int = 0
+
+
+def _post_json(url: str, payload: dict[str, Any], timeout_s: float = 5.0) -> None:
+    request = urllib.request.Request(
+        url,
+        data=json.dumps(payload, default=str).encode(),
+        method="POST",
+        headers={"Content-Type": "application/json", "User-Agent": "socialcare-watchdog"},
+    )
+    with urllib.request.urlopen(request, timeout=timeout_s) as response:
+        response.read()
+
+
+class Watchdog:
+    def __init__(
+        self,
+        engine: Engine,
+        rules: Callable[[], RuleSet],
+        post: Callable[[str, dict], None] = _post_json,
+    ) -> None:
+        self.engine = engine
+        self.rules = rules
+        self.post = post
+
+    def tick(self, now: datetime | None = None) -> TickReport:
+        now = now or utcnow()
+        rules = self.rules()
+        esc = rules.escalation
+        report = TickReport()
+        notices: list[dict] = []
+        with self.engine.begin() as conn:
+            due_soon = conn.execute(
+                select(cases.c.id, cases.c.sla_due, cases.c.first_response_at, cases.c.queue).where(
+                    cases.c.status == "open",
+                    cases.c.sla_due.is_not(None),
+                    cases.c.sla_due > now,
+                    cases.c.sla_due <= now + esc.warn_before,
+                    or_(
+                        cases.c.sla_warned_due.is_(None), cases.c.sla_warned_due != cases.c.sla_due
+                    ),
+                )
+            ).all()
+            for row in due_soon:
+                done = conn.execute(
+                    update(cases)
+                    .where(cases.c.id == row.id, cases.c.sla_due == row.sla_due)
+                    .values(sla_warned_due=row.sla_due)
+                ).rowcount
+                if not done:
+                    continue
+                data = {
+                    "target": _target(row),
+                    "due": row.sla_due.isoformat(),
+                    "minutes_left": round((row.sla_due - now).total_seconds() / 60, 1),
+                }
+                conn.execute(
+                    insert(case_events).values(
+                        case_id=row.id, type="sla_warning", at=now, actor="watchdog", data=data
+                    )
+                )
+                report.warned.append(row.id)
+                notices.append(
+                    {"type": "sla_warning", "case_id": row.id, "queue": row.queue, **data}
+                )
+            breached = conn.execute(
+                select(cases).where(
+                    cases.c.status == "open",
+                    cases.c.sla_due.is_not(None),
+                    cases.c.sla_due <= now,
+                    or_(
+                        cases.c.sla_escalated_due.is_(None),
+                        cases.c.sla_escalated_due != cases.c.sla_due,
+                    ),
+                )
+            ).all()
+            for row in breached:
+                parts = dict(row.priority_parts or {})
+                parts["escalation"] = parts.get("escalation", 0) + esc.priority_boost
+                priority = max(0, min(100, sum(parts.values())))
+                queue = esc.queue or row.queue
+                tags = sorted(set(row.tags or []) | {"sla-breached"})
+                done = conn.execute(
+                    update(cases)
+                    .where(cases.c.id == row.id, cases.c.sla_due == row.sla_due)
+                    .values(
+                        sla_escalated_due=row.sla_due,
+                        priority=priority,
+                        priority_parts=parts,
+                        queue=queue,
+                        tags=tags,
+                        updated_at=now,
+                    )
+                ).rowcount
+                if not done:
+                    continue
+                data = {
+                    "reason": f"{_target(row).replace('_', ' ')} SLA breached",
+                    "due": row.sla_due.isoformat(),
+                    "from": {"queue": row.queue, "priority": row.priority},
+                    "to": {"queue": queue, "priority": priority},
+                }
+                conn.execute(
+                    insert(case_events).values(
+                        case_id=row.id, type="escalated", at=now, actor="watchdog", data=data
+                    )
+                )
+                report.escalated.append(row.id)
+                notices.append({"type": "escalated", "case_id": row.id, **data})
+        url = esc.webhook or os.environ.get("SOCIALCARE_WEBHOOK_URL")
+        if url:
+            for notice in notices:
+                try:
+                    self.post(url, {"source": "socialcare", **notice})
+                except (urllib.error.URLError, OSError, ValueError) as exc:
+                    report.webhook_failures += 1
+                    log.warning("webhook %s failed for case %s: %s", url, notice["case_id"], exc)
+        if report.warned or report.escalated:
+            log.info("watchdog: %d warned, %d escalated", len(report.warned), len(report.escalated))
+        return report
+
+
+def _target(row) -> str:
+    return "first_response" if row.first_response_at is None else "resolution"

@@ -1,0 +1,98 @@
+"""Rule-set versions in the case store: publish, history, rollback."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine, func, insert, select
+
+from route.ruleset import RuleSet, parse_rules
+from store.tables import rulesets
+from stream.schema import utcnow
+
+
+class VersionError(ValueError):
+    pass
+
+
+def publish(
+    engine: Engine,
+    text: str,
+    author: str,
+    message: str,
+    filename: str = "<rules>",
+    action: str = "publish",
+) -> RuleSet:
+    """Validate and store a rule file as the version in force. Raises RuleFileError if invalid."""
+    rules = parse_rules(text, filename)
+    with engine.begin() as conn:
+        conn.execute(
+            insert(rulesets).values(
+                version=rules.version,
+                text=text,
+                action=action,
+                author=author[:128],
+                message=message[:1000],
+                published_at=utcnow(),
+            )
+        )
+    return rules
+
+
+def current(engine: Engine) -> tuple[int, str] | None:
+    """(row id, text) of the version in force, or None if nothing was ever published."""
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(rulesets.c.id, rulesets.c.text).order_by(rulesets.c.id.desc()).limit(1)
+        ).first()
+    return (row.id, row.text) if row else None
+
+
+def current_id(engine: Engine) -> int | None:
+    with engine.connect() as conn:
+        return conn.execute(select(func.max(rulesets.c.id))).scalar()
+
+
+def history(engine: Engine) -> list[dict[str, Any]]:
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(
+                rulesets.c.id,
+                rulesets.c.version,
+                rulesets.c.action,
+                rulesets.c.author,
+                rulesets.c.message,
+                rulesets.c.published_at,
+            ).order_by(rulesets.c.id)
+        ).all()
+    out = [dict(r._mapping) for r in rows]
+    for i, row in enumerate(out):
+        row["published_at"] = row["published_at"].isoformat()
+        row["in_force"] = i == len(out) - 1
+    return out
+
+
+def text_of(engine: Engine, version: str) -> str:
+    with engine.connect() as conn:
+        text = conn.execute(
+            select(rulesets.c.text)
+            .where(rulesets.c.version == version)
+            .order_by(rulesets.c.id.desc())
+            .limit(1)
+        ).scalar()
+    if text is None:
+        raise VersionError(
+            f"no published rule set with version {version!r} (see `socialcare rules history`)"
+        )
+    return text
+
+
+def rollback(engine: Engine, version: str, author: str, message: str = "") -> RuleSet:
+    return publish(
+        engine,
+        text_of(engine, version),
+        author,
+        message or f"rollback to {version}",
+        f"<version {version}>",
+        "rollback",
+    )

@@ -1,0 +1,79 @@
+"""The watchdog warns before a breach and escalates on it, once per due time, and tells a
+webhook."""
+
+from __future__ import annotations
+
+import json
+import threading
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+import pytest
+
+from route.casebook import CaseBook, case_id_for
+from route.ruleset import parse_rules
+from route.watchdog import Watchdog
+from store.cases import get_case
+from store.db import open_store
+from tests.factories import T0, classified
+
+RULES = """
+queues: {general: {}, escalations: {}}
+sla_policies: {s: {first_response: 30m, resolution: 1d}}
+escalation: {warn_before: 10m, priority_boost: 25, queue: escalations, webhook: WEBHOOK}
+default: {queue: general, priority: 40, sla: s}
+"""
+
+
+@pytest.fixture
+def hook():
+    received: list[dict] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}/hook", received
+    server.shutdown()
+
+
+def test_warn_then_escalate_once_each_and_notify(tmp_path, hook):
+    url, received = hook
+    rules = parse_rules(RULES.replace("WEBHOOK", url))
+    engine = open_store(f"sqlite:///{tmp_path / 'c.db'}")
+    with engine.begin() as conn:
+        CaseBook(conn, rules, T0).apply([classified("1", "c", sentiment="neutral", score=0.0)])
+    dog = Watchdog(engine, lambda: rules)
+    case_id = case_id_for("x", "c")
+
+    assert dog.tick(T0 + timedelta(minutes=10)).warned == []  # 20 minutes left: quiet
+    assert dog.tick(T0 + timedelta(minutes=22)).warned == [case_id]
+    assert dog.tick(T0 + timedelta(minutes=25)).warned == []  # once per due time
+    report = dog.tick(T0 + timedelta(minutes=31))
+    assert report.escalated == [case_id] and report.webhook_failures == 0
+    assert dog.tick(T0 + timedelta(minutes=40)).escalated == []
+
+    case = get_case(engine, case_id)
+    assert case["queue"] == "escalations" and case["priority"] == 65
+    assert case["priority_parts"]["escalation"] == 25 and "sla-breached" in case["tags"]
+    escalated = [e for e in case["events"] if e["type"] == "escalated"]
+    assert len(escalated) == 1
+    assert escalated[0]["data"]["reason"] == "first response SLA breached"
+    assert [n["type"] for n in received] == ["sla_warning", "escalated"]
+    assert received[1]["case_id"] == case_id
+
+
+def test_a_failing_webhook_does_not_stop_escalation(tmp_path):
+    rules = parse_rules(RULES.replace("WEBHOOK", "http://127.0.0.1:9/nothing-listens"))
+    engine = open_store(f"sqlite:///{tmp_path / 'c.db'}")
+    with engine.begin() as conn:
+        CaseBook(conn, rules, T0).apply([classified("1", "c")])
+    report = Watchdog(engine, lambda: rules).tick(T0 + timedelta(hours=2))
+    assert report.escalated and report.webhook_failures == 1
