@@ -74,7 +74,7 @@ class Routing(_Model):
     case_id: str
     queue: str
     priority: int
-    sla_due: datetime | None
+    sla_due: datetime | None = None
     rule_id: str
     ruleset_version: str
 

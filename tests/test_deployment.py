@@ -17,14 +17,14 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_compose_services_run_real_cli_commands():
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     services = compose["services"]
-    assert {"kafka", "postgres", "ingest", "classify", "route", "desk"} <= set(services)
+    assert {"kafka", "postgres", "ingest", "classify", "route", "watchdog", "desk"} <= set(services)
     assert services["classify"]["deploy"]["replicas"] == 2
     assert "KRaft" in (ROOT / "docker-compose.yml").read_text()
     assert services["kafka"]["environment"]["KAFKA_PROCESS_ROLES"] == "broker,controller"
     for name in ("kafka", "postgres", "desk"):
         assert "healthcheck" in services[name], name
     assert set(compose["volumes"]) == {"kafka-data", "postgres-data"}
-    for name in ("ingest", "classify", "route", "desk"):
+    for name in ("ingest", "classify", "route", "watchdog", "desk"):
         args = services[name]["command"]
         env = services[name]["environment"]
         assert env["SOCIALCARE_BUS"].startswith("kafka://")

@@ -43,3 +43,17 @@ def test_control_characters_are_stripped_and_times_normalized_to_utc():
     m = mention("1", text="hi\x00 there\x07", created_at="2024-05-01T14:00:00+02:00")
     assert m.text == "hi there"
     assert m.created_at.isoformat() == "2024-05-01T12:00:00+00:00"
+
+
+def test_a_routed_mention_as_stored_parses_again():
+    from stream.schema import Routing, mention_from_dict
+
+    routed = mention("1").model_copy(
+        update={
+            "routing": Routing(
+                case_id="c1", queue="q", priority=5, rule_id="r", ruleset_version="v"
+            )
+        }
+    )
+    stored = routed.model_dump(mode="json", by_alias=True, exclude_none=True)
+    assert mention_from_dict(stored).routing == routed.routing
