@@ -23,10 +23,10 @@ from sqlalchemy import Connection, and_, bindparam, insert, select, update
 from route import calendar
 from route.engine import Decision, decide
 from route.ruleset import Facts, RuleSet
+from store.batches import chunks, per_network
 from store.tables import case_events, cases, posts
 from stream.schema import Mention, Routing
 
-_CHUNK = 500
 REPEAT_WINDOW = timedelta(days=30)
 
 
@@ -62,61 +62,41 @@ class _CaseState:
 
 
 def _existing_posts(conn: Connection, keys: list[tuple[str, str]]) -> set[tuple[str, str]]:
-    by_net: dict[str, list[str]] = defaultdict(list)
-    for net, pid in keys:
-        by_net[net].append(pid)
     found: set[tuple[str, str]] = set()
-    for net, ids in by_net.items():
-        for i in range(0, len(ids), _CHUNK):
-            rows = conn.execute(
-                select(posts.c.post_id).where(
-                    posts.c.network == net, posts.c.post_id.in_(ids[i : i + _CHUNK])
-                )
-            ).scalars()
-            found.update((net, pid) for pid in rows)
+    for net, ids in per_network(keys):
+        rows = conn.execute(
+            select(posts.c.post_id).where(posts.c.network == net, posts.c.post_id.in_(ids))
+        ).scalars()
+        found.update((net, pid) for pid in rows)
     return found
 
 
 def _existing_cases(conn: Connection, convs: list[tuple[str, str]]) -> dict[tuple[str, str], dict]:
-    by_net: dict[str, list[str]] = defaultdict(list)
-    for net, conv in convs:
-        by_net[net].append(conv)
     out: dict[tuple[str, str], dict] = {}
-    for net, ids in by_net.items():
-        for i in range(0, len(ids), _CHUNK):
-            for row in conn.execute(
-                select(cases).where(
-                    cases.c.network == net, cases.c.conversation_id.in_(ids[i : i + _CHUNK])
-                )
-            ):
-                out[(net, row.conversation_id)] = dict(row._mapping)
+    for net, ids in per_network(convs):
+        query = select(cases).where(cases.c.network == net, cases.c.conversation_id.in_(ids))
+        for row in conn.execute(query):
+            out[(net, row.conversation_id)] = dict(row._mapping)
     return out
 
 
 def _unattached_brand_posts(
     conn: Connection, convs: list[tuple[str, str]]
 ) -> dict[tuple[str, str], list[tuple[str, datetime, str]]]:
-    by_net: dict[str, list[str]] = defaultdict(list)
-    for net, conv in convs:
-        by_net[net].append(conv)
     out: dict[tuple[str, str], list[tuple[str, datetime, str]]] = defaultdict(list)
-    for net, ids in by_net.items():
-        for i in range(0, len(ids), _CHUNK):
-            rows = conn.execute(
-                select(
-                    posts.c.conversation_id,
-                    posts.c.post_id,
-                    posts.c.created_at,
-                    posts.c.author_handle,
-                ).where(
-                    posts.c.network == net,
-                    posts.c.conversation_id.in_(ids[i : i + _CHUNK]),
-                    posts.c.case_id.is_(None),
-                    posts.c.from_brand.is_(True),
-                )
+    for net, ids in per_network(convs):
+        rows = conn.execute(
+            select(
+                posts.c.conversation_id, posts.c.post_id, posts.c.created_at, posts.c.author_handle
+            ).where(
+                posts.c.network == net,
+                posts.c.conversation_id.in_(ids),
+                posts.c.case_id.is_(None),
+                posts.c.from_brand.is_(True),
             )
-            for conv, post_id, at, handle in rows:
-                out[(net, conv)].append((post_id, at, handle))
+        )
+        for conv, post_id, at, handle in rows:
+            out[(net, conv)].append((post_id, at, handle))
     return out
 
 
@@ -124,32 +104,25 @@ def _recent_conversations(
     conn: Connection, customers: list[tuple[str, str]], since: datetime
 ) -> dict[tuple[str, str], set[str]]:
     """(network, customer id) → conversations with a case opened since `since`."""
-    by_net: dict[str, list[str]] = defaultdict(list)
-    for net, cid in customers:
-        by_net[net].append(cid)
     out: dict[tuple[str, str], set[str]] = defaultdict(set)
-    for net, ids in by_net.items():
-        for i in range(0, len(ids), _CHUNK):
-            rows = conn.execute(
-                select(cases.c.customer_id, cases.c.conversation_id).where(
-                    cases.c.network == net,
-                    cases.c.customer_id.in_(ids[i : i + _CHUNK]),
-                    cases.c.opened_at >= since,
-                )
+    for net, ids in per_network(customers):
+        rows = conn.execute(
+            select(cases.c.customer_id, cases.c.conversation_id).where(
+                cases.c.network == net, cases.c.customer_id.in_(ids), cases.c.opened_at >= since
             )
-            for cid, conv in rows:
-                out[(net, cid)].add(conv)
+        )
+        for cid, conv in rows:
+            out[(net, cid)].add(conv)
     return out
 
 
 def _load_timelines(conn: Connection, states: list[_CaseState]) -> None:
     by_id = {s.row["id"]: s for s in states}
-    ids = list(by_id)
-    for i in range(0, len(ids), _CHUNK):
+    for ids in chunks(list(by_id)):
         for case_id, at, brand, handle in conn.execute(
             select(
                 posts.c.case_id, posts.c.created_at, posts.c.from_brand, posts.c.author_handle
-            ).where(posts.c.case_id.in_(ids[i : i + _CHUNK]))
+            ).where(posts.c.case_id.in_(ids))
         ):
             by_id[case_id].timeline.append((at, brand, handle))
 

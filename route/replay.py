@@ -19,6 +19,7 @@ from route import calendar
 from route.casebook import REPEAT_WINDOW
 from route.engine import Decision, decide
 from route.ruleset import Facts, RuleSet
+from store.batches import chunks
 from store.tables import cases, posts
 from stream.schema import mention_from_dict, utcnow
 
@@ -54,10 +55,10 @@ def replay(
         rows = [dict(r._mapping) for r in conn.execute(query.order_by(cases.c.opened_at))]
         ids = [r["id"] for r in rows]
         mentions: dict[str, list] = defaultdict(list)
-        for i in range(0, len(ids), 500):
+        for chunk in chunks(ids):
             for case_id, data in conn.execute(
                 select(posts.c.case_id, posts.c.mention)
-                .where(posts.c.case_id.in_(ids[i : i + 500]), posts.c.from_brand.is_(False))
+                .where(posts.c.case_id.in_(chunk), posts.c.from_brand.is_(False))
                 .order_by(posts.c.created_at)
             ):
                 mentions[case_id].append(mention_from_dict(data))

@@ -3,15 +3,13 @@ ingested, so a replayed file or a re-polled page adds nothing."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
 
 from sqlalchemy import Engine, insert, select, update
 
+from store.batches import per_network
 from store.tables import ingest_seen, source_cursors
 from stream.schema import utcnow
-
-_CHUNK = 500
 
 
 class IngestState:
@@ -26,25 +24,19 @@ class IngestState:
 
     def unseen(self, keys: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
         """The keys not ingested before."""
-        by_network: dict[str, set[str]] = defaultdict(set)
-        for network, post_id in keys:
-            by_network[network].add(post_id)
-        fresh: set[tuple[str, str]] = set()
+        wanted = set(keys)
+        known: set[tuple[str, str]] = set()
         with self.engine.connect() as conn:
-            for network, ids in by_network.items():
-                ordered = sorted(ids)
-                known: set[str] = set()
-                for i in range(0, len(ordered), _CHUNK):
-                    known.update(
-                        conn.execute(
-                            select(ingest_seen.c.post_id).where(
-                                ingest_seen.c.network == network,
-                                ingest_seen.c.post_id.in_(ordered[i : i + _CHUNK]),
-                            )
-                        ).scalars()
-                    )
-                fresh.update((network, p) for p in ids - known)
-        return fresh
+            for network, ids in per_network(wanted):
+                known.update(
+                    (network, pid)
+                    for pid in conn.execute(
+                        select(ingest_seen.c.post_id).where(
+                            ingest_seen.c.network == network, ingest_seen.c.post_id.in_(ids)
+                        )
+                    ).scalars()
+                )
+        return wanted - known
 
     def commit(
         self, source: str, cursor: str | None, keys: list[tuple[str, str]], dead_letters: int
