@@ -428,6 +428,7 @@ class CaseBook:
 
     def _refresh_sla(self, case: dict) -> None:
         case["sla_due"] = sla_due(case, self.rules)
+        case["first_response_due"] = first_response_due(case, self.rules)
 
     def _recompute_first_response(self, state: _CaseState) -> None:
         case = state.row
@@ -482,6 +483,13 @@ class CaseBook:
             self.conn.execute(insert(posts), self.post_rows)
         if self.events:
             self.conn.execute(insert(case_events), [e.row() for e in self.events])
+
+
+def first_response_due(case: dict, rules: RuleSet) -> datetime | None:
+    policy = rules.sla_policies.get(case["sla_policy"])
+    if policy is None:
+        return None
+    return calendar.add(policy.calendar, case["opened_at"], policy.first_response)
 
 
 def sla_due(case: dict, rules: RuleSet) -> datetime | None:

@@ -403,6 +403,68 @@ def audit(limit, home, bus, db) -> None:
 
 
 @main.command()
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["json", "csv", "html"]),
+    default="json",
+    show_default=True,
+    help="json: one object per line.",
+)
+@click.option(
+    "--by",
+    type=click.Choice(["queue", "account", "priority", "topic", "hour", "agent"]),
+    default="queue",
+    show_default=True,
+)
+@click.option(
+    "--kind",
+    type=click.Choice(["response", "backlog", "volume"]),
+    default="response",
+    show_default=True,
+    help="response: first response / resolution / SLA by --by; backlog: open cases "
+    "by age; volume: cases and sentiment per day.",
+)
+@click.option(
+    "--since",
+    type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]),
+    help="Cases opened at or after (UTC).",
+)
+@click.option(
+    "--until",
+    type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]),
+    help="Cases opened before (UTC).",
+)
+@state_options
+def report(fmt, by, kind, since, until, home, bus, db) -> None:
+    """Response-time and SLA reports, the same figures as the desk's report page."""
+    from datetime import UTC
+
+    from desk import reports
+    from store.db import open_store
+
+    settings = _settings(home, bus, db)
+    if db is None and not (settings.home / "cases.db").exists():
+        raise click.ClickException(f"no case store in {settings.home}; pass --home or --db")
+    engine = open_store(settings.db_url)
+    since = since.replace(tzinfo=UTC) if since else None
+    until = until.replace(tzinfo=UTC) if until else None
+    if kind == "backlog":
+        rows, label = reports.backlog_report(engine), "age"
+    elif kind == "volume":
+        rows, label = reports.volume_report(engine, since, until), "day"
+    else:
+        rows, label = reports.response_report(engine, by, since, until), by
+    if fmt == "json":
+        for row in rows:
+            click.echo(json.dumps(row))
+    elif fmt == "csv":
+        click.echo(reports.to_csv(rows), nl=False)
+    else:
+        click.echo(reports.to_html(rows, label, f"socialcare {kind} report by {label}"))
+
+
+@main.command()
 @serve_options
 @state_options
 def desk(host, port, home, bus, db) -> None:

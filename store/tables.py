@@ -59,6 +59,7 @@ cases = Table(
     Column("priority_parts", JSON, nullable=False),
     Column("sla_policy", String(64), nullable=False),
     Column("sla_due", UTCDateTime),
+    Column("first_response_due", UTCDateTime),  # the first-response target, for attainment
     Column("rule_id", String(128), nullable=False),
     Column("ruleset_version", String(64), nullable=False),
     Column("account", String(256)),

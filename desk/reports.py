@@ -1,0 +1,265 @@
+"""Analyst reports, computed from the case store: first response and resolution times, SLA
+attainment, backlog by age, volume and sentiment over time, and per-agent figures.
+
+Definitions (the README repeats them):
+- first response time: the brand's first reply at or after the customer's first post in the
+  conversation, minus that first post's time (answered cases only);
+- resolution time: resolved_at − opened_at (resolved cases only);
+- median and p90 by linear interpolation between ranks (numpy's default), mean arithmetic;
+- SLA attainment: of the cases whose first-response target has passed or that were answered,
+  the share answered by the target;
+- `--by priority` groups by band (70-100, 40-69, 0-39); `--by hour` by the hour of day (UTC) of
+  the customer's first post.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import statistics
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from html import escape
+from typing import Any
+
+from sqlalchemy import Engine, select
+
+from store.tables import case_events, cases
+from stream.schema import utcnow
+
+DIMENSIONS = ("queue", "account", "priority", "topic", "hour", "agent")
+AGE_BUCKETS = (
+    (timedelta(hours=1), "< 1h"),
+    (timedelta(hours=4), "1-4h"),
+    (timedelta(hours=24), "4-24h"),
+    (timedelta(days=3), "1-3d"),
+)
+
+
+def percentile(values: list[float], q: float) -> float | None:
+    """Linear interpolation between closest ranks (numpy.percentile's default)."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    pos = (len(ordered) - 1) * q / 100
+    low = int(pos)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
+
+
+def _stats(values: list[float], prefix: str) -> dict[str, float | None]:
+    return {
+        f"{prefix}_median_s": percentile(values, 50),
+        f"{prefix}_p90_s": percentile(values, 90),
+        f"{prefix}_mean_s": statistics.fmean(values) if values else None,
+    }
+
+
+def _band(priority: int) -> str:
+    return "70-100" if priority >= 70 else "40-69" if priority >= 40 else "0-39"
+
+
+def _key(row, by: str) -> str:
+    if by == "priority":
+        return _band(row.priority)
+    if by == "hour":
+        return f"{row.opened_at.hour:02d}"
+    value = getattr(row, by)
+    return "(none)" if value in (None, "") else str(value)
+
+
+def _load(engine: Engine, since: datetime | None, until: datetime | None):
+    query = select(
+        cases.c.id,
+        cases.c.queue,
+        cases.c.account,
+        cases.c.priority,
+        cases.c.topic,
+        cases.c.status,
+        cases.c.opened_at,
+        cases.c.first_response_at,
+        cases.c.first_response_due,
+        cases.c.resolved_at,
+        cases.c.sentiment,
+        cases.c.sentiment_score,
+    )
+    if since:
+        query = query.where(cases.c.opened_at >= since)
+    if until:
+        query = query.where(cases.c.opened_at < until)
+    with engine.connect() as conn:
+        return conn.execute(query).all()
+
+
+def response_report(
+    engine: Engine,
+    by: str = "queue",
+    since: datetime | None = None,
+    until: datetime | None = None,
+    now: datetime | None = None,
+) -> list[dict[str, Any]]:
+    """One row per group: cases, answered, resolved, first response and resolution stats, SLA
+    attainment. `by="agent"` gives per-agent figures instead."""
+    if by == "agent":
+        return agent_report(engine, since, until)
+    if by not in DIMENSIONS:
+        raise ValueError(f"--by must be one of {', '.join(DIMENSIONS)}")
+    now = now or utcnow()
+    groups: dict[str, list] = defaultdict(list)
+    for row in _load(engine, since, until):
+        groups[_key(row, by)].append(row)
+    out = []
+    for key in sorted(groups):
+        rows = groups[key]
+        frt = [
+            (r.first_response_at - r.opened_at).total_seconds()
+            for r in rows
+            if r.first_response_at is not None
+        ]
+        res = [
+            (r.resolved_at - r.opened_at).total_seconds() for r in rows if r.resolved_at is not None
+        ]
+        judged = [
+            r
+            for r in rows
+            if r.first_response_due is not None
+            and (r.first_response_at is not None or r.first_response_due <= now)
+        ]
+        met = [
+            r
+            for r in judged
+            if r.first_response_at is not None and r.first_response_at <= r.first_response_due
+        ]
+        out.append(
+            {
+                by: key,
+                "cases": len(rows),
+                "answered": len(frt),
+                "resolved": len(res),
+                **_stats(frt, "first_response"),
+                **_stats(res, "resolution"),
+                "sla_attainment": round(len(met) / len(judged), 4) if judged else None,
+            }
+        )
+    return out
+
+
+def agent_report(
+    engine: Engine, since: datetime | None = None, until: datetime | None = None
+) -> list[dict[str, Any]]:
+    """Per agent: replies sent from the desk, cases claimed and resolved."""
+    query = select(case_events.c.actor, case_events.c.type, case_events.c.data).where(
+        case_events.c.type.in_(("replied", "claimed", "resolved"))
+    )
+    if since:
+        query = query.where(case_events.c.at >= since)
+    if until:
+        query = query.where(case_events.c.at < until)
+    counts: dict[str, dict[str, int]] = defaultdict(
+        lambda: {"replies": 0, "claims": 0, "resolved": 0}
+    )
+    with engine.connect() as conn:
+        for actor, kind, data in conn.execute(query):
+            if kind == "replied" and (data or {}).get("via") != "desk":
+                continue  # the brand's replies seen in the stream are not an agent's
+            field = {"replied": "replies", "claimed": "claims", "resolved": "resolved"}[kind]
+            counts[actor][field] += 1
+    return [{"agent": a, **c} for a, c in sorted(counts.items())]
+
+
+def backlog_report(engine: Engine, now: datetime | None = None) -> list[dict[str, Any]]:
+    now = now or utcnow()
+    with engine.connect() as conn:
+        opened = conn.execute(select(cases.c.opened_at).where(cases.c.status == "open")).scalars()
+        buckets: dict[str, int] = {name: 0 for _, name in AGE_BUCKETS} | {"> 3d": 0}
+        for at in opened:
+            age = now - at
+            name = next((n for limit, n in AGE_BUCKETS if age < limit), "> 3d")
+            buckets[name] += 1
+    return [{"age": k, "open_cases": v} for k, v in buckets.items()]
+
+
+def volume_report(
+    engine: Engine, since: datetime | None = None, until: datetime | None = None
+) -> list[dict[str, Any]]:
+    """Per day (UTC) of the customer's first post: cases opened, share negative, mean score."""
+    days: dict[str, list] = defaultdict(list)
+    for row in _load(engine, since, until):
+        days[row.opened_at.strftime("%Y-%m-%d")].append(row)
+    out = []
+    for day in sorted(days):
+        rows = days[day]
+        scores = [r.sentiment_score for r in rows if r.sentiment_score is not None]
+        out.append(
+            {
+                "day": day,
+                "cases": len(rows),
+                "negative_share": round(
+                    sum(r.sentiment == "negative" for r in rows) / len(rows), 4
+                ),
+                "mean_sentiment": round(statistics.fmean(scores), 4) if scores else None,
+            }
+        )
+    return out
+
+
+def to_csv(rows: Iterable[dict[str, Any]]) -> str:
+    rows = list(rows)
+    if not rows:
+        return ""
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buf.getvalue()
+
+
+def bar_chart(rows: list[dict[str, Any]], label: str, value: str, unit: str = "") -> str:
+    """A small inline SVG bar chart; every text is escaped."""
+    data = [(str(r[label]), r[value]) for r in rows if r.get(value) is not None]
+    if not data:
+        return '<p class="muted">no data</p>'
+    top = max(v for _, v in data) or 1
+    bar_h, gap, width, left = 18, 6, 520, 170
+    height = len(data) * (bar_h + gap)
+    parts = [
+        f'<svg role="img" aria-label="{escape(value)} by {escape(label)}" '
+        f'width="{left + width + 90}" height="{height}" xmlns="http://www.w3.org/2000/svg">'
+    ]
+    for i, (name, v) in enumerate(data):
+        y = i * (bar_h + gap)
+        w = max(1, int(width * v / top))
+        shown = f"{v / 60:.1f} min" if unit == "s" else f"{v:g}"
+        parts.append(
+            f'<text x="{left - 6}" y="{y + 13}" text-anchor="end" font-size="12">'
+            f'{escape(name[:24])}</text><rect x="{left}" y="{y}" width="{w}" height="{bar_h}" '
+            f'fill="#2563eb" rx="3"/><text x="{left + w + 6}" y="{y + 13}" font-size="12">'
+            f"{escape(shown)}</text>"
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def to_html(rows: list[dict[str, Any]], by: str, title: str) -> str:
+    """A standalone page: a chart of median first response, and the table."""
+    head = "".join(f"<th>{escape(k)}</th>" for k in (rows[0] if rows else {}))
+    body = "".join(
+        "<tr>" + "".join(f"<td>{escape(_fmt(v))}</td>" for v in r.values()) + "</tr>" for r in rows
+    )
+    chart = bar_chart(rows, by, "first_response_median_s", "s") if by != "agent" else ""
+    return (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{escape(title)}</title>"
+        "<style>body{font-family:system-ui,sans-serif;margin:20px}table{border-collapse:"
+        "collapse}td,th{border:1px solid #ddd;padding:4px 8px;text-align:right}</style>"
+        f"</head><body><h1>{escape(title)}</h1>{chart}<table><thead><tr>{head}</tr></thead>"
+        f"<tbody>{body}</tbody></table></body></html>"
+    )
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.4g}" if abs(value) < 1 else f"{value:.1f}"
+    return str(value)
