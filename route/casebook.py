@@ -270,6 +270,7 @@ class CaseBook:
         case["post_count"] += 1
         case["last_customer_at"] = max(case["last_customer_at"], m.created_at)
         state.timeline.append((m.created_at, False, m.author.handle or m.author.id))
+        case["snoozed_until"] = None  # the customer wrote: back in the queue
         self.events.append(
             Event(
                 case["id"],
@@ -345,6 +346,7 @@ class CaseBook:
             "sla_warned_due": None,
             "sla_escalated_due": None,
             "decided_at": m.created_at,
+            "snoozed_until": None,
         }
         self._take_decision(case, m, d)
         state = _CaseState(case, is_new=True, changed=True)
@@ -505,3 +507,37 @@ def sla_due(case: dict, rules: RuleSet) -> datetime | None:
         return None
     paused = timedelta(seconds=int(case.get("sla_paused_s") or 0))
     return calendar.add(policy.calendar, case["opened_at"], policy.resolution + paused)
+
+
+def refresh_case_clock(conn: Connection, case_id: str, rules: RuleSet) -> dict | None:
+    """Recompute a case's SLA clock from its stored posts (after a desk reply, a reopen, …);
+    return the updated row."""
+    row = conn.execute(select(cases).where(cases.c.id == case_id)).first()
+    if row is None:
+        return None
+    case = dict(row._mapping)
+    timeline = [
+        (at, brand, handle)
+        for at, brand, handle in conn.execute(
+            select(posts.c.created_at, posts.c.from_brand, posts.c.author_handle).where(
+                posts.c.case_id == case_id
+            )
+        )
+    ]
+    policy = rules.sla_policies.get(case["sla_policy"])
+    case["waiting_since"], case["sla_paused_s"] = sla_clock(
+        timeline, policy.calendar if policy else None
+    )
+    case["sla_due"] = sla_due(case, rules)
+    case["first_response_due"] = first_response_due(case, rules)
+    conn.execute(
+        update(cases)
+        .where(cases.c.id == case_id)
+        .values(
+            waiting_since=case["waiting_since"],
+            sla_paused_s=case["sla_paused_s"],
+            sla_due=case["sla_due"],
+            first_response_due=case["first_response_due"],
+        )
+    )
+    return case

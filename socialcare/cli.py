@@ -149,6 +149,15 @@ def run(sources, until_idle, no_desk, no_watchdog, host, port, home, bus, db, ru
     serve = not until_idle and not no_desk
     if serve:
         from desk.server import serve_in_thread
+        from store.users import first_admin
+
+        created = first_admin(pipeline.engine, settings.home / "desk-login.txt")
+        if created:
+            click.echo(
+                f"desk: no users yet, so an admin was made: {created} "
+                f"(also in {settings.home / 'desk-login.txt'})",
+                err=True,
+            )
 
         serve_in_thread(settings, host, port)
         click.echo(f"desk: http://{host}:{port}/  (Ctrl-C to stop)", err=True)
@@ -507,6 +516,79 @@ def cases(fmt, queue, status, limit, home, bus, db) -> None:
             f"{r['id']:17} {r['queue']:11} {r['priority']:>3} {r['status']:8} {due:20} "
             f"{len(r['post_ids']):>5}  {r['customer_handle']}"
         )
+
+
+@main.group()
+def user() -> None:
+    """Desk users."""
+
+
+@user.command("add")
+@click.argument("name")
+@click.option("--role", required=True, type=click.Choice(["agent", "admin", "analyst"]))
+@click.option(
+    "--password-stdin",
+    is_flag=True,
+    required=True,
+    help="Read the password from standard input (never from the command line).",
+)
+@state_options
+def user_add(name, role, password_stdin, home, bus, db) -> None:
+    """Add a desk user with a role; the password comes from stdin."""
+    from store.db import open_store
+    from store.users import UserError, add_user
+
+    password = sys.stdin.readline().rstrip("\r\n")
+    settings = _settings(home, bus, db)
+    settings.ensure_home()
+    try:
+        add_user(open_store(settings.db_url), name, role, password)
+    except UserError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"added {name} ({role})", err=True)
+
+
+@main.group()
+def token() -> None:
+    """API tokens (sent as Authorization: Bearer TOKEN)."""
+
+
+@token.command("create")
+@click.argument("name")
+@state_options
+def token_create(name, home, bus, db) -> None:
+    """Print a new API token for user NAME (shown once; only its hash is stored)."""
+    from store.db import open_store
+    from store.users import UserError, create_token
+
+    try:
+        click.echo(create_token(open_store(_settings(home, bus, db).db_url), name))
+    except UserError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@main.group()
+def corrections() -> None:
+    """Tag corrections agents made on the desk: training data for `socialcare train`."""
+
+
+@corrections.command("export")
+@click.option("--field", required=True, type=click.Choice(["sentiment", "urgency", "topic"]))
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="CSV with columns text,label (train with --text-column text --label-column label).",
+)
+@state_options
+def corrections_export(field, out, home, bus, db) -> None:
+    from desk.reports import to_csv
+    from store.actions import export_corrections
+    from store.db import open_store
+
+    rows = export_corrections(open_store(_settings(home, bus, db).db_url), field)
+    out.write_text(to_csv(rows) or "text,label\n", encoding="utf-8")
+    click.echo(f"{len(rows)} corrected examples written to {out}", err=True)
 
 
 @main.group()

@@ -37,8 +37,12 @@ def list_cases(
     status: str | None = None,
     limit: int | None = None,
     with_posts: bool = False,
+    hide_snoozed: bool = False,
 ) -> list[dict[str, Any]]:
     query = select(cases).order_by(*QUEUE_ORDER)
+    if hide_snoozed:
+        now = utcnow()
+        query = query.where(or_(cases.c.snoozed_until.is_(None), cases.c.snoozed_until <= now))
     if queue:
         query = query.where(cases.c.queue == queue)
     if status == "claimed":

@@ -52,7 +52,11 @@ def claim_next(
         with engine.begin() as conn:
             query = (
                 select(cases.c.id)
-                .where(cases.c.status == "open", _free(now))
+                .where(
+                    cases.c.status == "open",
+                    _free(now),
+                    or_(cases.c.snoozed_until.is_(None), cases.c.snoozed_until <= now),
+                )
                 .order_by(*QUEUE_ORDER)
                 .limit(1)
             )

@@ -88,6 +88,7 @@ cases = Table(
     Column("sla_warned_due", UTCDateTime),
     Column("sla_escalated_due", UTCDateTime),
     Column("decided_at", UTCDateTime, nullable=False),  # time of the post that decided routing
+    Column("snoozed_until", UTCDateTime),  # hidden from the queue view until then
     Column("created_at", UTCDateTime, nullable=False),  # when socialcare opened it
     Column("updated_at", UTCDateTime, nullable=False),
     UniqueConstraint("network", "conversation_id", name="uq_cases_conversation"),
@@ -162,4 +163,42 @@ rulesets = Table(
     Column("author", String(128), nullable=False),
     Column("message", String(1000), nullable=False),
     Column("published_at", UTCDateTime, nullable=False),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("name", String(128), primary_key=True),
+    Column("role", String(16), nullable=False),  # agent | admin | analyst
+    Column("password_hash", String(256), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("disabled", Boolean, nullable=False, default=False),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),  # sha256 of the token; never the token
+    Column("user", String(128), nullable=False, index=True),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+app_secrets = Table(
+    "app_secrets",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", String(256), nullable=False),
+)
+
+corrections = Table(
+    "corrections",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("case_id", String(40), nullable=False, index=True),
+    Column("text", Text, nullable=False),  # the opening post, as a training example
+    Column("field", String(16), nullable=False),  # sentiment | urgency | topic
+    Column("old", String(64)),
+    Column("new", String(64), nullable=False),
+    Column("agent", String(128), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
 )

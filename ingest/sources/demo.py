@@ -262,8 +262,10 @@ class DemoSource(Source):
                         ),
                     )
                 )
+        latest = datetime.now(UTC)  # nothing is posted in the future
         for post in posts:
-            post.data["created_at"] = (start + timedelta(seconds=post.delay_s)).isoformat()
+            at = min(start + timedelta(seconds=post.delay_s), latest)
+            post.data["created_at"] = at.isoformat()
         return posts
 
     def _post(

@@ -1,68 +1,107 @@
-"""The desk: queue page sorted by priority, post text escaped, JSON API."""
+"""The desk for agents: queue page sorted by priority, post text escaped, the conversation and
+why a case is here, and the case actions through pages and the API."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from route.casebook import case_id_for
+from tests.desk.conftest import XSS
 
-import pytest
-from fastapi.testclient import TestClient
-
-from desk.app import create_app
-from route.casebook import CaseBook, case_id_for
-from route.ruleset import default_rules
-from store.db import open_store
-from tests.factories import T0, classified
-
-XSS = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+HOT, CALM = case_id_for("x", "hot"), case_id_for("x", "calm")
 
 
-@pytest.fixture
-def client(tmp_path):
-    engine = open_store(f"sqlite:///{tmp_path / 'cases.db'}")
-    with engine.begin() as conn:
-        CaseBook(conn, default_rules(), T0 + timedelta(minutes=5)).apply(
-            [
-                classified(
-                    "1", "calm", sentiment="neutral", score=0.0, text="what time is check-in?"
-                ),
-                classified(
-                    "2",
-                    "hot",
-                    urgency="critical",
-                    text=f"smoke in the cabin {XSS}",
-                    author={"id": "u2", "handle": f"evil{XSS}"},
-                ),
-            ]
-        )
-    return TestClient(create_app(engine=engine))
-
-
-def test_queue_page_lists_cases_by_priority_with_text_escaped(client):
-    page = client.get("/")
-    assert page.status_code == 200
-    html = page.text
+def test_queue_page_lists_cases_by_priority_with_text_escaped(as_role):
+    html = as_role("ana").get("/").text
     assert "<script>alert" not in html and "<img src=x" not in html
     assert "&lt;script&gt;" in html
-    assert html.index(case_id_for("x", "hot")) < html.index(case_id_for("x", "calm"))
+    assert html.index(HOT) < html.index(CALM)
 
 
-def test_case_page_shows_the_conversation_escaped_and_why_it_is_here(client):
-    html = client.get(f"/cases/{case_id_for('x', 'hot')}").text
+def test_case_page_shows_the_conversation_escaped_and_why_it_is_here(as_role):
+    client = as_role("ana")
+    html = client.get(f"/cases/{HOT}").text
     assert "&lt;script&gt;alert" in html and "<script>alert" not in html
     assert "rule <b>critical</b>" in html and "base 70 · urgency +30" in html
     assert client.get("/cases/nope").status_code == 404
 
 
-def test_api_lists_and_filters_cases(client):
+def test_pages_send_a_strict_content_security_policy(as_role):
+    response = as_role("ana").get("/")
+    assert "script-src 'self'" in response.headers["content-security-policy"]
+    assert response.headers["x-frame-options"] == "DENY"
+
+
+def test_api_lists_and_filters_cases(token, app):
+    from fastapi.testclient import TestClient
+
+    client = TestClient(app, headers={"Authorization": f"Bearer {token('ana')}"})
     cases = client.get("/api/cases").json()
     assert [c["conversation_id"] for c in cases] == ["hot", "calm"]
     assert cases[0]["post_ids"] == ["2"]
-    assert [c["queue"] for c in client.get("/api/cases", params={"queue": "urgent"}).json()] == [
-        "urgent"
-    ]
     assert client.get("/api/cases", params={"status": "bogus"}).status_code == 422
-    one = client.get(f"/api/cases/{case_id_for('x', 'hot')}").json()
+    one = client.get(f"/api/cases/{HOT}").json()
     assert one["posts"][0]["text"].endswith(XSS)  # JSON carries the raw text; pages escape it
-    assert {e["type"] for e in one["events"]} == {"created", "routed"}
     queues = {q["queue"]: q for q in client.get("/api/queues").json()}
     assert queues["urgent"]["open"] == 1 and queues["urgent"]["unanswered"] == 1
+
+
+def test_agent_claims_replies_notes_corrects_and_resolves_through_the_api(token, app, engine):
+    from fastapi.testclient import TestClient
+
+    from store.actions import export_corrections
+
+    ana = TestClient(app, headers={"Authorization": f"Bearer {token('ana')}"})
+    bob = TestClient(app, headers={"Authorization": f"Bearer {token('bob')}"})
+    assert ana.post("/api/claim-next", json={}).json() == {"case_id": HOT}
+    taken = bob.post(f"/api/cases/{HOT}/claim")
+    assert taken.status_code == 409 and "claimed by ana" in taken.json()["detail"]
+    assert ana.post(f"/api/cases/{HOT}/reply", json={"text": "So sorry, crew alerted."}).json()[
+        "ok"
+    ]
+    assert ana.post(f"/api/cases/{HOT}/note", json={"text": "called the station"}).json()["ok"]
+    assert ana.post(f"/api/cases/{HOT}/correct", json={"field": "topic", "value": "safety"}).json()[
+        "ok"
+    ]
+    bad = ana.post(f"/api/cases/{HOT}/correct", json={"field": "urgency", "value": "meh"})
+    assert bad.status_code == 409
+    case = ana.get(f"/api/cases/{HOT}").json()
+    assert case["first_response_at"] is not None and case["sla_due"] is None  # waiting on them
+    assert case["posts"][-1]["text"] == "So sorry, crew alerted."
+    assert ana.post(f"/api/cases/{HOT}/resolve", json={}).json()["ok"]
+    assert ana.post(f"/api/cases/{HOT}/reopen", json={}).json()["ok"]
+    assert ana.post(f"/api/cases/{HOT}/reassign", json={"to": "bob"}).json()["ok"]
+    assert ana.post(f"/api/cases/{HOT}/reassign", json={"to": "ann"}).status_code == 409
+    assert bob.post(f"/api/cases/{HOT}/snooze", json={"until": "2999-01-01T00:00"}).json()["ok"]
+    types = [e["type"] for e in ana.get(f"/api/cases/{HOT}").json()["events"]]
+    for kind in (
+        "claimed",
+        "replied",
+        "note",
+        "corrected",
+        "resolved",
+        "reopened",
+        "reassigned",
+        "snoozed",
+    ):
+        assert kind in types
+    assert export_corrections(engine, "topic")[0]["label"] == "safety"
+    assert ana.post(f"/api/cases/{HOT}/fly").status_code == 404
+
+
+def test_forms_need_the_csrf_token(as_role):
+    client = as_role("ana")
+    refused = client.post(f"/cases/{HOT}/claim", data={})
+    assert refused.status_code == 403
+    done = client.post(f"/cases/{HOT}/claim", data={"csrf": client.csrf})
+    assert done.status_code == 303
+
+
+def test_login_refuses_a_wrong_password_and_logout_ends_the_session(app):
+    import re
+
+    from fastapi.testclient import TestClient
+
+    client = TestClient(app, follow_redirects=False)
+    csrf = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").text).group(1)
+    wrong = client.post("/login", data={"name": "ana", "password": "nope", "csrf": csrf})
+    assert wrong.headers["location"] == "/login"
+    assert client.get("/").status_code == 303

@@ -1,0 +1,249 @@
+"""What agents do to a case from the desk, besides claiming (store/claims.py): reply, note,
+reopen, snooze, reassign, and correct a wrong tag. Each appends to the case's event log.
+
+A reply is recorded, not sent: posting through the networks' adapters comes with the network
+sources (issue 7). It counts as the brand's response, so it stops the first-response clock and
+starts waiting on the customer, exactly as a reply seen in the stream does."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, insert, or_, select, update
+
+from route.casebook import refresh_case_clock
+from route.ruleset import RuleSet
+from store.claims import LEASE, ClaimError
+from store.tables import case_events, cases, corrections, posts, users
+from stream.schema import mention_from_dict, utcnow
+
+CORRECTABLE = {
+    "sentiment": ("negative", "neutral", "positive"),
+    "urgency": ("critical", "high", "normal", "low"),
+}
+MAX_TEXT = 5000
+
+
+def _event(
+    conn: Connection,
+    case_id: str,
+    kind: str,
+    actor: str,
+    now: datetime,
+    data: dict[str, Any] | None = None,
+) -> None:
+    conn.execute(
+        insert(case_events).values(case_id=case_id, type=kind, at=now, actor=actor, data=data or {})
+    )
+
+
+def _case(conn: Connection, case_id: str):
+    row = conn.execute(select(cases).where(cases.c.id == case_id)).first()
+    if row is None:
+        raise ClaimError(f"no case {case_id}")
+    return row
+
+
+def _not_held_by_other(row, agent: str, now: datetime) -> None:
+    if row.claimed_by not in (None, agent) and row.claim_expires and row.claim_expires >= now:
+        raise ClaimError(
+            f"case {row.id} is claimed by {row.claimed_by}; ask them or wait for "
+            "the claim to expire"
+        )
+
+
+def _text(text: str, what: str) -> str:
+    text = (text or "").strip()
+    if not text:
+        raise ClaimError(f"a {what} needs some text")
+    if len(text) > MAX_TEXT:
+        raise ClaimError(f"a {what} is at most {MAX_TEXT} characters")
+    return text
+
+
+def reply(
+    engine: Engine, rules: RuleSet, case_id: str, agent: str, text: str, now: datetime | None = None
+) -> str:
+    """Record an agent's reply as the brand's post in the conversation; claims the case."""
+    now = now or utcnow()
+    text = _text(text, "reply")
+    with engine.begin() as conn:
+        row = _case(conn, case_id)
+        _not_held_by_other(row, agent, now)
+        if row.status == "resolved":
+            raise ClaimError(f"case {case_id} is resolved; reopen it to reply")
+        account = row.account or "brand"
+        post_id = f"desk-{uuid.uuid4().hex[:16]}"
+        mention = mention_from_dict(
+            {
+                "schema": 1,
+                "network": row.network,
+                "post_id": post_id,
+                "conversation_id": row.conversation_id,
+                "author": {"id": account, "handle": account},
+                "text": text,
+                "created_at": now.isoformat(),
+                "from_brand": True,
+                "brand": account,
+                "ingest": {"source": f"desk:{agent}", "fetched_at": now.isoformat()},
+            }
+        )
+        conn.execute(
+            insert(posts).values(
+                network=row.network,
+                post_id=post_id,
+                conversation_id=row.conversation_id,
+                case_id=case_id,
+                from_brand=True,
+                author_id=account,
+                author_handle=account,
+                text=text,
+                created_at=now,
+                url=None,
+                ignored_reason=None,
+                stored_at=now,
+                mention=mention.model_dump(mode="json", by_alias=True, exclude_none=True),
+            )
+        )
+        values: dict[str, Any] = {
+            "claimed_by": agent,
+            "claim_expires": now + LEASE,
+            "updated_at": now,
+        }
+        if row.first_response_at is None:
+            values["first_response_at"] = now
+        conn.execute(update(cases).where(cases.c.id == case_id).values(**values))
+        _event(
+            conn,
+            case_id,
+            "replied",
+            agent,
+            now,
+            {
+                "via": "desk",
+                "post_id": post_id,
+                "text": text,
+                "sent": False,
+                "delivery": "recorded (network replies come with the network sources)",
+            },
+        )
+        refresh_case_clock(conn, case_id, rules)
+    return post_id
+
+
+def note(engine: Engine, case_id: str, agent: str, text: str, now: datetime | None = None) -> None:
+    now = now or utcnow()
+    text = _text(text, "note")
+    with engine.begin() as conn:
+        _case(conn, case_id)
+        _event(conn, case_id, "note", agent, now, {"text": text})
+
+
+def reopen(
+    engine: Engine, rules: RuleSet, case_id: str, agent: str, now: datetime | None = None
+) -> None:
+    now = now or utcnow()
+    with engine.begin() as conn:
+        done = conn.execute(
+            update(cases)
+            .where(cases.c.id == case_id, cases.c.status == "resolved")
+            .values(status="open", resolved_at=None, updated_at=now)
+        ).rowcount
+        if not done:
+            raise ClaimError(f"case {case_id} is not resolved")
+        _event(conn, case_id, "reopened", agent, now, {"reason": "reopened by an agent"})
+        refresh_case_clock(conn, case_id, rules)
+
+
+def snooze(
+    engine: Engine, case_id: str, agent: str, until: datetime, now: datetime | None = None
+) -> None:
+    """Hide a case from the queue view until `until` (its SLA clock keeps running)."""
+    now = now or utcnow()
+    if until <= now:
+        raise ClaimError("snooze until a time in the future")
+    with engine.begin() as conn:
+        row = _case(conn, case_id)
+        _not_held_by_other(row, agent, now)
+        conn.execute(
+            update(cases)
+            .where(cases.c.id == case_id)
+            .values(snoozed_until=until, claimed_by=None, claim_expires=None, updated_at=now)
+        )
+        _event(conn, case_id, "snoozed", agent, now, {"until": until.isoformat()})
+
+
+def reassign(
+    engine: Engine, case_id: str, agent: str, to: str, now: datetime | None = None
+) -> None:
+    """Hand the case (with a fresh claim) to another agent."""
+    now = now or utcnow()
+    with engine.begin() as conn:
+        target = conn.execute(
+            select(users.c.role).where(users.c.name == to, users.c.disabled.is_(False))
+        ).scalar()
+        if target not in ("agent", "admin"):
+            raise ClaimError(f"{to!r} is not an agent")
+        row = _case(conn, case_id)
+        _not_held_by_other(row, agent, now)
+        conn.execute(
+            update(cases)
+            .where(
+                cases.c.id == case_id,
+                or_(
+                    cases.c.claimed_by.is_(None),
+                    cases.c.claimed_by == agent,
+                    cases.c.claim_expires < now,
+                ),
+            )
+            .values(claimed_by=to, claim_expires=now + LEASE, updated_at=now)
+        )
+        _event(conn, case_id, "reassigned", agent, now, {"to": to})
+
+
+def correct(
+    engine: Engine, case_id: str, agent: str, field: str, value: str, now: datetime | None = None
+) -> None:
+    """Fix a wrong tag on the case; kept as a training example for `socialcare train`."""
+    now = now or utcnow()
+    value = (value or "").strip().lower()
+    if field in CORRECTABLE:
+        if value not in CORRECTABLE[field]:
+            raise ClaimError(f"{field} is one of {', '.join(CORRECTABLE[field])}")
+    elif field == "topic":
+        if not value or len(value) > 64:
+            raise ClaimError("a topic is 1-64 characters")
+    else:
+        raise ClaimError("only sentiment, urgency and topic can be corrected")
+    with engine.begin() as conn:
+        row = _case(conn, case_id)
+        old = getattr(row, field)
+        conn.execute(
+            update(cases).where(cases.c.id == case_id).values({field: value, "updated_at": now})
+        )
+        conn.execute(
+            insert(corrections).values(
+                case_id=case_id,
+                text=row.summary,
+                field=field,
+                old=old,
+                new=value,
+                agent=agent,
+                at=now,
+            )
+        )
+        _event(conn, case_id, "corrected", agent, now, {"field": field, "from": old, "to": value})
+
+
+def export_corrections(engine: Engine, field: str) -> list[dict[str, str]]:
+    """The latest correction per case for `field`, as text/label rows for training."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(corrections.c.case_id, corrections.c.text, corrections.c.new)
+            .where(corrections.c.field == field)
+            .order_by(corrections.c.id)
+        ).all()
+    latest = {case_id: (text, label) for case_id, text, label in rows}
+    return [{"text": text, "label": label} for text, label in latest.values()]

@@ -1,0 +1,152 @@
+"""Desk users, roles and API tokens. Passwords are hashed with Argon2; API tokens are random
+and only their SHA-256 is stored, so a leaked database leaks neither."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import Engine, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from store.tables import api_tokens, app_secrets, users
+from stream.schema import utcnow
+
+ROLES = ("agent", "admin", "analyst")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")
+_hasher = PasswordHasher()
+
+
+class UserError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class User:
+    name: str
+    role: str
+
+
+def add_user(engine: Engine, name: str, role: str, password: str) -> User:
+    if not _NAME.match(name):
+        raise UserError(
+            "a user name is 1-64 letters, digits, _ . @ - (starting with a letter or digit)"
+        )
+    if role not in ROLES:
+        raise UserError(f"role must be one of {', '.join(ROLES)}")
+    if len(password) < 10:
+        raise UserError("a password needs at least 10 characters")
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                insert(users).values(
+                    name=name,
+                    role=role,
+                    created_at=utcnow(),
+                    password_hash=_hasher.hash(password),
+                    disabled=False,
+                )
+            )
+    except IntegrityError:
+        raise UserError(f"user {name!r} exists already") from None
+    return User(name, role)
+
+
+def get_user(engine: Engine, name: str) -> User | None:
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(users.c.name, users.c.role).where(
+                users.c.name == name, users.c.disabled.is_(False)
+            )
+        ).first()
+    return User(row.name, row.role) if row else None
+
+
+def list_users(engine: Engine) -> list[dict]:
+    with engine.connect() as conn:
+        return [
+            {"name": r.name, "role": r.role, "disabled": r.disabled}
+            for r in conn.execute(select(users).order_by(users.c.name))
+        ]
+
+
+def authenticate(engine: Engine, name: str, password: str) -> User | None:
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(users).where(users.c.name == name, users.c.disabled.is_(False))
+        ).first()
+    if row is None:
+        _hasher.hash(password)  # spend the same time as a real check
+        return None
+    try:
+        _hasher.verify(row.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    return User(row.name, row.role)
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_token(engine: Engine, name: str) -> str:
+    if get_user(engine, name) is None:
+        raise UserError(f"no user {name!r}; add one with `socialcare user add`")
+    token = "sc_" + secrets.token_urlsafe(32)
+    with engine.begin() as conn:
+        conn.execute(
+            insert(api_tokens).values(token_hash=_digest(token), user=name, created_at=utcnow())
+        )
+    return token
+
+
+def user_for_token(engine: Engine, token: str) -> User | None:
+    if not token.startswith("sc_") or len(token) > 100:
+        return None
+    with engine.connect() as conn:
+        name = conn.execute(
+            select(api_tokens.c.user).where(api_tokens.c.token_hash == _digest(token))
+        ).scalar()
+    return get_user(engine, name) if name else None
+
+
+def disable_user(engine: Engine, name: str) -> None:
+    with engine.begin() as conn:
+        conn.execute(update(users).where(users.c.name == name).values(disabled=True))
+
+
+def session_secret(engine: Engine) -> str:
+    """One secret for signing desk sessions, made on first use and shared by every desk
+    replica through the store."""
+    with engine.begin() as conn:
+        value = conn.execute(
+            select(app_secrets.c.value).where(app_secrets.c.key == "session")
+        ).scalar()
+        if value is None:
+            value = secrets.token_urlsafe(48)
+            try:
+                with conn.begin_nested():
+                    conn.execute(insert(app_secrets).values(key="session", value=value))
+            except IntegrityError:
+                value = conn.execute(
+                    select(app_secrets.c.value).where(app_secrets.c.key == "session")
+                ).scalar()
+    return value
+
+
+def first_admin(engine: Engine, note: Path) -> str | None:
+    """On a desk with no users at all, make an admin `admin` with a random password, write the
+    login to `note` (mode 0600) and return it as "name / password"; otherwise None."""
+    with engine.connect() as conn:
+        if conn.execute(select(users.c.name).limit(1)).first() is not None:
+            return None
+    password = secrets.token_urlsafe(12)
+    add_user(engine, "admin", "admin", password)
+    note.write_text(f"desk login: admin / {password}\n")
+    note.chmod(0o600)
+    return f"admin / {password}"
