@@ -5,6 +5,7 @@ the bus flush) store the cursor and the ingested keys."""
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 
 from ingest.sources.base import Source
@@ -23,6 +24,7 @@ class SourceProgress:
     mentions: int = 0
     duplicates: int = 0
     dead_letters: int = 0
+    next_poll: float = 0.0  # monotonic time before which an endless source is not polled
 
 
 @dataclass
@@ -57,6 +59,9 @@ class IngestWorker:
         if not prog.loaded:
             prog.cursor = self.state.cursor(source.name)
             prog.loaded = True
+        now = time.monotonic()
+        if now < prog.next_poll:
+            return 0
         batch = source.fetch(prog.cursor, self.batch_size)
         keys_in_order: list[tuple[str, str]] = []
         by_key = {}
@@ -81,9 +86,18 @@ class IngestWorker:
             )
             log.warning("%s line %s: %s", source.name, bad.line, bad.error)
         self.producer.flush()
-        self.state.commit(source.name, batch.cursor, new_keys, len(batch.bad))
+        self.state.commit(
+            source.name,
+            batch.cursor,
+            new_keys,
+            len(batch.bad),
+            batch.error,
+            batch.rate_limited_until,
+        )
         prog.cursor = batch.cursor
         prog.exhausted = batch.exhausted
+        if not source.finite and batch.exhausted:  # an endless source: poll again later
+            prog.next_poll = now + source.poll_interval_s
         prog.mentions += len(new_keys)
         prog.duplicates += len(batch.mentions) - len(new_keys)
         prog.dead_letters += len(batch.bad)

@@ -59,8 +59,8 @@ def source_option(f):
         "--source",
         "sources",
         multiple=True,
-        required=True,
-        help="demo, demo:COUNT or replay:PATH (.jsonl or twcs .csv); repeatable.",
+        help="demo, demo:COUNT, replay:PATH (.jsonl or twcs .csv), x:mentions:HANDLE, "
+        "x:search:QUERY; repeatable.",
     )(f)
 
 
@@ -101,11 +101,11 @@ def main(verbose: bool) -> None:
     )
 
 
-def _open_sources(specs):
+def _open_sources(specs, home: Path | None = None):
     from ingest.sources import SourceSpecError, open_source
 
     try:
-        return [open_source(s) for s in specs]
+        return [open_source(s, home) for s in specs]
     except (SourceSpecError, ValueError) as exc:
         raise click.BadParameter(str(exc), param_hint="--source") from None
 
@@ -138,7 +138,9 @@ def run(sources, until_idle, no_desk, no_watchdog, host, port, home, bus, db, ru
     from socialcare.pipeline import Pipeline
 
     settings = _settings(home, bus, db, rules_path)
-    srcs = _open_sources(sources)
+    if not sources:
+        raise click.UsageError("give at least one --source")
+    srcs = _open_sources(sources, settings.home)
     try:
         pipeline = Pipeline(settings, srcs, watchdog=not no_watchdog)
     except RuleFileError as exc:
@@ -170,9 +172,14 @@ def run(sources, until_idle, no_desk, no_watchdog, host, port, home, bus, db, ru
 @main.command()
 @source_option
 @click.option("--until-idle", is_flag=True, help="Exit once every source has nothing new.")
+@click.option(
+    "--status",
+    is_flag=True,
+    help="Show each source's cursor, last success, rate limit and errors, and exit.",
+)
 @batch_option
 @state_options
-def ingest(sources, until_idle, batch_size, home, bus, db) -> None:
+def ingest(sources, until_idle, status, batch_size, home, bus, db) -> None:
     """Run the ingest stage alone: sources → mentions.raw."""
     from ingest.worker import IngestWorker
     from store.db import open_store
@@ -181,7 +188,17 @@ def ingest(sources, until_idle, batch_size, home, bus, db) -> None:
 
     settings = _settings(home, bus, db)
     settings.ensure_home()
-    srcs = _open_sources(sources)
+    if status:
+        for row in IngestState(open_store(settings.db_url)).sources():
+            click.echo(
+                json.dumps(
+                    {k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in row.items()}
+                )
+            )
+        return
+    if not sources:
+        raise click.UsageError("give at least one --source (or --status)")
+    srcs = _open_sources(sources, settings.home)
     the_bus = open_bus(settings.bus_url)
     the_bus.ensure_topics(PIPELINE_TOPICS)
     worker = IngestWorker(srcs, the_bus, IngestState(open_store(settings.db_url)), batch_size)

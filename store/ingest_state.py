@@ -4,6 +4,7 @@ ingested, so a replayed file or a re-polled page adds nothing."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 
 from sqlalchemy import Engine, insert, select, update
 
@@ -39,10 +40,22 @@ class IngestState:
         return wanted - known
 
     def commit(
-        self, source: str, cursor: str | None, keys: list[tuple[str, str]], dead_letters: int
+        self,
+        source: str,
+        cursor: str | None,
+        keys: list[tuple[str, str]],
+        dead_letters: int,
+        error: str | None = None,
+        rate_limited_until: datetime | None = None,
     ) -> None:
-        """After the bus flush: mark keys as seen and move the cursor, in one transaction."""
+        """After the bus flush: mark keys as seen and move the cursor, in one transaction,
+        with the poll's outcome for `ingest --status`."""
         now = utcnow()
+        status: dict = {"rate_limited_until": rate_limited_until}
+        if error:
+            status["last_error"] = error[:500]
+        else:
+            status["last_success_at"] = now
         with self.engine.begin() as conn:
             if keys:
                 conn.execute(insert(ingest_seen), [{"network": n, "post_id": p} for n, p in keys])
@@ -54,6 +67,8 @@ class IngestState:
                     updated_at=now,
                     mentions=source_cursors.c.mentions + len(keys),
                     dead_letters=source_cursors.c.dead_letters + dead_letters,
+                    error_count=source_cursors.c.error_count + (1 if error else 0),
+                    **status,
                 )
             ).rowcount
             if not changed:
@@ -64,6 +79,8 @@ class IngestState:
                         updated_at=now,
                         mentions=len(keys),
                         dead_letters=dead_letters,
+                        error_count=1 if error else 0,
+                        **status,
                     )
                 )
 

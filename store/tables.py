@@ -141,6 +141,10 @@ source_cursors = Table(
     Column("updated_at", UTCDateTime, nullable=False),
     Column("mentions", Integer, nullable=False, default=0),
     Column("dead_letters", Integer, nullable=False, default=0),
+    Column("last_success_at", UTCDateTime),
+    Column("error_count", Integer, nullable=False, default=0),
+    Column("last_error", String(500)),
+    Column("rate_limited_until", UTCDateTime),
 )
 
 ingest_seen = Table(

@@ -12,8 +12,17 @@ class SourceSpecError(ValueError):
     pass
 
 
-def open_source(spec: str) -> Source:
+def open_source(spec: str, home: Path | None = None) -> Source:
     kind, _, arg = spec.partition(":")
+    if kind == "x":
+        from ingest.credentials import credential
+        from ingest.sources.x import SourceConfigError, XClient, XSource
+
+        what, _, target = arg.partition(":")
+        try:
+            return XSource(what, target, XClient(credential("x", "bearer_token", home)))
+        except SourceConfigError as exc:
+            raise SourceSpecError(str(exc)) from None
     if kind == "demo":
         from ingest.sources.demo import DemoSource
 
@@ -33,5 +42,5 @@ def open_source(spec: str) -> Source:
         return open_replay(path)
     raise SourceSpecError(
         f"unknown source {spec!r}: expected demo, demo:COUNT or replay:PATH "
-        "(network sources x:, mastodon:, bluesky:, reddit: are not built yet)"
+        ", x:mentions:HANDLE or x:search:QUERY (mastodon:, bluesky:, reddit: are not built yet)"
     )

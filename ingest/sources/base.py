@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from stream.schema import Mention
 
@@ -28,6 +29,8 @@ class Fetched:
     bad: list[BadInput] = field(default_factory=list)
     cursor: str | None = None  # where the next fetch starts; stored after the flush
     exhausted: bool = False  # nothing more to read for now (end of file, empty poll)
+    rate_limited_until: datetime | None = None  # the API said: not before then
+    error: str | None = None  # what went wrong this poll (it is tried again next poll)
 
 
 class Source(ABC):
@@ -35,6 +38,8 @@ class Source(ABC):
     name: str
     #: a finite source ends (a file, demo:N); an endless one is polled forever
     finite: bool = True
+    #: how long an endless source rests after a poll that found nothing new
+    poll_interval_s: float = 0.0
 
     @abstractmethod
     def fetch(self, cursor: str | None, limit: int) -> Fetched:

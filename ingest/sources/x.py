@@ -1,0 +1,329 @@
+"""X (Twitter) through tweepy, API v2: a brand account's mentions and saved searches.
+
+- Cursor: the newest post id seen (`since_id`). A poll pages backwards from the newest post;
+  while it pages, the cursor holds the next page token and the newest id of the poll, so a
+  restart mid-poll resumes the same pages, and `since_id` moves forward only once every page of
+  the poll is on the bus (the ingest worker stores a cursor only after its flush).
+- Rate limits: a 429 stops polling until the reset time the API states (shown by
+  `socialcare ingest --status`). 5xx and network errors are retried with backoff (tenacity);
+  what still fails is reported as the source's error and tried again next poll.
+- Retweets are not new cases and are skipped; posts by the brand's own accounts are responses
+  (`from_brand`). Deleted or protected posts the API reports in `errors` are skipped.
+- tweepy hard-codes https://api.twitter.com, so `XClient` gives tweepy a requests session that
+  rebases every URL onto SOCIALCARE_X_API_URL (a proxy, or a local test server).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from datetime import UTC, datetime
+from typing import Any
+
+import requests
+import tweepy
+from tenacity import (
+    retry,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_exponential,
+)
+
+from ingest.sources.base import BadInput, Fetched, Source
+from stream.schema import Mention, SchemaError, mention_from_dict, utcnow
+
+log = logging.getLogger(__name__)
+logging.getLogger("tweepy").setLevel(logging.INFO)  # tweepy's DEBUG log prints auth headers
+logging.getLogger("urllib3").setLevel(logging.INFO)
+
+TWEEPY_HOST = "https://api.twitter.com"
+DEFAULT_API_URL = "https://api.twitter.com"
+PAGE_SIZE = 100  # the API's maximum for both endpoints
+TWEET_FIELDS = [
+    "author_id",
+    "conversation_id",
+    "created_at",
+    "lang",
+    "referenced_tweets",
+    "in_reply_to_user_id",
+]
+USER_FIELDS = ["username", "name", "public_metrics", "verified"]
+EXPANSIONS = ["author_id"]
+
+
+class SourceConfigError(ValueError):
+    pass
+
+
+class RebasingSession(requests.Session):
+    """A requests session that sends tweepy's api.twitter.com requests to another base URL."""
+
+    def __init__(self, base_url: str, timeout_s: float = 20.0) -> None:
+        super().__init__()
+        self.base_url = base_url.rstrip("/")
+        self.timeout_s = timeout_s
+
+    def request(self, method, url, *args, **kwargs):  # type: ignore[override]
+        if isinstance(url, str) and url.startswith(TWEEPY_HOST):
+            url = self.base_url + url[len(TWEEPY_HOST) :]
+        kwargs.setdefault("timeout", self.timeout_s)
+        return super().request(method, url, *args, **kwargs)
+
+
+class Transient(Exception):
+    """A 5xx or network failure: worth retrying."""
+
+
+class RateLimited(Exception):
+    def __init__(self, reset: datetime) -> None:
+        super().__init__(f"rate limited until {reset.isoformat()}")
+        self.reset = reset
+
+
+class XClient:
+    """The calls the X source makes, with retries; returns the API's JSON."""
+
+    def __init__(
+        self,
+        bearer_token: str,
+        base_url: str | None = None,
+        attempts: int = 4,
+        backoff_s: float = 1.0,
+    ) -> None:
+        if not bearer_token:
+            raise SourceConfigError(
+                "the X source needs a bearer token: set "
+                "SOCIALCARE_X_BEARER_TOKEN (or [x] bearer_token in "
+                "HOME/config.toml)"
+            )
+        self.base_url = (
+            base_url or os.environ.get("SOCIALCARE_X_API_URL") or DEFAULT_API_URL
+        ).rstrip("/")
+        if not self.base_url.startswith(("https://", "http://")):
+            raise SourceConfigError(f"SOCIALCARE_X_API_URL must be http(s), not {self.base_url!r}")
+        self._client = tweepy.Client(
+            bearer_token=bearer_token, return_type=requests.Response, wait_on_rate_limit=False
+        )
+        self._client.session = RebasingSession(self.base_url)
+        self._call = retry(
+            retry=retry_if_exception_type(Transient),
+            stop=stop_after_attempt(attempts),
+            wait=wait_exponential(multiplier=backoff_s, max=30 * backoff_s),
+            reraise=True,
+        )(self._once)
+
+    def _once(self, method: str, **kwargs: Any) -> dict[str, Any]:
+        try:
+            response = getattr(self._client, method)(**kwargs)
+        except tweepy.TooManyRequests as exc:
+            reset = exc.response.headers.get("x-rate-limit-reset")
+            at = (
+                datetime.fromtimestamp(int(reset), UTC)
+                if reset and reset.isdigit()
+                else utcnow().replace(microsecond=0)
+            )
+            raise RateLimited(at) from None
+        except tweepy.TwitterServerError as exc:
+            raise Transient(f"X API {exc.response.status_code}") from None
+        except requests.RequestException as exc:  # connection refused, reset, timeout
+            raise Transient(f"network: {type(exc).__name__}") from None
+        try:
+            data = response.json()
+        except ValueError:
+            raise ValueError(
+                f"X API answered with something that is not JSON ({len(response.content)} bytes)"
+            ) from None
+        if not isinstance(data, dict):
+            raise ValueError("X API answered with JSON that is not an object")
+        return data
+
+    def user_id(self, handle: str) -> str:
+        data = self._call("get_user", username=handle, user_auth=False)
+        user = data.get("data")
+        if not isinstance(user, dict) or not user.get("id"):
+            raise SourceConfigError(f"X user @{handle} not found")
+        return str(user["id"])
+
+    def mentions(self, user_id: str, since_id: str | None, token: str | None) -> dict[str, Any]:
+        return self._call(
+            "get_users_mentions",
+            id=user_id,
+            since_id=since_id,
+            pagination_token=token,
+            max_results=PAGE_SIZE,
+            tweet_fields=TWEET_FIELDS,
+            user_fields=USER_FIELDS,
+            expansions=EXPANSIONS,
+            user_auth=False,
+        )
+
+    def search(self, query: str, since_id: str | None, token: str | None) -> dict[str, Any]:
+        return self._call(
+            "search_recent_tweets",
+            query=query,
+            since_id=since_id,
+            next_token=token,
+            max_results=PAGE_SIZE,
+            tweet_fields=TWEET_FIELDS,
+            user_fields=USER_FIELDS,
+            expansions=EXPANSIONS,
+            user_auth=False,
+        )
+
+
+def brand_handles() -> set[str]:
+    """The brand's own accounts (their posts are responses): SOCIALCARE_BRAND_HANDLES."""
+    raw = os.environ.get("SOCIALCARE_BRAND_HANDLES", "")
+    return {h.strip().lstrip("@").lower() for h in raw.split(",") if h.strip()}
+
+
+def normalize(
+    tweet: dict[str, Any], users: dict[str, dict], source: str, brand: str | None, brands: set[str]
+) -> Mention | None:
+    """One API v2 tweet → a mention; None for a retweet. Raises SchemaError/KeyError if bad."""
+    refs = tweet.get("referenced_tweets") or []
+    if any(r.get("type") == "retweeted" for r in refs if isinstance(r, dict)):
+        return None
+    author = users.get(str(tweet.get("author_id")), {})
+    handle = str(author.get("username") or tweet.get("author_id") or "")
+    metrics = author.get("public_metrics") or {}
+    reply_to = next(
+        (
+            str(r["id"])
+            for r in refs
+            if isinstance(r, dict) and r.get("type") == "replied_to" and r.get("id")
+        ),
+        None,
+    )
+    post_id = str(tweet["id"])
+    return mention_from_dict(
+        {
+            "schema": 1,
+            "network": "x",
+            "post_id": post_id,
+            "conversation_id": str(tweet.get("conversation_id") or post_id),
+            "author": {
+                "id": str(tweet.get("author_id") or ""),
+                "handle": handle,
+                "display_name": author.get("name"),
+                "followers": metrics.get("followers_count"),
+                "verified": bool(author.get("verified")),
+            },
+            "text": tweet.get("text", ""),
+            "language": tweet.get("lang"),
+            "created_at": tweet.get("created_at"),
+            "url": f"https://x.com/{handle}/status/{post_id}" if handle else None,
+            "in_reply_to": reply_to,
+            "from_brand": handle.lower() in brands,
+            "brand": brand,
+            "ingest": {"source": source, "fetched_at": utcnow().isoformat()},
+        }
+    )
+
+
+class XSource(Source):
+    """`x:mentions:HANDLE` or `x:search:QUERY`."""
+
+    finite = False
+    poll_interval_s = float(os.environ.get("SOCIALCARE_X_POLL_SECONDS", "60"))
+
+    def __init__(self, kind: str, arg: str, client: XClient) -> None:
+        if kind not in ("mentions", "search") or not arg:
+            raise SourceConfigError("X sources are x:mentions:HANDLE or x:search:QUERY")
+        self.kind = kind
+        self.arg = arg.lstrip("@") if kind == "mentions" else arg
+        self.name = f"x:{kind}:{self.arg}"
+        self.client = client
+        self.brands = brand_handles() | ({self.arg.lower()} if kind == "mentions" else set())
+        self.brand = self.arg if kind == "mentions" else (sorted(self.brands) or [None])[0]
+
+    def fetch(self, cursor: str | None, limit: int) -> Fetched:
+        state = _load(cursor)
+        now = utcnow()
+        blocked = state.get("rate_limited_until")
+        if blocked and datetime.fromisoformat(blocked) > now:
+            return Fetched(
+                cursor=cursor, exhausted=True, rate_limited_until=datetime.fromisoformat(blocked)
+            )
+        state.pop("rate_limited_until", None)
+        out = Fetched(exhausted=True)
+        try:
+            if self.kind == "mentions" and "user_id" not in state:
+                state["user_id"] = self.client.user_id(self.arg)
+            while len(out.mentions) + len(out.bad) < limit:
+                page = (
+                    self.client.mentions(
+                        state["user_id"], state.get("since_id"), state.get("token")
+                    )
+                    if self.kind == "mentions"
+                    else self.client.search(self.arg, state.get("since_id"), state.get("token"))
+                )
+                self._take(page, out)
+                meta = page.get("meta") or {}
+                log.debug(
+                    "%s: page of %s posts from %s (since_id %s)",
+                    self.name,
+                    meta.get("result_count"),
+                    self.client.base_url,
+                    state.get("since_id"),
+                )
+                if meta.get("newest_id") and "poll_newest" not in state:
+                    state["poll_newest"] = str(meta["newest_id"])
+                token = meta.get("next_token")
+                if token:
+                    state["token"] = str(token)
+                    out.exhausted = False
+                    continue
+                # the poll is complete: only now does since_id move forward
+                if state.get("poll_newest"):
+                    state["since_id"] = state["poll_newest"]
+                state.pop("poll_newest", None)
+                state.pop("token", None)
+                out.exhausted = not out.mentions
+                break
+        except RateLimited as exc:
+            state["rate_limited_until"] = exc.reset.isoformat()
+            out.rate_limited_until = exc.reset
+            out.exhausted = True
+            log.warning("%s: %s", self.name, exc)
+        except (Transient, ValueError) as exc:
+            out.error = str(exc)
+            out.exhausted = True
+            log.warning("%s: %s; will try again next poll", self.name, exc)
+        out.cursor = json.dumps(state, sort_keys=True)
+        return out
+
+    def _take(self, page: dict[str, Any], out: Fetched) -> None:
+        includes = page.get("includes") or {}
+        users = {str(u.get("id")): u for u in includes.get("users") or [] if isinstance(u, dict)}
+        for error in page.get("errors") or []:  # deleted or protected posts: nothing to ingest
+            log.info(
+                "%s: skipped %s",
+                self.name,
+                str(error.get("detail", error))[:200]
+                if isinstance(error, dict)
+                else "an unreadable error entry",
+            )
+        for tweet in page.get("data") or []:
+            try:
+                mention = normalize(tweet, users, self.name, self.brand, self.brands)
+            except (SchemaError, KeyError, TypeError, AttributeError) as exc:
+                out.bad.append(
+                    BadInput(
+                        json.dumps(tweet, default=str)[:65536].encode(), f"X post not usable: {exc}"
+                    )
+                )
+                continue
+            if mention is not None:
+                out.mentions.append(mention)
+
+
+def _load(cursor: str | None) -> dict[str, Any]:
+    if not cursor:
+        return {}
+    try:
+        state = json.loads(cursor)
+    except ValueError:
+        return {}
+    return state if isinstance(state, dict) else {}
