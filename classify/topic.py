@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from classify.keywords import PhraseSet
+from classify.keywords import PhraseIndex
 
 DEFAULT_TAXONOMY: dict[str, list[str]] = {
     "safety": [
@@ -69,15 +69,14 @@ DEFAULT_TAXONOMY: dict[str, list[str]] = {
 class TopicRules:
     def __init__(self, taxonomy: dict[str, list[str]] | None = None) -> None:
         self.taxonomy = DEFAULT_TAXONOMY if taxonomy is None else taxonomy
-        self._sets = [(name, PhraseSet(words)) for name, words in self.taxonomy.items()]
+        self._index = PhraseIndex(self.taxonomy)
 
     def predict(self, texts: Sequence[str]) -> list[str]:
         out = []
         for text in texts:
             best, best_hits = "other", 0
-            for name, phrases in self._sets:
-                hits = len(phrases.find(text))
-                if hits > best_hits:
-                    best, best_hits = name, hits
+            for name, hits in self._index.find(text).items():  # in taxonomy order
+                if len(hits) > best_hits:
+                    best, best_hits = name, len(hits)
             out.append(best)
         return out

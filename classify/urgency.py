@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from classify.keywords import PhraseSet
+from classify.keywords import PhraseIndex
 from stream.schema import Sentiment, Urgency
 
 SIGNALS: dict[str, tuple[float, list[str]]] = {
@@ -148,7 +148,8 @@ class Reach:
 class UrgencyRules:
     def __init__(self, signals: dict[str, tuple[float, list[str]]] | None = None) -> None:
         self.signals = SIGNALS if signals is None else signals
-        self._sets = {name: (w, PhraseSet(words)) for name, (w, words) in self.signals.items()}
+        self._weights = {name: w for name, (w, _words) in self.signals.items()}
+        self._index = PhraseIndex({name: words for name, (_w, words) in self.signals.items()})
 
     def predict(
         self,
@@ -170,11 +171,9 @@ class UrgencyRules:
         if complaint is not None and complaint >= 0.5:
             score += 0.3 * complaint
             reasons.append(f"complaint (model) {complaint:.2f}")
-        for name, (weight, phrases) in self._sets.items():
-            hits = phrases.find(text)
-            if hits:
-                score += weight
-                reasons.append(f"{name}: {', '.join(hits[:3])}")
+        for name, hits in self._index.find(text).items():
+            score += self._weights[name]
+            reasons.append(f"{name}: {', '.join(hits[:3])}")
         if sentiment.label == "negative":
             # a care-negative post gets at least a modest bump, more when VADER agrees
             score += 0.25 * min(1.0, max(0.3, -sentiment.score / 0.6))

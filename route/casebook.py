@@ -214,7 +214,7 @@ class CaseBook:
             "topic": c.topic if c else None,
             "spam": c.spam if c else None,
             "ignored_reason": ignored,
-            "mention": m.model_dump(mode="json", by_alias=True, exclude_none=True),
+            "mention": m.to_json().decode(),
             "stored_at": self.now,
         }
         self.post_rows.append(row)

@@ -21,7 +21,7 @@ from route.engine import Decision, decide
 from route.ruleset import Facts, RuleSet
 from store.batches import chunks
 from store.tables import cases, posts
-from stream.schema import mention_from_dict, utcnow
+from stream.schema import parse_mention, utcnow
 
 BANDS = ((70, "70-100"), (40, "40-69"), (0, "0-39"))
 
@@ -61,7 +61,7 @@ def replay(
                 .where(posts.c.case_id.in_(chunk), posts.c.from_brand.is_(False))
                 .order_by(posts.c.created_at)
             ):
-                mentions[case_id].append(mention_from_dict(data))
+                mentions[case_id].append(parse_mention(data))
         history: dict[tuple[str, str], list[tuple[datetime, str]]] = defaultdict(list)
         for net, cid, opened, conv in conn.execute(
             select(cases.c.network, cases.c.customer_id, cases.c.opened_at, cases.c.conversation_id)

@@ -104,7 +104,7 @@ def reply(
                 url=None,
                 ignored_reason=None,
                 stored_at=now,
-                mention=mention.model_dump(mode="json", by_alias=True, exclude_none=True),
+                mention=mention.to_json().decode(),
             )
         )
         values: dict[str, Any] = {

@@ -115,7 +115,7 @@ posts = Table(
     Column("topic", String(64)),
     Column("spam", Boolean),
     Column("ignored_reason", String(512)),
-    Column("mention", JSON, nullable=False),  # the whole message as routed
+    Column("mention", Text, nullable=False),  # the whole message as routed (schema JSON)
     Column("stored_at", UTCDateTime, nullable=False),
     PrimaryKeyConstraint("network", "post_id", name="pk_posts"),
 )
