@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import Body, Depends, FastAPI, Form, HTTPException, Query, Request
-from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import Engine
@@ -113,6 +114,20 @@ def create_app(
     def back(request: Request, url: str, message: str) -> RedirectResponse:
         request.session["flash"] = message
         return RedirectResponse(url, status_code=303)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError):
+        # FastAPI's default echoes the client's input back, which fails to encode for lone
+        # surrogates or Infinity (a 500); report where and what, never the input itself
+        detail = [
+            {
+                "loc": [str(p)[:100] for p in err.get("loc", ())],
+                "msg": str(err.get("msg", ""))[:300],
+                "type": str(err.get("type", "")),
+            }
+            for err in exc.errors()[:20]
+        ]
+        return JSONResponse({"detail": detail}, status_code=422)
 
     @app.exception_handler(LoginRequired)
     async def to_login(request: Request, _exc: LoginRequired):
@@ -236,11 +251,8 @@ def create_app(
     @app.post("/api/claim-next")
     def api_claim_next(body: dict = Body(default={}), user: User = Depends(AGENT)) -> dict:
         queue = body.get("queue") if isinstance(body, dict) else None
-        return {
-            "case_id": claims.claim_next(
-                engine, user.name, queue if isinstance(queue, str) else None
-            )
-        }
+        queue = _unicode(queue)[:64] if isinstance(queue, str) else None
+        return {"case_id": claims.claim_next(engine, user.name, queue)}
 
     @app.post("/api/cases/{case_id}/{action}")
     def api_case_action(
@@ -248,9 +260,9 @@ def create_app(
     ) -> dict:
         if not isinstance(body, dict):
             raise HTTPException(422, "send a JSON object")
-        params = {k: v for k, v in body.items() if isinstance(v, str)}
+        params = {k: _unicode(v) for k, v in body.items() if isinstance(v, str)}
         try:
-            message = do_action(case_id[:64], action, params, user)
+            message = do_action(_unicode(case_id)[:64], action, params, user)
         except ClaimError as exc:
             raise HTTPException(409, str(exc)) from None
         except ValueError as exc:
@@ -446,18 +458,18 @@ def create_app(
     @app.post("/api/rules/validate")
     def api_rules_validate(body: dict = Body(...), user: User = Depends(ADMIN)) -> dict:
         try:
-            rs = _check_text(str(body.get("text", "")))
+            rs = _check_text(_unicode(str(body.get("text", ""))))
         except RuleFileError as exc:
             return {"ok": False, "problems": exc.problems}
         return {"ok": True, "version": rs.version}
 
     @app.post("/api/rules/publish")
     def api_rules_publish(body: dict = Body(...), user: User = Depends(ADMIN)) -> dict:
-        message = str(body.get("message", "")).strip()
+        message = _unicode(str(body.get("message", ""))).strip()
         if not message:
             raise HTTPException(422, "a message saying why is required")
         try:
-            rs = rulesets.publish(engine, str(body.get("text", "")), user.name, message)
+            rs = rulesets.publish(engine, _unicode(str(body.get("text", ""))), user.name, message)
         except RuleFileError as exc:
             raise HTTPException(422, {"problems": exc.problems}) from None
         return {"ok": True, "version": rs.version}
@@ -471,6 +483,15 @@ def create_app(
         return list_users(engine)
 
     return app
+
+
+def _unicode(text: str) -> str:
+    """Client text must be valid Unicode (JSON can smuggle in lone surrogates)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise HTTPException(422, "text is not valid Unicode (a lone surrogate)") from None
+    return text
 
 
 def _parse_time(text: str) -> datetime:
