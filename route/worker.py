@@ -14,6 +14,7 @@ from route.ruleset import RuleSet
 from stream.bus import TOPIC_CLASSIFIED, TOPIC_EVENTS, OutMessage, Record
 from stream.deadletter import DeadLetter
 from stream.schema import SchemaError, parse_mention, utcnow
+from stream.storage import StorageError, storage_problem
 from stream.worker import Stage, StageOutput, TransientError
 
 
@@ -51,6 +52,8 @@ class RouteStage(Stage):
             with self.engine.begin() as conn:
                 events = CaseBook(conn, rules, utcnow()).apply(mentions)
         except OperationalError as exc:  # database down, locked past its timeout, …
+            if reason := storage_problem(exc):
+                raise StorageError(f"case store: {reason}") from exc
             raise TransientError(f"case store unavailable: {exc.orig}") from exc
         except IntegrityError as exc:  # another router won a race; the retry sees its rows
             raise TransientError(f"concurrent write, retrying: {exc.orig}") from exc

@@ -89,7 +89,28 @@ def rules_option(f):
     )(f)
 
 
-@click.group()
+class _Group(click.Group):
+    """Turns a storage failure (disk full, read-only state) into one clear line and exit 1."""
+
+    def invoke(self, ctx):
+        from stream.storage import storage_problem
+
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort, SystemExit):
+            raise
+        except Exception as exc:
+            reason = storage_problem(exc)
+            if reason is None:
+                raise
+            raise click.ClickException(
+                f"cannot write state: {reason}. What was committed is intact: "
+                "free space or fix permissions and run the same command again; it resumes "
+                "where it stopped."
+            ) from None
+
+
+@click.group(cls=_Group)
 @click.option("-v", "--verbose", is_flag=True, help="Debug logging.")
 @click.version_option(package_name="socialcare")
 def main(verbose: bool) -> None:

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 from stream.bus import Bus, OutMessage, Record, offsets_after
 from stream.deadletter import DeadLetter
+from stream.storage import StorageError, storage_problem
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +103,12 @@ class Worker:
         except TransientError as exc:
             self._retry_later(exc)
             return 0
+        except StorageError:
+            raise
+        except Exception as exc:  # a failed flush or commit: the batch is redelivered on restart
+            if reason := storage_problem(exc):
+                raise StorageError(f"{self.stage.name}: {reason}") from exc
+            raise
         self._backoff = 0.0
         self.stats.processed += len(records)
         self.stats.dead_letters += len(output.dead)
@@ -120,9 +127,11 @@ class Worker:
     def _process(self, records: list[Record]) -> StageOutput:
         try:
             return self.stage.process(records)
-        except TransientError:
+        except (TransientError, StorageError):
             raise
         except Exception as exc:
+            if storage_problem(exc):
+                raise StorageError(f"{self.stage.name}: {storage_problem(exc)}") from exc
             if len(records) == 1:
                 log.warning(
                     "%s: dead-lettering %s@%s: %s",
