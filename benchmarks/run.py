@@ -117,7 +117,7 @@ def bench_kafka(n_conv: int, workers: int, workdir: Path) -> dict:
     import subprocess
 
     from stream.broker import start_tansu
-    from stream.bus import PIPELINE_TOPICS, TOPIC_RAW, open_bus
+    from stream.bus import PIPELINE_TOPICS, TOPIC_RAW, TOPIC_URGENT, open_bus
 
     broker = start_tansu(workdir / f"tansu-{workers}")
     env = {**os.environ, "SOCIALCARE_KAFKA_SESSION_TIMEOUT_MS": "6000"}
@@ -125,7 +125,7 @@ def bench_kafka(n_conv: int, workers: int, workdir: Path) -> dict:
     try:
         bus = open_bus(broker.url)
         bus.ensure_topics(PIPELINE_TOPICS)
-        counter = bus.consumer("bench-counter", [TOPIC_CLASSIFIED])
+        counter = bus.consumer("bench-counter", [TOPIC_URGENT, TOPIC_CLASSIFIED])
         for _ in range(workers):
             procs.append(
                 subprocess.Popen(

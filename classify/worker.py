@@ -1,4 +1,6 @@
-"""The classify stage: `mentions.raw` → `mentions.classified`, one batch per poll."""
+"""The classify stage: `mentions.raw` → `mentions.classified`, one batch per poll. Critical
+mentions go to `mentions.urgent` instead, which the router drains first: in a backlog, a safety
+issue does not wait behind thousands of questions."""
 
 from __future__ import annotations
 
@@ -6,7 +8,7 @@ from typing import ClassVar
 
 from classify.classifier import Classifier
 from classify.urgency import Reach
-from stream.bus import TOPIC_CLASSIFIED, TOPIC_RAW, OutMessage, Record
+from stream.bus import TOPIC_CLASSIFIED, TOPIC_RAW, TOPIC_URGENT, OutMessage, Record
 from stream.deadletter import DeadLetter
 from stream.schema import SchemaError, parse_mention
 from stream.worker import Stage, StageOutput
@@ -36,7 +38,6 @@ class ClassifyStage(Stage):
         )
         for (_record, mention), tag in zip(good, tags, strict=True):
             classified = mention.model_copy(update={"classification": tag})
-            out.messages.append(
-                OutMessage(TOPIC_CLASSIFIED, mention.conversation_id, classified.to_json())
-            )
+            topic = TOPIC_URGENT if tag.urgency.level == "critical" else TOPIC_CLASSIFIED
+            out.messages.append(OutMessage(topic, mention.conversation_id, classified.to_json()))
         return out

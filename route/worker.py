@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from route.casebook import CaseBook
 from route.ruleset import RuleSet
-from stream.bus import TOPIC_CLASSIFIED, TOPIC_EVENTS, OutMessage, Record
+from stream.bus import TOPIC_CLASSIFIED, TOPIC_EVENTS, TOPIC_URGENT, OutMessage, Record
 from stream.deadletter import DeadLetter
 from stream.schema import SchemaError, parse_mention, utcnow
 from stream.storage import StorageError, storage_problem
@@ -20,7 +20,7 @@ from stream.worker import Stage, StageOutput, TransientError
 
 class RouteStage(Stage):
     name = "route"
-    input_topics: ClassVar[list[str]] = [TOPIC_CLASSIFIED]
+    input_topics: ClassVar[list[str]] = [TOPIC_URGENT, TOPIC_CLASSIFIED]  # urgent first
 
     def __init__(self, engine: Engine, rules: Callable[[], RuleSet]) -> None:
         self.engine = engine

@@ -192,6 +192,9 @@ class KafkaBusConsumer(Consumer):
         self.processed: dict[TopicPartition, int] = {}  # delivered, not yet committed
 
     def poll(self, max_records: int, timeout_s: float) -> list[Record]:
+        if not self._consumer.assignment():
+            # joining the group takes round trips that a zero-timeout poll never waits for
+            timeout_s = max(timeout_s, 0.5)
         try:
             batches = self._consumer.poll(timeout_ms=int(timeout_s * 1000), max_records=max_records)
         except KafkaError as exc:

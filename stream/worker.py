@@ -47,11 +47,17 @@ class Stage(ABC):
     """One job: records in, durable effect and/or output messages out."""
 
     name: str
+    #: in priority order: the worker always drains an earlier topic before reading a later one
     input_topics: list[str]
 
     @property
     def group(self) -> str:
         return self.name
+
+    def group_for(self, topic: str) -> str:
+        """The consumer group of one input topic: the stage's name for its main (last) topic,
+        `name:topic` for a priority lane before it."""
+        return self.name if topic == self.input_topics[-1] else f"{self.name}:{topic}"
 
     @abstractmethod
     def process(self, records: list[Record]) -> StageOutput:
@@ -80,16 +86,26 @@ class Worker:
         self.batch_size = batch_size
         self.poll_timeout_s = poll_timeout_s
         self.max_backoff_s = max_backoff_s
-        self.consumer = bus.consumer(stage.group, stage.input_topics)
+        # one consumer per input topic, highest priority first
+        self.lanes = [bus.consumer(stage.group_for(t), [t]) for t in stage.input_topics]
+        self.consumer = self.lanes[-1]
         self.producer = bus.producer()
         self.stats = WorkerStats()
         self._backoff = 0.0
 
     def step(self, timeout_s: float | None = None) -> int:
-        """One poll → process → flush → commit cycle. Returns how many records it handled."""
-        records = self.consumer.poll(
-            self.batch_size, self.poll_timeout_s if timeout_s is None else timeout_s
-        )
+        """One poll → process → flush → commit cycle. Returns how many records it handled.
+        Priority lanes are polled first, without waiting; only the main topic waits."""
+        records: list[Record] = []
+        for lane in self.lanes:
+            wait = (
+                (self.poll_timeout_s if timeout_s is None else timeout_s)
+                if (lane is self.lanes[-1])
+                else 0
+            )
+            records = lane.poll(self.batch_size, wait)
+            if records:
+                break
         if not records:
             return 0
         try:
@@ -99,7 +115,7 @@ class Worker:
             for dead in output.dead:
                 self.producer.send(dead.to_message())
             self.producer.flush()
-            self.consumer.commit(offsets_after(records))
+            lane.commit(offsets_after(records))
         except TransientError as exc:
             self._retry_later(exc)
             return 0
@@ -121,7 +137,8 @@ class Worker:
             "%s: transient failure, retrying in %.1fs: %s", self.stage.name, self._backoff, exc
         )
         self.producer = self.bus.producer()  # drop anything queued for the failed batch
-        self.consumer.seek_to_committed()
+        for lane in self.lanes:
+            lane.seek_to_committed()
         time.sleep(self._backoff)
 
     def _process(self, records: list[Record]) -> StageOutput:
@@ -147,7 +164,7 @@ class Worker:
             return merged
 
     def lag(self) -> int:
-        return self.consumer.lag()
+        return sum(lane.lag() for lane in self.lanes)
 
     def run(self, stop: threading.Event, until_idle: bool = False, idle_s: float = 2.0) -> None:
         """Loop until `stop` is set (or, with until_idle, once nothing came for idle_s seconds
@@ -160,5 +177,6 @@ class Worker:
                 return
 
     def close(self) -> None:
-        self.consumer.close()
+        for lane in self.lanes:
+            lane.close()
         self.producer.close()

@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from ingest.sources.demo import DemoSource
 from store.db import open_store
 from store.tables import case_events, cases, posts
-from stream.bus import TOPIC_RAW, OutMessage, dlq_topic, open_bus
+from stream.bus import PIPELINE_TOPICS, TOPIC_RAW, OutMessage, dlq_topic, open_bus
 
 CLI = [sys.executable, "-m", "socialcare.cli"]
 BAD_LINES = {5: "{oops", 250: '{"schema": 1, "network": "x"}', 1200: "[]"}
@@ -102,7 +102,7 @@ def test_separate_processes_survive_sigkill_exactly_once(stack, tmp_path):
 
     engine = open_store(stack.db_url)  # migrations, so the router and we share a schema
     bus = open_bus(stack.bus_url)
-    bus.ensure_topics([TOPIC_RAW, "mentions.classified", "care.events"])
+    bus.ensure_topics(PIPELINE_TOPICS)
     poison = bus.producer()  # a message no stage can parse, straight onto the raw topic
     poison.send(OutMessage(TOPIC_RAW, "poison", b'{"schema": 1, "text": 42}'))
     poison.flush()
