@@ -24,6 +24,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import spike_latency  # noqa: E402
 
 from classify.classifier import Classifier  # noqa: E402
 from ingest.sources.demo import DemoSource  # noqa: E402
@@ -176,6 +179,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--conversations", type=int, default=10_000)
     parser.add_argument("--out", type=Path, default=ROOT / "bench-results")
+    parser.add_argument(
+        "--spike-conversations",
+        type=int,
+        default=50_000,
+        help="conversations landing at once (about 2 mentions each); 0 skips",
+    )
+    parser.add_argument(
+        "--latency-seconds",
+        type=int,
+        default=60,
+        help="steady-rate run length at --latency-rate; 0 skips",
+    )
+    parser.add_argument("--latency-rate", type=int, default=1000)
     args = parser.parse_args()
     results = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -191,14 +207,37 @@ def main() -> None:
             r = fn()
             r["per_second"] = r["items"] / r["seconds"]
             results.append(r)
+    extra: dict = {}
+    if args.spike_conversations:
+        print("running spike …", file=sys.stderr, flush=True)
+        extra["spike"] = spike_latency.spike(args.spike_conversations)
+    if args.latency_seconds:
+        print("running latency …", file=sys.stderr, flush=True)
+        extra["latency"] = spike_latency.latency(args.latency_rate, args.latency_seconds)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"\n{'stage':24} {'items':>8} {'seconds':>8} {'per second':>11}")
     for r in results:
         print(f"{r['stage']:24} {r['items']:>8} {r['seconds']:>8.2f} {r['per_second']:>11,.0f}")
+    if "spike" in extra:
+        sp = extra["spike"]
+        print(
+            f"\nspike: {sp['mentions']} mentions at once drained in {sp['drain_s']} s; "
+            f"{sp['critical_cases']} critical cases visible after p50 "
+            f"{sp['critical_visible_p50_s']} s / max {sp['critical_visible_max_s']} s "
+            f"(all cases: p50 {sp['all_cases_visible_p50_s']} s)"
+        )
+    if "latency" in extra:
+        lt = extra["latency"]
+        print(
+            f"latency at {lt['rate_per_s']}/s for {lt['seconds']} s, bus → case: "
+            f"p50 {lt['latency_p50_ms']} ms, p95 {lt['latency_p95_ms']} ms, "
+            f"p99 {lt['latency_p99_ms']} ms"
+        )
     print(f"peak memory (max RSS of the benchmark process): {peak_mb:.0f} MB")
     args.out.mkdir(parents=True, exist_ok=True)
     report = {
         "results": results,
+        **extra,
         "peak_rss_mb": peak_mb,
         "python": platform.python_version(),
         "machine": platform.machine(),
