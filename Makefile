@@ -7,7 +7,7 @@ HOME_DIR ?= .socialcare
 PORT   ?= 8080
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install run test lint bench clean browser
+.PHONY: install run test lint bench chaos clean browser
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,10 @@ test: install browser
 
 lint: install
 	$(BIN)/ruff check .
+
+## chaos: the long chaos run (many random SIGKILLs); `make test` runs a short one
+chaos: install
+	SOCIALCARE_CHAOS_KILLS=$${SOCIALCARE_CHAOS_KILLS:-40} $(BIN)/pytest tests/chaos -v
 
 ## bench: throughput figures, printed and saved under bench-results/
 bench: install

@@ -1,0 +1,125 @@
+"""Chaos: workers SIGKILLed at random moments, many times, and restarted, while the twcs sample
+flows through separate processes (ingest, two classify workers, two routers). Afterwards every
+mention is in exactly one case, no effect is doubled, and every case (SLA clocks included)
+equals the one a clean, single-process run produces.
+
+`make test` runs a short round (SOCIALCARE_CHAOS_KILLS, default 4 kills); `make chaos` runs a
+long one."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+CLI = [sys.executable, "-m", "socialcare.cli"]
+KILLS = int(os.environ.get("SOCIALCARE_CHAOS_KILLS", "4"))
+VOLATILE = {"created_at", "updated_at"}
+
+
+def cases(home: Path, env: dict) -> list[dict]:
+    out = subprocess.run(
+        [*CLI, "cases", "--home", str(home), "--format", "json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return sorted(
+        (
+            {k: v for k, v in json.loads(line).items() if k not in VOLATILE}
+            for line in out.splitlines()
+        ),
+        key=lambda c: c["id"],
+    )
+
+
+def count(db: Path, sql: str) -> int:
+    try:
+        conn = sqlite3.connect(db, timeout=30)
+        try:
+            return conn.execute(sql).fetchone()[0] or 0
+        finally:
+            conn.close()
+    except sqlite3.OperationalError:
+        return 0
+
+
+@pytest.mark.timeout(1800)
+def test_random_sigkills_change_nothing(shared_data, tmp_path):
+    rng = random.Random(int(os.environ.get("SOCIALCARE_CHAOS_SEED", "7")))
+    csv = shared_data / "twcs_sample.csv"
+    env = {**os.environ, "SOCIALCARE_EMBEDDED_SESSION_MS": "1500"}
+    home = tmp_path / "chaos"
+    h = ["--home", str(home)]
+    roles = {
+        "ingest": [*CLI, "ingest", "--source", f"replay:{csv}", "--batch-size", "100", *h],
+        "classify-a": [*CLI, "classify", "--worker", "--batch-size", "25", *h],
+        "classify-b": [*CLI, "classify", "--worker", "--batch-size", "25", *h],
+        "route-a": [*CLI, "route", "--batch-size", "25", *h],
+        "route-b": [*CLI, "route", "--batch-size", "25", *h],
+    }
+    procs = {
+        name: subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for name, cmd in roles.items()
+    }
+    store = home / "cases.db"
+    total = 5000
+    kills = 0
+    deadline = time.monotonic() + 1500
+    try:
+        while count(store, "SELECT COUNT(*) FROM posts") < total:
+            assert time.monotonic() < deadline, "the pipeline did not finish"
+            time.sleep(rng.uniform(0.05, max(0.1, 5.0 / KILLS)))  # more kills, closer together
+            if kills < KILLS:
+                name = rng.choice(sorted(roles))
+                procs[name].send_signal(signal.SIGKILL)
+                procs[name].wait(timeout=30)
+                kills += 1
+                procs[name] = subprocess.Popen(
+                    roles[name], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+                )
+            for name, proc in procs.items():  # ingest exits when done; nothing else may
+                if proc.poll() is not None and name != "ingest":
+                    raise AssertionError(f"{name} exited with {proc.returncode}")
+    finally:
+        for proc in procs.values():
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in procs.values():
+            proc.wait(timeout=60)
+    assert kills == KILLS
+
+    reference = tmp_path / "reference"
+    subprocess.run(
+        [
+            *CLI,
+            "run",
+            "--source",
+            f"replay:{csv}",
+            "--until-idle",
+            "--no-watchdog",
+            "--home",
+            str(reference),
+        ],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    assert cases(home, env) == cases(reference, env)  # SLA clocks included
+    conn = sqlite3.connect(store)
+    events = conn.execute(
+        "SELECT case_id, type, json_extract(data, '$.post_id') FROM case_events"
+        " WHERE type IN ('created', 'replied', 'post_added')"
+    ).fetchall()
+    conn.close()
+    assert [e for e, n in Counter(events).items() if n > 1] == []
