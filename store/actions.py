@@ -15,8 +15,8 @@ from sqlalchemy import Connection, Engine, insert, or_, select, update
 
 from route.casebook import refresh_case_clock
 from route.ruleset import RuleSet
-from store.claims import LEASE, ClaimError
-from store.tables import case_events, cases, corrections, posts, users
+from store.claims import LEASE, ClaimError, record_event
+from store.tables import cases, corrections, posts, users
 from stream.schema import mention_from_dict, utcnow
 
 CORRECTABLE = {
@@ -24,19 +24,6 @@ CORRECTABLE = {
     "urgency": ("critical", "high", "normal", "low"),
 }
 MAX_TEXT = 5000
-
-
-def _event(
-    conn: Connection,
-    case_id: str,
-    kind: str,
-    actor: str,
-    now: datetime,
-    data: dict[str, Any] | None = None,
-) -> None:
-    conn.execute(
-        insert(case_events).values(case_id=case_id, type=kind, at=now, actor=actor, data=data or {})
-    )
 
 
 def _case(conn: Connection, case_id: str):
@@ -115,7 +102,7 @@ def reply(
         if row.first_response_at is None:
             values["first_response_at"] = now
         conn.execute(update(cases).where(cases.c.id == case_id).values(**values))
-        _event(
+        record_event(
             conn,
             case_id,
             "replied",
@@ -138,7 +125,7 @@ def note(engine: Engine, case_id: str, agent: str, text: str, now: datetime | No
     text = _text(text, "note")
     with engine.begin() as conn:
         _case(conn, case_id)
-        _event(conn, case_id, "note", agent, now, {"text": text})
+        record_event(conn, case_id, "note", agent, now, {"text": text})
 
 
 def reopen(
@@ -153,7 +140,7 @@ def reopen(
         ).rowcount
         if not done:
             raise ClaimError(f"case {case_id} is not resolved")
-        _event(conn, case_id, "reopened", agent, now, {"reason": "reopened by an agent"})
+        record_event(conn, case_id, "reopened", agent, now, {"reason": "reopened by an agent"})
         refresh_case_clock(conn, case_id, rules)
 
 
@@ -172,7 +159,7 @@ def snooze(
             .where(cases.c.id == case_id)
             .values(snoozed_until=until, claimed_by=None, claim_expires=None, updated_at=now)
         )
-        _event(conn, case_id, "snoozed", agent, now, {"until": until.isoformat()})
+        record_event(conn, case_id, "snoozed", agent, now, {"until": until.isoformat()})
 
 
 def reassign(
@@ -200,7 +187,7 @@ def reassign(
             )
             .values(claimed_by=to, claim_expires=now + LEASE, updated_at=now)
         )
-        _event(conn, case_id, "reassigned", agent, now, {"to": to})
+        record_event(conn, case_id, "reassigned", agent, now, {"to": to})
 
 
 def correct(
@@ -234,7 +221,9 @@ def correct(
                 at=now,
             )
         )
-        _event(conn, case_id, "corrected", agent, now, {"field": field, "from": old, "to": value})
+        record_event(
+            conn, case_id, "corrected", agent, now, {"field": field, "from": old, "to": value}
+        )
 
 
 def export_corrections(engine: Engine, field: str) -> list[dict[str, str]]:

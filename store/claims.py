@@ -26,7 +26,7 @@ def _free(now: datetime):
     return or_(cases.c.claimed_by.is_(None), cases.c.claim_expires < now)
 
 
-def _event(
+def record_event(
     conn: Connection,
     case_id: str,
     kind: str,
@@ -112,7 +112,7 @@ def _take(
         .values(claimed_by=agent, claim_expires=now + lease, updated_at=now)
     ).rowcount
     if taken:
-        _event(conn, case_id, "claimed", agent, now, {"until": (now + lease).isoformat()})
+        record_event(conn, case_id, "claimed", agent, now, {"until": (now + lease).isoformat()})
     return bool(taken)
 
 
@@ -126,7 +126,7 @@ def release(engine: Engine, case_id: str, agent: str, now: datetime | None = Non
         ).rowcount
         if not done:
             raise ClaimError(f"{agent} holds no claim on case {case_id}")
-        _event(conn, case_id, "released", agent, now)
+        record_event(conn, case_id, "released", agent, now)
 
 
 def resolve(
@@ -153,4 +153,4 @@ def resolve(
         ).rowcount
         if not done:
             raise ClaimError(f"case {case_id} is not open, or is claimed by another agent")
-        _event(conn, case_id, "resolved", agent, now, {"note": note[:2000]} if note else {})
+        record_event(conn, case_id, "resolved", agent, now, {"note": note[:2000]} if note else {})

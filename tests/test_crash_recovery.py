@@ -7,21 +7,18 @@ and the final cases must equal those of a clean all-in-one run, with no event re
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 from collections import Counter
-from pathlib import Path
 
 import pytest
 
-CLI = [sys.executable, "-m", "socialcare.cli"]
+from tests.processes import CLI, cases_of, scalar
+
 ENV = {**os.environ, "SOCIALCARE_EMBEDDED_SESSION_MS": "1500"}
-VOLATILE = {"created_at", "updated_at"}
 
 
 def start(*args: str) -> subprocess.Popen:
@@ -33,18 +30,6 @@ def start(*args: str) -> subprocess.Popen:
 def finish(proc: subprocess.Popen, timeout: float = 120) -> None:
     _out, err = proc.communicate(timeout=timeout)
     assert proc.returncode == 0, err[-3000:]
-
-
-def scalar(db: Path, sql: str) -> int:
-    if not db.exists():
-        return 0
-    conn = sqlite3.connect(db, timeout=30)
-    try:
-        return conn.execute(sql).fetchone()[0] or 0
-    except sqlite3.OperationalError:
-        return 0
-    finally:
-        conn.close()
 
 
 def wait_until(predicate, timeout: float = 60.0) -> None:
@@ -62,23 +47,6 @@ def kill_mid_stream(proc: subprocess.Popen, progress, low: int, total: int) -> i
     done = progress()
     assert done < total, "the worker finished before it could be killed; lower the batch size"
     return done
-
-
-def cases(home: Path) -> list[dict]:
-    out = subprocess.run(
-        [*CLI, "cases", "--home", str(home), "--format", "json"],
-        env=ENV,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    return sorted(
-        (
-            {k: v for k, v in json.loads(line).items() if k not in VOLATILE}
-            for line in out.splitlines()
-        ),
-        key=lambda c: c["id"],
-    )
 
 
 @pytest.mark.timeout(600)
@@ -125,7 +93,7 @@ def test_sigkilled_workers_lose_nothing_and_double_nothing(shared_data, tmp_path
         check=True,
         capture_output=True,
     )
-    assert cases(home) == cases(reference)
+    assert cases_of(home, ENV) == cases_of(reference, ENV)
 
     conn = sqlite3.connect(store)
     events = conn.execute(

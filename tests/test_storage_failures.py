@@ -24,11 +24,19 @@ def mount(path: Path, options: str) -> None:
 
 
 @pytest.fixture
-def tiny(tmp_path):
-    where = tmp_path / "tiny"
-    mount(where, "size=700k")
-    yield where
-    subprocess.run(["umount", "-l", str(where)], check=False)
+def tmpfs(tmp_path):
+    """mount(size) → a fresh tmpfs of that size, unmounted after the test."""
+    mounted: list[Path] = []
+
+    def make(size: str) -> Path:
+        where = tmp_path / f"tmpfs{len(mounted)}"
+        mount(where, f"size={size}")
+        mounted.append(where)
+        return where
+
+    yield make
+    for where in mounted:
+        subprocess.run(["umount", "-l", str(where)], check=False)
 
 
 def run(*args: str) -> subprocess.CompletedProcess:
@@ -58,7 +66,8 @@ def cases(home: Path) -> list[dict]:
 
 
 @pytest.mark.timeout(300)
-def test_disk_full_is_a_clear_error_and_a_rerun_with_space_finishes(tiny, tmp_path):
+def test_disk_full_is_a_clear_error_and_a_rerun_with_space_finishes(tmpfs, tmp_path):
+    tiny = tmpfs("700k")
     home = tiny / "home"
     args = ["run", "--source", "demo:1500", "--until-idle", "--no-watchdog", "--home", str(home)]
     full = run(*args)
@@ -75,17 +84,9 @@ def test_disk_full_is_a_clear_error_and_a_rerun_with_space_finishes(tiny, tmp_pa
     assert audit.returncode == 0, audit.stdout
 
 
-@pytest.fixture
-def roomy(tmp_path):
-    where = tmp_path / "roomy"
-    mount(where, "size=64m")
-    yield where
-    subprocess.run(["umount", "-l", str(where)], check=False)
-
-
 @pytest.mark.timeout(300)
-def test_read_only_state_is_a_clear_error(roomy):
-    tiny = roomy
+def test_read_only_state_is_a_clear_error(tmpfs):
+    tiny = tmpfs("64m")
     home = tiny / "home"
     assert run("run", "--source", "demo:20", "--until-idle", "--home", str(home)).returncode == 0
     subprocess.run(["mount", "-o", "remount,ro", str(tiny)], check=True)

@@ -8,50 +8,19 @@ long one."""
 
 from __future__ import annotations
 
-import json
 import os
 import random
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 from collections import Counter
-from pathlib import Path
 
 import pytest
 
-CLI = [sys.executable, "-m", "socialcare.cli"]
+from tests.processes import CLI, cases_of, scalar
+
 KILLS = int(os.environ.get("SOCIALCARE_CHAOS_KILLS", "4"))
-VOLATILE = {"created_at", "updated_at"}
-
-
-def cases(home: Path, env: dict) -> list[dict]:
-    out = subprocess.run(
-        [*CLI, "cases", "--home", str(home), "--format", "json"],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    return sorted(
-        (
-            {k: v for k, v in json.loads(line).items() if k not in VOLATILE}
-            for line in out.splitlines()
-        ),
-        key=lambda c: c["id"],
-    )
-
-
-def count(db: Path, sql: str) -> int:
-    try:
-        conn = sqlite3.connect(db, timeout=30)
-        try:
-            return conn.execute(sql).fetchone()[0] or 0
-        finally:
-            conn.close()
-    except sqlite3.OperationalError:
-        return 0
 
 
 @pytest.mark.timeout(1800)
@@ -77,7 +46,7 @@ def test_random_sigkills_change_nothing(shared_data, tmp_path):
     kills = 0
     deadline = time.monotonic() + 1500
     try:
-        while count(store, "SELECT COUNT(*) FROM posts") < total:
+        while scalar(store, "SELECT COUNT(*) FROM posts") < total:
             assert time.monotonic() < deadline, "the pipeline did not finish"
             time.sleep(rng.uniform(0.05, max(0.1, 5.0 / KILLS)))  # more kills, closer together
             if kills < KILLS:
@@ -115,7 +84,7 @@ def test_random_sigkills_change_nothing(shared_data, tmp_path):
         check=True,
         capture_output=True,
     )
-    assert cases(home, env) == cases(reference, env)  # SLA clocks included
+    assert cases_of(home, env) == cases_of(reference, env)  # SLA clocks included
     conn = sqlite3.connect(store)
     events = conn.execute(
         "SELECT case_id, type, json_extract(data, '$.post_id') FROM case_events"
