@@ -6,6 +6,7 @@ import json
 import sqlite3
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 CLI = [sys.executable, "-m", "socialcare.cli"]
@@ -39,3 +40,34 @@ def scalar(db: Path, sql: str) -> int:
             conn.close()
     except sqlite3.OperationalError:
         return 0
+
+
+def assert_same_as_a_clean_run(home: Path, csv: Path, reference: Path, env: dict) -> None:
+    """The cases of `home` (built by processes that were killed and restarted) equal those of a
+    clean single-process run over the same file, and no effect was recorded twice."""
+    subprocess.run(
+        [
+            *CLI,
+            "run",
+            "--source",
+            f"replay:{csv}",
+            "--until-idle",
+            "--no-watchdog",
+            "--home",
+            str(reference),
+        ],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    assert cases_of(home, env) == cases_of(reference, env)  # SLA clocks included
+    conn = sqlite3.connect(home / "cases.db")
+    try:
+        effects = conn.execute(
+            "SELECT case_id, type, json_extract(data, '$.post_id') FROM case_events"
+            " WHERE type IN ('created', 'replied', 'post_added')"
+        ).fetchall()
+    finally:
+        conn.close()
+    doubled = [e for e, n in Counter(effects).items() if n > 1]
+    assert doubled == []

@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import os
 import signal
-import sqlite3
 import subprocess
 import time
-from collections import Counter
 
 import pytest
 
-from tests.processes import CLI, cases_of, scalar
+from tests.processes import CLI, assert_same_as_a_clean_run, scalar
 
 ENV = {**os.environ, "SOCIALCARE_EMBEDDED_SESSION_MS": "1500"}
 
@@ -77,32 +75,7 @@ def test_sigkilled_workers_lose_nothing_and_double_nothing(shared_data, tmp_path
     finish(start("route", "--until-idle", "--idle-seconds", "3", *h))
     assert routed() == total
 
-    reference = tmp_path / "single"
-    subprocess.run(
-        [
-            *CLI,
-            "run",
-            "--source",
-            f"replay:{csv}",
-            "--until-idle",
-            "--no-watchdog",
-            "--home",
-            str(reference),
-        ],
-        env=ENV,
-        check=True,
-        capture_output=True,
-    )
-    assert cases_of(home, ENV) == cases_of(reference, ENV)
-
-    conn = sqlite3.connect(store)
-    events = conn.execute(
-        "SELECT case_id, type, json_extract(data, '$.post_id') FROM case_events"
-        " WHERE type IN ('created', 'replied', 'post_added')"
-    ).fetchall()
-    conn.close()
-    doubled = [e for e, n in Counter(events).items() if n > 1]
-    assert doubled == []
+    assert_same_as_a_clean_run(home, csv, tmp_path / "single", ENV)
     # the killed classify batch was re-delivered: at-least-once on the bus, exactly-once effects
     assert (
         scalar(

@@ -11,14 +11,12 @@ from __future__ import annotations
 import os
 import random
 import signal
-import sqlite3
 import subprocess
 import time
-from collections import Counter
 
 import pytest
 
-from tests.processes import CLI, cases_of, scalar
+from tests.processes import CLI, assert_same_as_a_clean_run, scalar
 
 KILLS = int(os.environ.get("SOCIALCARE_CHAOS_KILLS", "4"))
 
@@ -68,27 +66,4 @@ def test_random_sigkills_change_nothing(shared_data, tmp_path):
             proc.wait(timeout=60)
     assert kills == KILLS
 
-    reference = tmp_path / "reference"
-    subprocess.run(
-        [
-            *CLI,
-            "run",
-            "--source",
-            f"replay:{csv}",
-            "--until-idle",
-            "--no-watchdog",
-            "--home",
-            str(reference),
-        ],
-        env=env,
-        check=True,
-        capture_output=True,
-    )
-    assert cases_of(home, env) == cases_of(reference, env)  # SLA clocks included
-    conn = sqlite3.connect(store)
-    events = conn.execute(
-        "SELECT case_id, type, json_extract(data, '$.post_id') FROM case_events"
-        " WHERE type IN ('created', 'replied', 'post_added')"
-    ).fetchall()
-    conn.close()
-    assert [e for e, n in Counter(events).items() if n > 1] == []
+    assert_same_as_a_clean_run(home, csv, tmp_path / "reference", env)
