@@ -18,10 +18,10 @@ from sqlalchemy import Engine
 from starlette.middleware.sessions import SessionMiddleware
 
 from desk import reports
-from desk.security import GRANTS, LoginRequired, SecurityHeaders, csrf_token, need
+from desk.security import GRANTS, LoginRequired, SecurityHeaders, check_csrf, csrf_token, need
 from route.provider import rules_provider
 from route.replay import replay
-from route.ruleset import DEFAULT_RULES_PATH, RuleFileError, RuleSet, parse_rules
+from route.ruleset import RuleFileError, RuleSet, parse_rules
 from socialcare.settings import Settings
 from store import actions, claims, rulesets
 from store.cases import get_case, list_cases, queue_summary
@@ -81,9 +81,7 @@ def create_app(
         engine = open_store(settings.db_url)
     if rules is None:
         rules = rules_provider(
-            engine,
-            settings.rules_path if settings else None,
-            settings.home if settings else DEFAULT_RULES_PATH.parent,
+            engine, settings.rules_path if settings else None, settings.home if settings else None
         )
     app = FastAPI(title="socialcare desk", version="0.1.0")
     app.state.engine = engine
@@ -149,8 +147,6 @@ def create_app(
         password: str = Form(..., max_length=1024),
         next: str = Form("/"),
     ):
-        from desk.security import check_csrf
-
         await check_csrf(request)
         user = authenticate(engine, name, password)
         if user is None:

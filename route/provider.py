@@ -74,8 +74,10 @@ class PublishedRules:
         return self._rules if self._rules is not None else self.fallback()
 
 
-def rules_provider(engine: Engine, explicit: Path | None, home: Path):
+def rules_provider(engine: Engine, explicit: Path | None, home: Path | None):
     if explicit is not None:
         return RulesFile(explicit)
-    home_rules = home / "rules.yaml"
-    return PublishedRules(engine, home_rules if home_rules.is_file() else DEFAULT_RULES_PATH)
+    home_rules = home / "rules.yaml" if home is not None else None
+    if home_rules is not None and home_rules.is_file():
+        return PublishedRules(engine, home_rules)
+    return PublishedRules(engine, DEFAULT_RULES_PATH)

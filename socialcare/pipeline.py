@@ -3,7 +3,6 @@ exactly when every input message has been fully processed."""
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from dataclasses import dataclass
@@ -19,9 +18,6 @@ from store.db import open_store
 from store.ingest_state import IngestState
 from stream.bus import PIPELINE_TOPICS, open_bus
 from stream.worker import Worker
-
-log = logging.getLogger(__name__)
-
 
 WATCH_EVERY_S = 5.0
 

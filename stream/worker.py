@@ -88,7 +88,6 @@ class Worker:
         self.max_backoff_s = max_backoff_s
         # one consumer per input topic, highest priority first
         self.lanes = [bus.consumer(stage.group_for(t), [t]) for t in stage.input_topics]
-        self.consumer = self.lanes[-1]
         self.producer = bus.producer()
         self.stats = WorkerStats()
         self._backoff = 0.0

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from classify.classifier import Classifier
 from classify.stdio import classify_lines
 from classify.worker import ClassifyStage
-from ingest.sources.replay import JsonlReplay, load_twcs
+from ingest.sources.replay import TWCS_COLUMNS, JsonlReplay, load_twcs
 from route.ruleset import RuleFileError, parse_rules
 from stream.schema import SchemaError, parse_mention
 from stream.testing import run_stage
@@ -107,17 +107,7 @@ def test_twcs_replay_on_random_rows(tmp_path_factory, rows):
     path = Path(tmp_path_factory.mktemp("c")) / "t.csv"
     with path.open("w", newline="", encoding="utf-8", errors="surrogatepass") as fh:
         writer = csv.writer(fh)
-        writer.writerow(
-            [
-                "tweet_id",
-                "author_id",
-                "inbound",
-                "created_at",
-                "text",
-                "response_tweet_id",
-                "in_response_to_tweet_id",
-            ]
-        )
+        writer.writerow(TWCS_COLUMNS)
         for row in rows:
             writer.writerow(row)
     items = load_twcs(path, "replay:t")
