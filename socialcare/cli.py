@@ -59,8 +59,8 @@ def source_option(f):
         "--source",
         "sources",
         multiple=True,
-        help="demo, demo:COUNT, replay:PATH (.jsonl or twcs .csv), x:mentions:HANDLE, "
-        "x:search:QUERY; repeatable.",
+        help="demo, demo:COUNT, replay:PATH (.jsonl or twcs .csv), or NETWORK:mentions:ACCOUNT, "
+        "NETWORK:search:QUERY for x, mastodon, bluesky, reddit; repeatable.",
     )(f)
 
 
@@ -424,6 +424,59 @@ def watchdog(interval, once, home, bus, db, rules_path) -> None:
             return
         if stop.wait(interval):
             return
+
+
+@main.group()
+def replies() -> None:
+    """Agents' replies: the outbox, and posting it through the networks' adapters."""
+
+
+@replies.command("send")
+@click.option(
+    "--live/--dry-run",
+    default=None,
+    help="Post for real, or only mark as dry run [default: SOCIALCARE_REPLIES, else dry run].",
+)
+@click.option("--loop", is_flag=True, help="Keep sending every --interval seconds.")
+@click.option("--interval", default=10.0, show_default=True, type=click.FloatRange(0.5))
+@state_options
+def replies_send(live, loop, interval, home, bus, db) -> None:
+    """Post the queued replies that are due (also runs inside `run`)."""
+    from ingest.replies import ReplySender, live_from_env
+    from store.db import open_store
+
+    settings = _settings(home, bus, db)
+    settings.ensure_home()
+    try:
+        live = live_from_env() if live is None else live
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    sender = ReplySender(open_store(settings.db_url), settings.home, live=live)
+    stop = _stop_on_signals()
+    while True:
+        click.echo(json.dumps(sender.send_due()))
+        if not loop or stop.wait(interval):
+            return
+
+
+@replies.command("list")
+@click.option("--status", type=click.Choice(["queued", "sent", "dry_run", "failed"]))
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1))
+@state_options
+def replies_list(status, limit, home, bus, db) -> None:
+    """The outbox, newest first, one JSON object per line."""
+    from sqlalchemy import select
+
+    from store.db import open_store
+    from store.tables import outbox
+
+    settings = _settings(home, bus, db)
+    query = select(outbox).order_by(outbox.c.created_at.desc()).limit(limit)
+    if status:
+        query = query.where(outbox.c.status == status)
+    with open_store(settings.db_url).connect() as conn:
+        for row in conn.execute(query):
+            click.echo(json.dumps(dict(row._mapping), default=str, ensure_ascii=False))
 
 
 @main.command()

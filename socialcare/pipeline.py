@@ -8,6 +8,7 @@ import time
 from dataclasses import dataclass
 
 from classify.worker import ClassifyStage
+from ingest.replies import ReplySender, live_from_env
 from ingest.sources.base import Source
 from ingest.worker import IngestWorker
 from route.provider import rules_provider
@@ -45,6 +46,7 @@ class Pipeline:
         self.engine = open_store(settings.db_url)
         self.rules = rules_provider(self.engine, settings.rules_path, settings.home)
         self.watchdog = Watchdog(self.engine, self.rules) if watchdog else None
+        self.replies = ReplySender(self.engine, settings.home, live=live_from_env())
         self._next_watch = 0.0
         self.ingest = IngestWorker(sources, self.bus, IngestState(self.engine), batch_size)
         self.classify = Worker(ClassifyStage(), self.bus, batch_size, poll_timeout_s=0)
@@ -56,6 +58,8 @@ class Pipeline:
         done = self.ingest.step() + self.classify.step(0) + self.route.step(0)
         if self.watchdog is not None and time.monotonic() >= self._next_watch:
             self.watchdog.tick()
+        if time.monotonic() >= self._next_watch:
+            self.replies.send_due()
             self._next_watch = time.monotonic() + WATCH_EVERY_S
         return done
 

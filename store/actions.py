@@ -1,9 +1,10 @@
 """What agents do to a case from the desk, besides claiming (store/claims.py): reply, note,
 reopen, snooze, reassign, and correct a wrong tag. Each appends to the case's event log.
 
-A reply is recorded, not sent: posting through the networks' adapters comes with the network
-sources (issue 7). It counts as the brand's response, so it stops the first-response clock and
-starts waiting on the customer, exactly as a reply seen in the stream does."""
+A reply is recorded in the case and queued in the outbox (store/outbox.py) in one transaction;
+ingest/replies.py posts it through the network's adapter (dry run by default). It counts as the
+brand's response at once, so it stops the first-response clock and starts waiting on the
+customer, exactly as a reply seen in the stream does."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from sqlalchemy import Connection, Engine, insert, or_, select, update
 from route.casebook import refresh_case_clock
 from route.ruleset import RuleSet
 from store.claims import LEASE, ClaimError, record_event
+from store.outbox import enqueue
 from store.tables import cases, corrections, posts, users
 from stream.schema import mention_from_dict, utcnow
 
@@ -102,6 +104,13 @@ def reply(
         if row.first_response_at is None:
             values["first_response_at"] = now
         conn.execute(update(cases).where(cases.c.id == case_id).values(**values))
+        customer_post = conn.execute(
+            select(posts.c.post_id)
+            .where(posts.c.case_id == case_id, posts.c.from_brand.is_(False))
+            .order_by(posts.c.created_at.desc())
+            .limit(1)
+        ).scalar()
+        enqueue(conn, post_id, case_id, row.network, customer_post, text, agent, now)
         record_event(
             conn,
             case_id,
@@ -112,8 +121,8 @@ def reply(
                 "via": "desk",
                 "post_id": post_id,
                 "text": text,
-                "sent": False,
-                "delivery": "recorded (network replies come with the network sources)",
+                "in_reply_to": customer_post,
+                "delivery": "queued",
             },
         )
         refresh_case_clock(conn, case_id, rules)

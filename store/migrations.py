@@ -24,7 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from store.tables import metadata
+from store.tables import metadata, outbox
 
 _version_meta = MetaData()
 schema_version = Table(
@@ -38,6 +38,11 @@ schema_version = Table(
 Migration = tuple[int, str, Callable[[Connection], None]]
 MIGRATIONS: list[Migration] = [
     (1, "cases, posts, case events, ingest cursors", lambda conn: metadata.create_all(conn)),
+    (
+        2,
+        "outbox: desk replies posted through the network adapters",
+        lambda conn: outbox.create(conn, checkfirst=True),
+    ),
 ]
 _LOCK_ID = 0x50C1A1  # any constant shared by every socialcare process
 

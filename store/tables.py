@@ -206,3 +206,22 @@ corrections = Table(
     Column("agent", String(128), nullable=False),
     Column("at", UTCDateTime, nullable=False),
 )
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", String(40), primary_key=True),  # the desk post id the reply was recorded as
+    Column("case_id", String(40), nullable=False, index=True),
+    Column("network", String(32), nullable=False),
+    Column("in_reply_to", String(128)),  # the customer's post it answers
+    Column("text", Text, nullable=False),
+    Column("agent", String(128), nullable=False),
+    Column("status", String(16), nullable=False),  # queued | sent | dry_run | failed
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("last_error", Text),
+    Column("network_post_id", String(128)),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("next_attempt_at", UTCDateTime, nullable=False),
+    Column("sent_at", UTCDateTime),
+    Index("ix_outbox_due", "status", "next_attempt_at"),
+)

@@ -5,22 +5,69 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ingest.credentials import credential
 from ingest.sources.base import Source
+from ingest.sources.polling import SourceConfigError
 
 
 class SourceSpecError(ValueError):
     pass
 
 
+def _x(what: str, target: str, home: Path | None) -> Source:
+    from ingest.sources.x import XClient, XSource
+
+    return XSource(what, target, XClient(credential("x", "bearer_token", home)))
+
+
+def _mastodon(what: str, target: str, home: Path | None) -> Source:
+    from ingest.sources.mastodon import MastodonClient, MastodonSource
+
+    client = MastodonClient(
+        credential("mastodon", "api_url", home), credential("mastodon", "access_token", home)
+    )
+    return MastodonSource(what, target, client, brand=credential("mastodon", "account", home))
+
+
+def _bluesky(what: str, target: str, home: Path | None) -> Source:
+    from ingest.sources.bluesky import BlueskyClient, BlueskySource
+
+    handle = target if what == "mentions" else credential("bluesky", "handle", home)
+    if not handle:
+        raise SourceConfigError(
+            "bluesky:search logs in as the brand account: set SOCIALCARE_BLUESKY_HANDLE"
+        )
+    client = BlueskyClient(
+        handle.lstrip("@"),
+        credential("bluesky", "app_password", home),
+        credential("bluesky", "api_url", home) or None,
+    )
+    return BlueskySource(what, target, client)
+
+
+def _reddit(what: str, target: str, home: Path | None) -> Source:
+    from ingest.sources.reddit import RedditClient, RedditSource
+
+    client = RedditClient(
+        credential("reddit", "client_id", home),
+        credential("reddit", "client_secret", home),
+        credential("reddit", "username", home),
+        credential("reddit", "password", home),
+        credential("reddit", "oauth_url", home) or None,
+        credential("reddit", "www_url", home) or None,
+    )
+    return RedditSource(what, target, client)
+
+
+NETWORKS = {"x": _x, "mastodon": _mastodon, "bluesky": _bluesky, "reddit": _reddit}
+
+
 def open_source(spec: str, home: Path | None = None) -> Source:
     kind, _, arg = spec.partition(":")
-    if kind == "x":
-        from ingest.credentials import credential
-        from ingest.sources.x import SourceConfigError, XClient, XSource
-
+    if kind in NETWORKS:
         what, _, target = arg.partition(":")
         try:
-            return XSource(what, target, XClient(credential("x", "bearer_token", home)))
+            return NETWORKS[kind](what, target, home)
         except SourceConfigError as exc:
             raise SourceSpecError(str(exc)) from None
     if kind == "demo":
@@ -42,5 +89,5 @@ def open_source(spec: str, home: Path | None = None) -> Source:
         return open_replay(path)
     raise SourceSpecError(
         f"unknown source {spec!r}: expected demo, demo:COUNT or replay:PATH "
-        ", x:mentions:HANDLE or x:search:QUERY (mastodon:, bluesky:, reddit: are not built yet)"
+        ", or NETWORK:mentions:ACCOUNT / NETWORK:search:QUERY for x, mastodon, bluesky, reddit"
     )

@@ -15,7 +15,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 from datetime import UTC, datetime
@@ -23,15 +22,17 @@ from typing import Any
 
 import requests
 import tweepy
-from tenacity import (
-    retry,
-    retry_if_exception_type,
-    stop_after_attempt,
-    wait_exponential,
-)
 
-from ingest.sources.base import BadInput, Fetched, Source
-from stream.schema import Mention, SchemaError, mention_from_dict, utcnow
+from ingest.sources.polling import (
+    BadPayload,
+    NewestFirstSource,
+    Page,
+    RateLimited,
+    SourceConfigError,
+    Transient,
+    with_retries,
+)
+from stream.schema import Mention, mention_from_dict, utcnow
 
 log = logging.getLogger(__name__)
 logging.getLogger("tweepy").setLevel(logging.INFO)  # tweepy's DEBUG log prints auth headers
@@ -52,10 +53,6 @@ USER_FIELDS = ["username", "name", "public_metrics", "verified"]
 EXPANSIONS = ["author_id"]
 
 
-class SourceConfigError(ValueError):
-    pass
-
-
 class RebasingSession(requests.Session):
     """A requests session that sends tweepy's api.twitter.com requests to another base URL."""
 
@@ -69,16 +66,6 @@ class RebasingSession(requests.Session):
             url = self.base_url + url[len(TWEEPY_HOST) :]
         kwargs.setdefault("timeout", self.timeout_s)
         return super().request(method, url, *args, **kwargs)
-
-
-class Transient(Exception):
-    """A 5xx or network failure: worth retrying."""
-
-
-class RateLimited(Exception):
-    def __init__(self, reset: datetime) -> None:
-        super().__init__(f"rate limited until {reset.isoformat()}")
-        self.reset = reset
 
 
 class XClient:
@@ -106,12 +93,7 @@ class XClient:
             bearer_token=bearer_token, return_type=requests.Response, wait_on_rate_limit=False
         )
         self._client.session = RebasingSession(self.base_url)
-        self._call = retry(
-            retry=retry_if_exception_type(Transient),
-            stop=stop_after_attempt(attempts),
-            wait=wait_exponential(multiplier=backoff_s, max=30 * backoff_s),
-            reraise=True,
-        )(self._once)
+        self._call = with_retries(self._once, attempts, backoff_s)
 
     def _once(self, method: str, **kwargs: Any) -> dict[str, Any]:
         try:
@@ -131,11 +113,11 @@ class XClient:
         try:
             data = response.json()
         except ValueError:
-            raise ValueError(
+            raise BadPayload(
                 f"X API answered with something that is not JSON ({len(response.content)} bytes)"
             ) from None
         if not isinstance(data, dict):
-            raise ValueError("X API answered with JSON that is not an object")
+            raise BadPayload("X API answered with JSON that is not an object")
         return data
 
     def user_id(self, handle: str) -> str:
@@ -170,6 +152,16 @@ class XClient:
             expansions=EXPANSIONS,
             user_auth=False,
         )
+
+    def reply(self, in_reply_to: str, text: str) -> str:
+        """Post `text` as a reply to post `in_reply_to` (needs a user token); returns its id."""
+        data = self._call(
+            "create_tweet", text=text, in_reply_to_tweet_id=in_reply_to, user_auth=False
+        )
+        posted = data.get("data")
+        if not isinstance(posted, dict) or not posted.get("id"):
+            raise BadPayload("X did not return the new post's id")
+        return str(posted["id"])
 
 
 def brand_handles() -> set[str]:
@@ -222,10 +214,9 @@ def normalize(
     )
 
 
-class XSource(Source):
+class XSource(NewestFirstSource):
     """`x:mentions:HANDLE` or `x:search:QUERY`."""
 
-    finite = False
     poll_interval_s = float(os.environ.get("SOCIALCARE_X_POLL_SECONDS", "60"))
 
     def __init__(self, kind: str, arg: str, client: XClient) -> None:
@@ -238,66 +229,16 @@ class XSource(Source):
         self.brands = brand_handles() | ({self.arg.lower()} if kind == "mentions" else set())
         self.brand = self.arg if kind == "mentions" else (sorted(self.brands) or [None])[0]
 
-    def fetch(self, cursor: str | None, limit: int) -> Fetched:
-        state = _load(cursor)
-        now = utcnow()
-        blocked = state.get("rate_limited_until")
-        if blocked and datetime.fromisoformat(blocked) > now:
-            return Fetched(
-                cursor=cursor, exhausted=True, rate_limited_until=datetime.fromisoformat(blocked)
-            )
-        state.pop("rate_limited_until", None)
-        out = Fetched(exhausted=True)
-        try:
-            if self.kind == "mentions" and "user_id" not in state:
+    def page(self, state: dict[str, Any], since: str | None, token: str | None) -> Page:
+        if self.kind == "mentions":
+            if "user_id" not in state:
                 state["user_id"] = self.client.user_id(self.arg)
-            while len(out.mentions) + len(out.bad) < limit:
-                page = (
-                    self.client.mentions(
-                        state["user_id"], state.get("since_id"), state.get("token")
-                    )
-                    if self.kind == "mentions"
-                    else self.client.search(self.arg, state.get("since_id"), state.get("token"))
-                )
-                self._take(page, out)
-                meta = page.get("meta") or {}
-                log.debug(
-                    "%s: page of %s posts from %s (since_id %s)",
-                    self.name,
-                    meta.get("result_count"),
-                    self.client.base_url,
-                    state.get("since_id"),
-                )
-                if meta.get("newest_id") and "poll_newest" not in state:
-                    state["poll_newest"] = str(meta["newest_id"])
-                token = meta.get("next_token")
-                if token:
-                    state["token"] = str(token)
-                    out.exhausted = False
-                    continue
-                # the poll is complete: only now does since_id move forward
-                if state.get("poll_newest"):
-                    state["since_id"] = state["poll_newest"]
-                state.pop("poll_newest", None)
-                state.pop("token", None)
-                out.exhausted = not out.mentions
-                break
-        except RateLimited as exc:
-            state["rate_limited_until"] = exc.reset.isoformat()
-            out.rate_limited_until = exc.reset
-            out.exhausted = True
-            log.warning("%s: %s", self.name, exc)
-        except (Transient, ValueError) as exc:
-            out.error = str(exc)
-            out.exhausted = True
-            log.warning("%s: %s; will try again next poll", self.name, exc)
-        out.cursor = json.dumps(state, sort_keys=True)
-        return out
-
-    def _take(self, page: dict[str, Any], out: Fetched) -> None:
-        includes = page.get("includes") or {}
+            data = self.client.mentions(state["user_id"], since, token)
+        else:
+            data = self.client.search(self.arg, since, token)
+        includes = data.get("includes") or {}
         users = {str(u.get("id")): u for u in includes.get("users") or [] if isinstance(u, dict)}
-        for error in page.get("errors") or []:  # deleted or protected posts: nothing to ingest
+        for error in data.get("errors") or []:  # deleted or protected posts: nothing to ingest
             log.info(
                 "%s: skipped %s",
                 self.name,
@@ -305,25 +246,16 @@ class XSource(Source):
                 if isinstance(error, dict)
                 else "an unreadable error entry",
             )
-        for tweet in page.get("data") or []:
-            try:
-                mention = normalize(tweet, users, self.name, self.brand, self.brands)
-            except (SchemaError, KeyError, TypeError, AttributeError) as exc:
-                out.bad.append(
-                    BadInput(
-                        json.dumps(tweet, default=str)[:65536].encode(), f"X post not usable: {exc}"
-                    )
-                )
-                continue
-            if mention is not None:
-                out.mentions.append(mention)
+        meta = data.get("meta") or {}
+        items = data.get("data") or []
+        if not isinstance(items, list):
+            raise BadPayload("X API answered with a `data` that is not a list")
+        return Page(
+            items=items,
+            next_token=str(meta["next_token"]) if meta.get("next_token") else None,
+            newest=str(meta["newest_id"]) if meta.get("newest_id") else None,
+            context=users,
+        )
 
-
-def _load(cursor: str | None) -> dict[str, Any]:
-    if not cursor:
-        return {}
-    try:
-        state = json.loads(cursor)
-    except ValueError:
-        return {}
-    return state if isinstance(state, dict) else {}
+    def normalize(self, item: Any, context: Any) -> Mention | None:
+        return normalize(item, context, self.name, self.brand, self.brands)

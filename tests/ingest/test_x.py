@@ -31,7 +31,7 @@ def test_pages_then_moves_since_id_only_when_the_poll_is_complete(monkeypatch):
     got = src.fetch(None, 500)
     assert [m.post_id for m in got.mentions] == ["30", "29", "28", "27"]
     state = json.loads(got.cursor)
-    assert state["since_id"] == "30" and "token" not in state
+    assert state["since"] == "30" and "token" not in state
     assert "pagination_token=p2" in responses.calls[2].request.url
     assert all(c.request.url.startswith(BASE) for c in responses.calls)
     assert responses.calls[1].request.headers["Authorization"] == "Bearer secret-token"
@@ -45,13 +45,13 @@ def test_pages_then_moves_since_id_only_when_the_poll_is_complete(monkeypatch):
 def test_a_restart_mid_poll_resumes_the_same_pages(monkeypatch):
     responses.get(LOOKUP, json=USER_LOOKUP)
     responses.get(MENTIONS, json=page([tweet(30), tweet(29)], next_token="p2"))
-    first = source(monkeypatch).fetch(json.dumps({"since_id": "20"}), 2)  # limit reached
+    first = source(monkeypatch).fetch(json.dumps({"since": "20"}), 2)  # limit reached
     state = json.loads(first.cursor)
-    assert state["token"] == "p2" and state["since_id"] == "20" and not first.exhausted
+    assert state["token"] == "p2" and state["since"] == "20" and not first.exhausted
     responses.get(MENTIONS, json=page([tweet(28)]))
     second = source(monkeypatch).fetch(first.cursor, 500)  # a new process
     assert [m.post_id for m in second.mentions] == ["28"]
-    assert json.loads(second.cursor)["since_id"] == "30"
+    assert json.loads(second.cursor)["since"] == "30"
 
 
 @responses.activate
@@ -90,10 +90,10 @@ def test_persistent_failure_and_malformed_json_are_reported_not_raised(monkeypat
     for _ in range(4):
         responses.get(MENTIONS, status=500)
     got = source(monkeypatch).fetch(json.dumps({"since_id": "9"}), 500)
-    assert got.error == "X API 500" and json.loads(got.cursor)["since_id"] == "9"
+    assert got.error == "X API 500" and json.loads(got.cursor)["since"] == "9"
     responses.get(MENTIONS, body="<html>gateway</html>", content_type="text/html")
     got = source(monkeypatch).fetch(got.cursor, 500)
-    assert "not JSON" in got.error and json.loads(got.cursor)["since_id"] == "9"
+    assert "not JSON" in got.error and json.loads(got.cursor)["since"] == "9"
 
 
 @responses.activate
@@ -122,7 +122,7 @@ def test_deleted_posts_retweets_brand_replies_unicode_and_bad_items(monkeypatch)
     assert by_id["40"].author.display_name == "Maya 🌍 R."
     assert by_id["41"].from_brand and by_id["41"].in_reply_to == "40"
     assert by_id["41"].conversation_id == "40" and by_id["41"].author.verified
-    assert [b.error.split(":")[0] for b in got.bad] == ["X post not usable"]
+    assert [b.error.split(": ")[1] for b in got.bad] == ["post not usable"]
 
 
 def test_missing_credentials_and_bad_specs_are_clear(monkeypatch):

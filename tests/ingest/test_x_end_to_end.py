@@ -91,7 +91,7 @@ def test_killed_and_restarted_ingest_delivers_every_mention_once(tmp_path):
     assert brand == sum(1 for i in stored if i % 4 == 1)
     assert created == cases
     assert len([r for r in fake.requests if "since_id" in r]) > len(since_before)
-    assert json.loads(status["cursor"])["since_id"] == "1206"
+    assert json.loads(status["cursor"])["since"] == "1206"
     assert status["error_count"] == 0 and status["last_success_at"]
     assert "test-token" not in json.dumps(status)
 
@@ -123,5 +123,5 @@ def test_the_token_never_reaches_the_logs_even_in_debug(tmp_path):
     finally:
         fake.stop()
     assert out.returncode == 0, out.stderr[-2000:]
-    assert "DEBUG ingest.sources.x: x:mentions:AcmeAir: page of 10 posts" in out.stderr
+    assert "DEBUG ingest.sources.polling: x:mentions:AcmeAir: page of 10 posts" in out.stderr
     assert "test-token" not in out.stderr + out.stdout
