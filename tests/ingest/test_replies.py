@@ -182,7 +182,7 @@ def test_live_bluesky_reply_threads_under_the_root(tmp_path):
     )
     ReplySender(engine, live=True, adapters={"bluesky": lambda home: client.reply}).send_due(NOW)
     record = json.loads(fake.requests[-1].content)["record"]
-    refs = {k: (v["uri"], v["cid"]) for k, v in record["reply"].items()}
+    refs = {k: (record["reply"][k]["uri"], record["reply"][k]["cid"]) for k in ("root", "parent")}
     assert refs == {"root": (root["uri"], "cid1"), "parent": (uri, "cid2")}
     assert the_row(engine).network_post_id == "at://did:plc:acme/app.bsky.feed.post/9"
 
