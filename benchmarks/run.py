@@ -2,6 +2,8 @@
 
 Measures, on this machine, one process each:
 - classify alone: texts/s through Classifier.classify, batches of 512;
+- the classify command: `socialcare classify --models` on 200,000 real airline tweets, with a
+  trained sentiment model, then sentiment + complaint (trained here, start-up included);
 - route alone: classified mentions/s through the router stage (embedded log + SQLite);
 - all-in-one: mentions/s through `socialcare run --until-idle` stages in one process;
 - the Kafka path: classify workers as separate processes (1, then 2, one consumer group) on a
@@ -13,9 +15,12 @@ Peak memory (max RSS) is reported for the whole benchmark process.
 from __future__ import annotations
 
 import argparse
+import csv
 import json
+import os
 import platform
 import resource
+import subprocess
 import sys
 import tempfile
 import threading
@@ -52,6 +57,58 @@ def bench_classify(n_conv: int) -> dict:
         clf.classify(texts[i : i + 512])
     secs = time.perf_counter() - start
     return {"stage": "classify alone", "items": len(texts), "seconds": secs}
+
+
+def bench_classify_cli(workdir: Path, tasks: tuple[str, ...], lines: int = 200_000) -> dict:
+    """`socialcare classify --models DIR` on a large JSONL of real airline tweets (repeated),
+    start-up included, with models trained here from ../shared/data (never committed)."""
+    data = Path(os.environ.get("SOCIALCARE_SHARED_DATA", ROOT.parent / "shared" / "data"))
+    if not (data / "airline_tweets.csv").is_file():
+        raise SystemExit(f"the classify-CLI benchmark needs {data}/airline_tweets.csv")
+    texts = [r["text"] for r in csv.DictReader((data / "airline_tweets.csv").open())]
+    big = workdir / "big.jsonl"
+    with big.open("w") as f:
+        for i in range(lines):
+            f.write(json.dumps({"text": texts[i % len(texts)]}) + "\n")
+    models = workdir / ("models-" + "-".join(tasks))
+    specs = {
+        "sentiment": ("airline_tweets.csv", "sentiment"),
+        "complaint": ("complaints.csv", "complaint"),
+        "topic": ("airline_tweets.csv", "negative_reason"),
+    }
+    cli = [sys.executable, "-m", "socialcare.cli"]
+    for task in tasks:
+        csv_name, label = specs[task]
+        subprocess.run(
+            [
+                *cli,
+                "train",
+                "--task",
+                task,
+                "--data",
+                str(data / csv_name),
+                "--text-column",
+                "text",
+                "--label-column",
+                label,
+                "--out",
+                str(models / task),
+                "--folds",
+                "0",
+            ],
+            check=True,
+            capture_output=True,
+        )
+    start = time.perf_counter()
+    with big.open("rb") as stdin:
+        subprocess.run(
+            [*cli, "classify", "--models", str(models)],
+            stdin=stdin,
+            stdout=subprocess.DEVNULL,
+            check=True,
+        )
+    secs = time.perf_counter() - start
+    return {"stage": f"classify CLI, trained {'+'.join(tasks)}", "items": lines, "seconds": secs}
 
 
 def bench_route(n_conv: int, workdir: Path) -> dict:
@@ -198,6 +255,8 @@ def main() -> None:
         work = Path(tmp)
         for name, fn in [
             ("classify", lambda: bench_classify(args.conversations)),
+            ("classify CLI", lambda: bench_classify_cli(work, ("sentiment",))),
+            ("classify CLI x2", lambda: bench_classify_cli(work, ("sentiment", "complaint"))),
             ("route", lambda: bench_route(args.conversations, work)),
             ("all-in-one", lambda: bench_all_in_one(args.conversations, work)),
             ("kafka x1", lambda: bench_kafka(args.conversations, 1, work)),

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
+import numpy as np
+
+from classify.features import Features
+from classify.keywords import words
 from classify.learned import ModelError, TextModel
 from classify.sentiment import CareSentiment
 from classify.spam import SpamRules
+from classify.tags import SentimentTag, UrgencyTag
 from classify.text import bounded
 from classify.topic import TopicRules
 from classify.urgency import Reach, UrgencyRules
-from stream.schema import Classification, Sentiment
+from stream.schema import Classification, Sentiment, Urgency
 
 MODEL_VERSION = "rules-1"
 
@@ -42,47 +47,73 @@ class Classifier:
     def classify(
         self, texts: Sequence[str], reaches: Sequence[Reach] | None = None
     ) -> list[Classification]:
-        clean = [bounded(t) for t in texts]
-        reaches = reaches if reaches is not None else [Reach()] * len(clean)
-        sentiments = self._sentiments(clean)
-        complaint = self._complaint(clean)
-        urgencies = self.urgency.predict(clean, sentiments, reaches, complaint)
-        topics = (
-            self.models["topic"].predict(clean)
-            if "topic" in self.models
-            else (self.topic.predict(clean))
-        )
-        spams = self.spam.predict(clean)
+        """Validated classifications, as a mention carries them."""
         return [
             Classification(
-                sentiment=s,
-                urgency=u,
-                topic=t,
-                spam=sp,
+                sentiment=Sentiment(label=s.label, score=s.score),
+                urgency=Urgency(level=u.level, score=u.score, reasons=u.reasons),
+                topic=topic,
+                spam=spam,
                 spam_reasons=why,
                 model_version=self.model_version,
             )
-            for s, u, t, (sp, why) in zip(sentiments, urgencies, topics, spams, strict=True)
+            for s, u, topic, (spam, why) in self._score(texts, reaches)
         ]
 
-    def _sentiments(self, texts: list[str]) -> list[Sentiment]:
+    def tag(self, texts: Sequence[str], reaches: Sequence[Reach] | None = None) -> list[dict]:
+        """The `socialcare classify` fields of each text, as plain JSON-ready dicts."""
+        return [
+            {
+                "sentiment": {"label": s.label, "score": s.score},
+                "urgency": {"level": u.level, "score": u.score, "reasons": u.reasons},
+                "topic": topic,
+                "spam": spam,
+            }
+            for s, u, topic, (spam, _why) in self._score(texts, reaches)
+        ]
+
+    def _score(
+        self, texts: Sequence[str], reaches: Sequence[Reach] | None
+    ) -> Iterable[tuple[SentimentTag, UrgencyTag, str, tuple[bool, list[str]]]]:
+        clean = [bounded(t) for t in texts]
+        reaches = reaches if reaches is not None else [Reach()] * len(clean)
+        ws = [words(t) for t in clean]
+        features = Features(clean) if self.models and clean else None
+        sentiments = self._sentiments(clean, features)
+        complaint = self._complaint(features)
+        urgencies = self.urgency.predict_words(ws, sentiments, reaches, complaint)
+        topics = (
+            self.models["topic"].predict_features(features)
+            if "topic" in self.models and features is not None
+            else self.topic.predict_words(ws)
+        )
+        spams = self.spam.predict(clean, ws)
+        return zip(sentiments, urgencies, topics, spams, strict=True)
+
+    def _sentiments(self, texts: list[str], features: Features | None) -> list[SentimentTag]:
         model = self.models.get("sentiment")
         if model is None:
             return self.sentiment.predict(texts)
-        proba = model.predict_proba(texts) if texts else []
-        index = {label: i for i, label in enumerate(model.labels)}
-        out = []
-        for row in proba:
-            label = model.labels[int(row.argmax())]
-            score = row[index["positive"]] if "positive" in index else 0.0
-            score -= row[index["negative"]] if "negative" in index else 0.0
-            out.append(Sentiment(label=label, score=round(float(score), 4)))
-        return out
+        if features is None:
+            return []
+        proba = model.predict_proba_features(features)
+        labels = model.labels
+        index = {label: i for i, label in enumerate(labels)}
+        score = np.zeros(len(texts))
+        if "positive" in index:
+            score += proba[:, index["positive"]]
+        if "negative" in index:
+            score -= proba[:, index["negative"]]
+        best = proba.argmax(axis=1)
+        return [
+            SentimentTag(labels[b], round(sc, 4))
+            for b, sc in zip(best.tolist(), np.clip(score, -1.0, 1.0).tolist(), strict=True)
+        ]
 
-    def _complaint(self, texts: list[str]) -> list[float] | None:
+    def _complaint(self, features: Features | None) -> list[float] | None:
         """P(complaint) per text from a complaint model, whose positive label is 1/true/yes."""
         model = self.models.get("complaint")
-        if model is None or not texts:
+        if model is None or features is None:
             return None
         positive = [
             i
@@ -91,4 +122,4 @@ class Classifier:
         ]
         if not positive:
             raise ModelError(f"complaint model labels {model.labels}: none means 'complaint'")
-        return [float(p) for p in model.predict_proba(texts)[:, positive[0]]]
+        return model.predict_proba_features(features)[:, positive[0]].tolist()

@@ -15,8 +15,8 @@ from collections.abc import Sequence
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from classify.care_language import care_label, cues
+from classify.tags import SentimentTag
 from classify.text import bounded
-from stream.schema import Sentiment
 
 
 class CareSentiment:
@@ -29,9 +29,9 @@ class CareSentiment:
         polarity = self._vader.polarity_scores
         return [polarity(bounded(t))["compound"] if t else 0.0 for t in texts]
 
-    def predict(self, texts: Sequence[str]) -> list[Sentiment]:
+    def predict(self, texts: Sequence[str]) -> list[SentimentTag]:
         out = []
         for text, score in zip(texts, self.compound(texts), strict=True):
             label = care_label(score, cues(bounded(text))) if text else "neutral"
-            out.append(Sentiment(label=label, score=max(-1.0, min(1.0, score))))
+            out.append(SentimentTag(label, max(-1.0, min(1.0, score))))
         return out

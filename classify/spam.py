@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from classify.keywords import PhraseSet
+from classify.keywords import PhraseSet, words
 
 _URL = re.compile(r"https?://\S+", re.IGNORECASE)
 _RETWEET = re.compile(r"^\s*RT\s+@\w+", re.IGNORECASE)
@@ -36,15 +36,19 @@ AD_PHRASES = PhraseSet(
 
 
 class SpamRules:
-    def predict(self, texts: Sequence[str]) -> list[tuple[bool, list[str]]]:
-        return [self._one(t) for t in texts]
+    def predict(
+        self, texts: Sequence[str], texts_words: Sequence[list[str]] | None = None
+    ) -> list[tuple[bool, list[str]]]:
+        if texts_words is None:
+            texts_words = [words(t) for t in texts]
+        return [self._one(t, w) for t, w in zip(texts, texts_words, strict=True)]
 
-    def _one(self, text: str) -> tuple[bool, list[str]]:
+    def _one(self, text: str, ws: list[str]) -> tuple[bool, list[str]]:
         reasons = []
-        ads = AD_PHRASES.find(text)
+        ads = AD_PHRASES.find_words(ws)
         if ads:
             reasons.append(f"ad phrases: {', '.join(ads[:3])}")
-        links = len(_URL.findall(text))
+        links = len(_URL.findall(text)) if "://" in text else 0
         if links >= 3:
             reasons.append(f"{links} links")
         if _RETWEET.match(text):

@@ -49,18 +49,14 @@ def classify_lines(lines: Iterable[bytes], classifier: Classifier) -> Iterable[s
 
     def flush() -> Iterable[str]:
         good = [d for d, err, _ in batch if err is None]
-        tags = iter(classifier.classify([d["text"] for d in good], [_reach(d) for d in good]))
+        tags = iter(classifier.tag([d["text"] for d in good], [_reach(d) for d in good]))
         for data, err, raw in batch:
             if err is not None:
                 yield json.dumps(
                     {"error": err, "line": raw[:200].decode("utf-8", "replace")}, ensure_ascii=False
                 )
                 continue
-            tag = next(tags)
-            data["sentiment"] = tag.sentiment.model_dump()
-            data["urgency"] = tag.urgency.model_dump()
-            data["topic"] = tag.topic
-            data["spam"] = tag.spam
+            data.update(next(tags))
             yield json.dumps(data, ensure_ascii=False)
         batch.clear()
 

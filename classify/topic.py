@@ -1,14 +1,14 @@
 """Topic: the reason for contact, from a configurable taxonomy of keyword lists.
 
 The default taxonomy covers the usual care reasons. The first topic (in taxonomy order) with the
-most phrase hits wins; no hit is `other`. A learned topic model is a later step (issue 4).
+most phrase hits wins; no hit is `other`. A learned topic model (`socialcare train --task topic`) replaces it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from classify.keywords import PhraseIndex
+from classify.keywords import PhraseIndex, words
 
 DEFAULT_TAXONOMY: dict[str, list[str]] = {
     "safety": [
@@ -72,10 +72,13 @@ class TopicRules:
         self._index = PhraseIndex(self.taxonomy)
 
     def predict(self, texts: Sequence[str]) -> list[str]:
+        return self.predict_words([words(t) for t in texts])
+
+    def predict_words(self, texts_words: Sequence[list[str]]) -> list[str]:
         out = []
-        for text in texts:
+        for ws in texts_words:
             best, best_hits = "other", 0
-            for name, hits in self._index.find(text).items():  # in taxonomy order
+            for name, hits in self._index.find_words(ws).items():  # in taxonomy order
                 if len(hits) > best_hits:
                     best, best_hits = name, len(hits)
             out.append(best)

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from classify.keywords import PhraseIndex
-from stream.schema import Sentiment, Urgency
+from classify.keywords import PhraseIndex, words
+from classify.tags import SentimentTag, UrgencyTag
 
 SIGNALS: dict[str, tuple[float, list[str]]] = {
     "safety": (
@@ -154,24 +154,33 @@ class UrgencyRules:
     def predict(
         self,
         texts: Sequence[str],
-        sentiments: Sequence[Sentiment],
+        sentiments: Sequence[SentimentTag],
         reaches: Sequence[Reach],
         complaint: Sequence[float] | None = None,
-    ) -> list[Urgency]:
-        probs = complaint if complaint is not None else [None] * len(texts)
+    ) -> list[UrgencyTag]:
+        return self.predict_words([words(t) for t in texts], sentiments, reaches, complaint)
+
+    def predict_words(
+        self,
+        texts_words: Sequence[list[str]],
+        sentiments: Sequence[SentimentTag],
+        reaches: Sequence[Reach],
+        complaint: Sequence[float] | None = None,
+    ) -> list[UrgencyTag]:
+        probs = complaint if complaint is not None else [None] * len(texts_words)
         return [
-            self._one(t, s, r, p)
-            for t, s, r, p in zip(texts, sentiments, reaches, probs, strict=True)
+            self._one(w, s, r, p)
+            for w, s, r, p in zip(texts_words, sentiments, reaches, probs, strict=True)
         ]
 
     def _one(
-        self, text: str, sentiment: Sentiment, reach: Reach, complaint: float | None = None
-    ) -> Urgency:
+        self, ws: list[str], sentiment: SentimentTag, reach: Reach, complaint: float | None = None
+    ) -> UrgencyTag:
         score, reasons = 0.0, []
         if complaint is not None and complaint >= 0.5:
             score += 0.3 * complaint
             reasons.append(f"complaint (model) {complaint:.2f}")
-        for name, hits in self._index.find(text).items():
+        for name, hits in self._index.find_words(ws).items():
             score += self._weights[name]
             reasons.append(f"{name}: {', '.join(hits[:3])}")
         if sentiment.label == "negative":
@@ -192,4 +201,4 @@ class UrgencyRules:
         if any(r.startswith("safety") for r in reasons) and level != "critical":
             level = "critical"  # a safety word is never below critical, whatever else
             score = max(score, LEVELS[0][1])
-        return Urgency(level=level, score=round(score, 4), reasons=reasons)
+        return UrgencyTag(level, round(score, 4), reasons)

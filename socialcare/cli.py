@@ -326,7 +326,14 @@ def _task_options(f):
     type=click.IntRange(0, 20),
     help="Cross-validation folds reported in meta.json (0: none).",
 )
-def train(task, data, text_column, label_column, out, folds) -> None:
+@click.option(
+    "--features",
+    "feature_set",
+    type=click.Choice(["words", "words+chars"]),
+    help="Feature set [default: words+chars for complaint, words otherwise]; "
+    "words+chars is more accurate on small varied data and about 4x slower to score.",
+)
+def train(task, data, text_column, label_column, out, folds, feature_set) -> None:
     """Train a model for TASK from a labeled CSV and write it to --out."""
     from classify import learned
     from classify.dataset import DatasetError, read_labeled
@@ -337,7 +344,7 @@ def train(task, data, text_column, label_column, out, folds) -> None:
             f"training {task} on {len(rows.texts)} rows ({folds}-fold cross-validation first) …",
             err=True,
         )
-        model = learned.train(task, rows.texts, rows.labels, folds)
+        model = learned.train(task, rows.texts, rows.labels, folds, feature_set)
     except (DatasetError, learned.ModelError) as exc:
         raise click.ClickException(str(exc)) from None
     model.save(out)
