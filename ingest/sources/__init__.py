@@ -88,6 +88,6 @@ def open_source(spec: str, home: Path | None = None) -> Source:
 
         return open_replay(path)
     raise SourceSpecError(
-        f"unknown source {spec!r}: expected demo, demo:COUNT or replay:PATH "
+        f"unknown source {spec!r}: expected demo, demo:COUNT, replay:PATH"
         ", or NETWORK:mentions:ACCOUNT / NETWORK:search:QUERY for x, mastodon, bluesky, reddit"
     )

@@ -145,3 +145,31 @@ def test_html_to_text_keeps_text_and_drops_markup():
         html_to_text('<p>hi <a href="x">@acme</a></p><p>2nd &lt;b&gt;</p>') == "hi @acme\n\n2nd <b>"
     )
     assert html_to_text("") == ""
+
+
+@responses.activate
+def test_through_the_ingest_worker_each_post_once_across_a_restart(tmp_path):
+    from ingest.worker import IngestWorker
+    from store.db import open_store
+    from store.ingest_state import IngestState
+    from stream.bus import TOPIC_RAW
+    from stream.embedded import EmbeddedBus
+
+    engine = open_store(f"sqlite:///{tmp_path / 'cases.db'}")
+    bus = EmbeddedBus(tmp_path / "bus.db")
+    bus.ensure_topics([TOPIC_RAW])
+    responses.get(NOTIFICATIONS, json=[mention(n, status(n)) for n in (3, 2, 1)])
+    first = IngestWorker([source()], bus, IngestState(engine))
+    first.step()
+    first.close()
+    # a new process: the same three come back (plus one new); only the new one is written
+    responses.replace(
+        responses.GET, NOTIFICATIONS, json=[mention(n, status(n)) for n in (4, 3, 2, 1)]
+    )
+    second = IngestWorker([source()], bus, IngestState(engine))
+    second.step()
+    second.close()
+    assert "since_id=1003" in responses.calls[-1].request.url
+    posts = [json.loads(r.value)["post_id"] for r in bus.read_all(TOPIC_RAW)]
+    assert sorted(posts) == ["1", "2", "3", "4"]
+    assert IngestState(engine).sources()[0]["source"] == "mastodon:mentions:acme"
