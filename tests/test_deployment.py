@@ -17,20 +17,32 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_compose_services_run_real_cli_commands():
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     services = compose["services"]
-    assert {"kafka", "postgres", "ingest", "classify", "route", "watchdog", "desk"} <= set(services)
+    assert {
+        "kafka",
+        "postgres",
+        "ingest",
+        "classify",
+        "route",
+        "watchdog",
+        "replies",
+        "desk",
+    } <= set(services)
     assert services["classify"]["deploy"]["replicas"] == 2
     assert "KRaft" in (ROOT / "docker-compose.yml").read_text()
     assert services["kafka"]["environment"]["KAFKA_PROCESS_ROLES"] == "broker,controller"
     for name in ("kafka", "postgres", "desk"):
         assert "healthcheck" in services[name], name
     assert set(compose["volumes"]) == {"kafka-data", "postgres-data"}
-    for name in ("ingest", "classify", "route", "watchdog", "desk"):
+    for name in ("ingest", "classify", "route", "watchdog", "replies", "desk"):
         args = services[name]["command"]
         env = services[name]["environment"]
         assert env["SOCIALCARE_BUS"].startswith("kafka://")
         assert env["SOCIALCARE_DB"].startswith("postgresql://")
         command = main.get_command(click.Context(main), args[0])
         assert command is not None, f"{name}: no CLI command {args[0]!r}"
+        if isinstance(command, click.Group):  # e.g. `replies send`: check the subcommand
+            command, args = command.get_command(click.Context(command), args[1]), args[1:]
+            assert command is not None, f"{name}: no CLI subcommand {args[0]!r}"
         command.make_context(args[0], list(args[1:]))  # raises on an unknown or bad option
 
 
