@@ -9,7 +9,9 @@ Measures, on this machine, one process each:
 - the Kafka path: classify workers as separate processes (1, then 2, one consumer group) on a
   local Tansu broker, mentions/s from raw to classified, timed by the produce timestamps of
   the first and last classified record (the group join before the first is not counted).
-Peak memory (max RSS) is reported for the whole benchmark process.
+Peak memory (max RSS) is reported per process where a stage runs as its own process (the
+classify command, the all-in-one process, the largest Kafka classify worker), and for the
+whole benchmark process (which holds the spike's 100k mentions in memory).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import spike_latency  # noqa: E402
+from sqlalchemy import text  # noqa: E402
 
 from classify.classifier import Classifier  # noqa: E402
 from ingest.sources.demo import DemoSource  # noqa: E402
@@ -43,6 +46,24 @@ from store.db import open_store  # noqa: E402
 from stream.bus import TOPIC_CLASSIFIED, OutMessage  # noqa: E402
 from stream.embedded import EmbeddedBus  # noqa: E402
 from stream.worker import Worker  # noqa: E402
+
+
+def run_measured(cmd: list[str], stdin=None) -> float:
+    """Run a command to completion; return its own peak RSS in MB (from wait4)."""
+    proc = subprocess.Popen(cmd, stdin=stdin, stdout=subprocess.DEVNULL)
+    _pid, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{cmd[3:5]} exited with {proc.returncode}")
+    return usage.ru_maxrss / 1024
+
+
+def peak_rss_mb(pid: int) -> float:
+    """A live process's peak RSS so far (VmHWM), in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
 
 
 def demo_mentions(conversations: int):
@@ -101,14 +122,14 @@ def bench_classify_cli(workdir: Path, tasks: tuple[str, ...], lines: int = 200_0
         )
     start = time.perf_counter()
     with big.open("rb") as stdin:
-        subprocess.run(
-            [*cli, "classify", "--models", str(models)],
-            stdin=stdin,
-            stdout=subprocess.DEVNULL,
-            check=True,
-        )
+        rss = run_measured([*cli, "classify", "--models", str(models)], stdin)
     secs = time.perf_counter() - start
-    return {"stage": f"classify CLI, trained {'+'.join(tasks)}", "items": lines, "seconds": secs}
+    return {
+        "stage": f"classify CLI, trained {'+'.join(tasks)}",
+        "items": lines,
+        "seconds": secs,
+        "peak_rss_mb": rss,
+    }
 
 
 def bench_route(n_conv: int, workdir: Path) -> dict:
@@ -128,6 +149,24 @@ def bench_route(n_conv: int, workdir: Path) -> dict:
         pass
     secs = time.perf_counter() - start
     return {"stage": "route alone", "items": len(mentions), "seconds": secs}
+
+
+def bench_all_in_one_process(n_conv: int, workdir: Path) -> dict:
+    """`socialcare run --until-idle` as its own process: every stage in one, so its peak RSS
+    bounds what any single-stage worker needs."""
+    cli = [sys.executable, "-m", "socialcare.cli", "run", "--source", f"demo:{n_conv}"]
+    start = time.perf_counter()
+    rss = run_measured([*cli, "--until-idle", "--no-desk", "--home", str(workdir / "aio-process")])
+    secs = time.perf_counter() - start
+    engine = open_store(f"sqlite:///{workdir / 'aio-process' / 'cases.db'}")
+    with engine.connect() as conn:
+        items = conn.execute(text("SELECT count(*) FROM posts")).scalar()
+    return {
+        "stage": "all-in-one, own process",
+        "items": items,
+        "seconds": secs,
+        "peak_rss_mb": rss,
+    }
 
 
 def bench_all_in_one(n_conv: int, workdir: Path) -> dict:
@@ -173,9 +212,6 @@ class _AssignmentWatch:
 def bench_kafka(n_conv: int, workers: int, workdir: Path) -> dict:
     """Classify workers as separate processes in one consumer group, on a local Tansu broker:
     mentions/s from the first classified message to the last (group joins not counted)."""
-    import os
-    import subprocess
-
     from stream.broker import start_tansu
     from stream.bus import PIPELINE_TOPICS, TOPIC_RAW, TOPIC_URGENT, open_bus
 
@@ -222,6 +258,7 @@ def bench_kafka(n_conv: int, workers: int, workdir: Path) -> dict:
             seen += len(got)
             stamps.extend(r.timestamp_ms for r in got)
         counter.close()
+        worker_rss = max(peak_rss_mb(p.pid) for p in procs)
     finally:
         for p in procs:
             p.terminate()
@@ -229,7 +266,12 @@ def bench_kafka(n_conv: int, workers: int, workdir: Path) -> dict:
             p.wait(timeout=30)
         broker.stop()
     span_s = (max(stamps) - min(stamps)) / 1000 if len(stamps) > 1 else float("nan")
-    return {"stage": f"kafka path, {workers} classify", "items": seen, "seconds": span_s}
+    return {
+        "stage": f"kafka path, {workers} classify",
+        "items": seen,
+        "seconds": span_s,
+        "peak_rss_mb": worker_rss,  # the largest classify worker
+    }
 
 
 def main() -> None:
@@ -259,6 +301,7 @@ def main() -> None:
             ("classify CLI x2", lambda: bench_classify_cli(work, ("sentiment", "complaint"))),
             ("route", lambda: bench_route(args.conversations, work)),
             ("all-in-one", lambda: bench_all_in_one(args.conversations, work)),
+            ("all-in-one process", lambda: bench_all_in_one_process(args.conversations, work)),
             ("kafka x1", lambda: bench_kafka(args.conversations, 1, work)),
             ("kafka x2", lambda: bench_kafka(args.conversations, 2, work)),
         ]:
@@ -274,9 +317,13 @@ def main() -> None:
         print("running latency …", file=sys.stderr, flush=True)
         extra["latency"] = spike_latency.latency(args.latency_rate, args.latency_seconds)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"\n{'stage':24} {'items':>8} {'seconds':>8} {'per second':>11}")
+    print(f"\n{'stage':42} {'items':>8} {'seconds':>8} {'per second':>11} {'peak RSS':>9}")
     for r in results:
-        print(f"{r['stage']:24} {r['items']:>8} {r['seconds']:>8.2f} {r['per_second']:>11,.0f}")
+        rss = f"{r['peak_rss_mb']:.0f} MB" if "peak_rss_mb" in r else "—"
+        print(
+            f"{r['stage']:42} {r['items']:>8} {r['seconds']:>8.2f} "
+            f"{r['per_second']:>11,.0f} {rss:>9}"
+        )
     if "spike" in extra:
         sp = extra["spike"]
         print(
