@@ -7,7 +7,6 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 from classify.features import Features
-from classify.keywords import words
 from classify.learned import ModelError, TextModel
 from classify.sentiment import CareSentiment
 from classify.spam import SpamRules
@@ -27,7 +26,8 @@ class Classifier:
 
     def __init__(self, models: dict[str, TextModel] | None = None) -> None:
         self.models = models or {}
-        self.sentiment = CareSentiment()
+        # VADER only where it is used: no sentiment model, or `socialcare eval` of the default
+        self._care_sentiment: CareSentiment | None = None
         self.urgency = UrgencyRules()
         self.topic = TopicRules()
         self.spam = SpamRules()
@@ -43,6 +43,12 @@ class Classifier:
             )
         versions = [f"{t}:{m.meta.get('trained_at', '?')}" for t, m in sorted(self.models.items())]
         self.model_version = "+".join([MODEL_VERSION, *versions])
+
+    @property
+    def sentiment(self) -> CareSentiment:
+        if self._care_sentiment is None:
+            self._care_sentiment = CareSentiment()
+        return self._care_sentiment
 
     def classify(
         self, texts: Sequence[str], reaches: Sequence[Reach] | None = None
@@ -77,8 +83,9 @@ class Classifier:
     ) -> Iterable[tuple[SentimentTag, UrgencyTag, str, tuple[bool, list[str]]]]:
         clean = [bounded(t) for t in texts]
         reaches = reaches if reaches is not None else [Reach()] * len(clean)
-        ws = [words(t) for t in clean]
-        features = Features(clean) if self.models and clean else None
+        batch = Features(clean)
+        ws = batch.words()
+        features = batch if self.models and clean else None
         sentiments = self._sentiments(clean, features)
         complaint = self._complaint(features)
         urgencies = self.urgency.predict_words(ws, sentiments, reaches, complaint)

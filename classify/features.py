@@ -13,16 +13,16 @@ features score within 0.01 of word + character n-gram TF-IDF and are several tim
 from __future__ import annotations
 
 import itertools
-import re
 from collections.abc import Sequence
 
 from scipy.sparse import csr_matrix, hstack
 from sklearn.feature_extraction.text import HashingVectorizer
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
+from classify.keywords import plain_words, tokenize
+
 FEATURES_VERSION = "hashed-2"
 N_FEATURES = 2**20
-TOKEN = re.compile(r"[#@]?\w+(?:['’]\w+)?|[!?]+|[\U0001F300-\U0001FAFF\u2600-\u27BF]")
 NEGATIONS = frozenset(
     [
         "not",
@@ -73,10 +73,10 @@ def _lexicon_tags() -> dict[str, str]:
 LEXICON_TAGS = _lexicon_tags()
 
 
-def analyze(text: str) -> list[str]:
+def analyze_tokens(tokens: list[str]) -> list[str]:
     """The features of one text: words (any @handle is `@`), word pairs, lexicon tags."""
-    words = ["@" if w[0] == "@" else w for w in TOKEN.findall(text.lower())]
-    out = words + [f"{a} {b}" for a, b in itertools.pairwise(words)]
+    words = ["@" if w[0] == "@" else w for w in tokens]
+    out = words + list(map(" ".join, itertools.pairwise(words)))
     negated = False
     tags = LEXICON_TAGS
     for word in words:
@@ -87,8 +87,12 @@ def analyze(text: str) -> list[str]:
     return out
 
 
-_HASHER = HashingVectorizer(
-    analyzer=analyze, n_features=N_FEATURES, alternate_sign=False, norm=None
+def analyze(text: str) -> list[str]:
+    return analyze_tokens(tokenize(text))
+
+
+_HASHER = HashingVectorizer(  # fed token lists: each text is tokenized once per batch
+    analyzer=analyze_tokens, n_features=N_FEATURES, alternate_sign=False, norm=None
 )
 
 
@@ -112,11 +116,22 @@ class Features:
     def __init__(self, texts: Sequence[str]) -> None:
         self.texts = texts
         self._sets: dict[str, csr_matrix] = {}
+        self._tokens: list[list[str]] | None = None
+
+    @property
+    def tokens(self) -> list[list[str]]:
+        if self._tokens is None:
+            self._tokens = [tokenize(t) for t in self.texts]
+        return self._tokens
+
+    def words(self) -> list[list[str]]:
+        """Per text, the plain words the rule scorers match (from the same tokens)."""
+        return [plain_words(t) for t in self.tokens]
 
     def get(self, feature_set: str) -> csr_matrix:
         if feature_set not in self._sets:
             if feature_set == "words":
-                self._sets[feature_set] = _HASHER.transform(self.texts)
+                self._sets[feature_set] = _HASHER.transform(self.tokens)
             elif feature_set == "words+chars":
                 self._sets[feature_set] = hstack(
                     [self.get("words"), _CHARS.transform(self.texts)], format="csr"

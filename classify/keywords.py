@@ -10,11 +10,22 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 
-WORD = re.compile(r"\w+(?:['’]\w+)*")
+TOKEN = re.compile(r"[#@]?\w+(?:'\w+)?|[!?]+|[\U0001F300-\U0001FAFF\u2600-\u27BF]")
+
+
+def tokenize(text: str) -> list[str]:
+    """Lowercased tokens: words (with a leading # or @ kept), runs of ! or ?, single emoji.
+    The learned models' features and the rule scorers read the same tokens."""
+    return TOKEN.findall(text.lower().replace("’", "'"))
+
+
+def plain_words(tokens: list[str]) -> list[str]:
+    """The words among `tokens`, without # or @: what the rule scorers' phrases match."""
+    return [t.lstrip("#@") for t in tokens if t[-1].isalnum() or t[-1] == "_"]
 
 
 def words(text: str) -> list[str]:
-    return WORD.findall(text.lower().replace("’", "'"))
+    return plain_words(tokenize(text))
 
 
 class PhraseIndex:

@@ -10,6 +10,8 @@ import json
 from collections.abc import Iterable
 from typing import IO, Any
 
+import orjson
+
 from classify.classifier import Classifier
 from classify.urgency import Reach
 
@@ -18,6 +20,14 @@ BATCH = 512
 
 def _parse(raw: bytes) -> tuple[dict[str, Any] | None, str | None]:
     try:
+        data = orjson.loads(raw)  # the fast path; anything it refuses gets the stdlib's verdict
+    except orjson.JSONDecodeError:
+        return _parse_slow(raw)
+    return _checked(data)
+
+
+def _parse_slow(raw: bytes) -> tuple[dict[str, Any] | None, str | None]:
+    try:
         data = json.loads(raw)
     except UnicodeDecodeError:
         return None, "line is not valid UTF-8"
@@ -25,6 +35,10 @@ def _parse(raw: bytes) -> tuple[dict[str, Any] | None, str | None]:
         return None, f"not JSON: {exc.msg} at column {exc.colno}"
     except RecursionError:
         return None, "JSON nested too deeply"
+    return _checked(data)
+
+
+def _checked(data: Any) -> tuple[dict[str, Any] | None, str | None]:
     if not isinstance(data, dict):
         return None, f"expected a JSON object, got {type(data).__name__}"
     text = data.get("text")
@@ -44,6 +58,13 @@ def _reach(data: dict) -> Reach:
     )
 
 
+def _dump(data: dict) -> str:
+    try:
+        return orjson.dumps(data).decode()
+    except TypeError:  # what orjson will not write (integers past 64 bits, lone surrogates)
+        return json.dumps(data, ensure_ascii=False)
+
+
 def classify_lines(lines: Iterable[bytes], classifier: Classifier) -> Iterable[str]:
     batch: list[tuple[dict | None, str | None, bytes]] = []
 
@@ -57,7 +78,7 @@ def classify_lines(lines: Iterable[bytes], classifier: Classifier) -> Iterable[s
                 )
                 continue
             data.update(next(tags))
-            yield json.dumps(data, ensure_ascii=False)
+            yield _dump(data)
         batch.clear()
 
     for raw in lines:
