@@ -123,9 +123,15 @@ def main(verbose: bool) -> None:
 
 
 def _open_sources(specs, home: Path | None = None):
+    from ingest.credentials import configured_sources
     from ingest.sources import SourceSpecError, open_source
 
     try:
+        specs = list(specs) or configured_sources(home)
+        if not specs:
+            raise click.UsageError(
+                "give at least one --source (or list them as [ingest] sources in HOME/config.toml)"
+            )
         return [open_source(s, home) for s in specs]
     except (SourceSpecError, ValueError) as exc:
         raise click.BadParameter(str(exc), param_hint="--source") from None
@@ -159,8 +165,6 @@ def run(sources, until_idle, no_desk, no_watchdog, host, port, home, bus, db, ru
     from socialcare.pipeline import Pipeline
 
     settings = _settings(home, bus, db, rules_path)
-    if not sources:
-        raise click.UsageError("give at least one --source")
     srcs = _open_sources(sources, settings.home)
     try:
         pipeline = Pipeline(settings, srcs, watchdog=not no_watchdog)
@@ -217,8 +221,6 @@ def ingest(sources, until_idle, status, batch_size, home, bus, db) -> None:
                 )
             )
         return
-    if not sources:
-        raise click.UsageError("give at least one --source (or --status)")
     srcs = _open_sources(sources, settings.home)
     the_bus = open_bus(settings.bus_url)
     the_bus.ensure_topics(PIPELINE_TOPICS)
