@@ -212,8 +212,9 @@ class _AssignmentWatch:
 def bench_kafka(n_conv: int, workers: int, workdir: Path) -> dict:
     """Classify workers as separate processes in one consumer group, on a local Tansu broker:
     mentions/s from the first classified message to the last (group joins not counted)."""
+    from classify.triage import raw_topic
     from stream.broker import start_tansu
-    from stream.bus import PIPELINE_TOPICS, TOPIC_RAW, TOPIC_URGENT, open_bus
+    from stream.bus import PIPELINE_TOPICS, TOPIC_URGENT, open_bus
 
     broker = start_tansu(workdir / f"tansu-{workers}")
     env = {**os.environ, "SOCIALCARE_KAFKA_SESSION_TIMEOUT_MS": "6000"}
@@ -247,7 +248,7 @@ def bench_kafka(n_conv: int, workers: int, workdir: Path) -> dict:
         mentions = demo_mentions(n_conv)
         producer = bus.producer()
         for m in mentions:
-            producer.send(OutMessage(TOPIC_RAW, m.conversation_id, m.to_json()))
+            producer.send(OutMessage(raw_topic(m.text), m.conversation_id, m.to_json()))
         producer.flush()
         # rate from the classified records' own produce timestamps (CreateTime, set by the
         # workers), so the counter's group join and poll timing cannot squeeze the window

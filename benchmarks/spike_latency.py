@@ -1,7 +1,8 @@
 """Spike and latency runs on the embedded transport (printed, and saved as JSON by run.py).
 
-spike:   N mentions land on mentions.raw at once; classify and route drain the backlog in one
-         process. Reports when the critical cases became visible in the case store (relative
+spike:   N mentions land on the raw topics at once (triaged as the ingest worker does: a
+         possibly critical post on mentions.raw.urgent); classify and route drain the backlog
+         in one process. Reports when the critical cases became visible in the case store (relative
          to the start) against when the whole backlog was done.
 latency: mentions arrive at a steady rate for a while, produced by a second thread; reports
          p50/p95/p99 from a mention entering the bus to its post being stored in a case.
@@ -18,6 +19,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from classify.triage import raw_topic
 from classify.worker import ClassifyStage
 from desk.reports import percentile
 from ingest.sources.demo import DemoSource
@@ -25,7 +27,7 @@ from route.ruleset import default_rules
 from route.worker import RouteStage
 from store.db import open_store
 from store.tables import cases, posts
-from stream.bus import PIPELINE_TOPICS, TOPIC_RAW, OutMessage
+from stream.bus import PIPELINE_TOPICS, OutMessage
 from stream.embedded import EmbeddedBus
 from stream.worker import Worker
 
@@ -47,7 +49,7 @@ def spike(conversations: int = 50_000) -> dict:
         mentions = DemoSource(conversations, seed=5).fetch(None, 10**9).mentions
         producer = bus.producer()
         for m in mentions:
-            producer.send(OutMessage(TOPIC_RAW, m.conversation_id, m.to_json()))
+            producer.send(OutMessage(raw_topic(m.text), m.conversation_id, m.to_json()))
         producer.flush()
         start = datetime.now(UTC)
         t0 = time.perf_counter()
@@ -92,7 +94,9 @@ def latency(rate: int = 1000, seconds: int = 60) -> dict:
                             "ingest": m.ingest.model_copy(update={"fetched_at": datetime.now(UTC)})
                         }
                     )
-                    producer.send(OutMessage(TOPIC_RAW, m.conversation_id, stamped.to_json()))
+                    producer.send(
+                        OutMessage(raw_topic(m.text), m.conversation_id, stamped.to_json())
+                    )
                     sent += 1
                 producer.flush()
                 time.sleep(0.01)

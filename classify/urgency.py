@@ -151,6 +151,10 @@ class UrgencyRules:
         self._weights = {name: w for name, (w, _words) in self.signals.items()}
         self._index = PhraseIndex({name: words for name, (_w, words) in self.signals.items()})
 
+    def signals_in(self, ws: list[str]) -> set[str]:
+        """The names of the signals whose phrases occur in the words `ws`."""
+        return set(self._index.find_words(ws))
+
     def predict(
         self,
         texts: Sequence[str],

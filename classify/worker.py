@@ -8,7 +8,14 @@ from typing import ClassVar
 
 from classify.classifier import Classifier
 from classify.urgency import Reach
-from stream.bus import TOPIC_CLASSIFIED, TOPIC_RAW, TOPIC_URGENT, OutMessage, Record
+from stream.bus import (
+    TOPIC_CLASSIFIED,
+    TOPIC_RAW,
+    TOPIC_RAW_URGENT,
+    TOPIC_URGENT,
+    OutMessage,
+    Record,
+)
 from stream.deadletter import DeadLetter
 from stream.schema import SchemaError, parse_mention
 from stream.worker import Stage, StageOutput
@@ -16,7 +23,7 @@ from stream.worker import Stage, StageOutput
 
 class ClassifyStage(Stage):
     name = "classify"
-    input_topics: ClassVar[list[str]] = [TOPIC_RAW]
+    input_topics: ClassVar[list[str]] = [TOPIC_RAW_URGENT, TOPIC_RAW]  # triaged lane first
 
     def __init__(self, classifier: Classifier | None = None) -> None:
         self.classifier = classifier or Classifier()

@@ -8,6 +8,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 
+from classify.triage import raw_topic
 from ingest.sources.base import Source
 from store.ingest_state import IngestState
 from stream.bus import TOPIC_RAW, Bus, OutMessage
@@ -74,7 +75,8 @@ class IngestWorker:
         new_keys = [k for k in keys_in_order if k in fresh]
         for key in new_keys:
             mention = by_key[key]
-            self.producer.send(OutMessage(TOPIC_RAW, mention.conversation_id, mention.to_json()))
+            topic = raw_topic(mention.text)  # a possibly critical post skips the backlog
+            self.producer.send(OutMessage(topic, mention.conversation_id, mention.to_json()))
         for bad in batch.bad:
             context = {"stage": "ingest", "source": source.name}
             if bad.line is not None:

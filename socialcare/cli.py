@@ -496,11 +496,12 @@ def audit(limit, home, bus, db) -> None:
     a brand response, or a dead letter. Exit 1 listing any that are none of these."""
     from store.audit import audit as run_audit
     from store.db import open_store
-    from stream.bus import TOPIC_CLASSIFIED, TOPIC_RAW, TOPIC_URGENT, open_bus
+    from stream.bus import TOPIC_CLASSIFIED, TOPIC_RAW, TOPIC_RAW_URGENT, TOPIC_URGENT, open_bus
 
     settings = _settings(home, bus, db)
     the_bus = open_bus(settings.bus_url)
     lags = [
+        the_bus.group_lag(f"classify:{TOPIC_RAW_URGENT}", [TOPIC_RAW_URGENT]),
         the_bus.group_lag("classify", [TOPIC_RAW]),
         the_bus.group_lag(f"route:{TOPIC_URGENT}", [TOPIC_URGENT]),
         the_bus.group_lag("route", [TOPIC_CLASSIFIED]),

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Engine, select
 
 from store.tables import ingest_seen, posts
-from stream.bus import TOPIC_CLASSIFIED, TOPIC_RAW, TOPIC_URGENT, Bus, dlq_topic
+from stream.bus import PIPELINE_TOPICS, TOPIC_EVENTS, Bus, dlq_topic
 
 
 def _dead_keys(bus: Bus) -> tuple[set[tuple[str, str]], int, int]:
@@ -18,7 +18,7 @@ def _dead_keys(bus: Bus) -> tuple[set[tuple[str, str]], int, int]:
     all dead letters and of those rejected at ingest (bad input lines, never ingested)."""
     keys: set[tuple[str, str]] = set()
     total = rejected = 0
-    for topic in (TOPIC_RAW, TOPIC_URGENT, TOPIC_CLASSIFIED):
+    for topic in (t for t in PIPELINE_TOPICS if t != TOPIC_EVENTS):
         for record in bus.read_all(dlq_topic(topic)):
             total += 1
             if record.header("stage") == "ingest":

@@ -15,11 +15,18 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 TOPIC_RAW = "mentions.raw"
+TOPIC_RAW_URGENT = "mentions.raw.urgent"  # triaged at ingest as possibly critical: classify's lane
 TOPIC_CLASSIFIED = "mentions.classified"
 TOPIC_URGENT = "mentions.urgent"  # classified as critical: the router's priority lane
 TOPIC_EVENTS = "care.events"
 DEFAULT_PARTITIONS = int(os.environ.get("SOCIALCARE_PARTITIONS", "4"))  # per new topic
-PIPELINE_TOPICS = ("mentions.raw", "mentions.urgent", "mentions.classified", "care.events")
+PIPELINE_TOPICS = (
+    "mentions.raw.urgent",
+    "mentions.raw",
+    "mentions.urgent",
+    "mentions.classified",
+    "care.events",
+)
 
 
 def dlq_topic(topic: str) -> str:

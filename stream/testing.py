@@ -14,11 +14,12 @@ from stream.worker import Stage, Worker
 def run_stage(
     stage: Stage, values: list[bytes], workdir: Path, key: str = "k", batch_size: int = 500
 ) -> dict[str, list[Record]]:
-    """Feed `values` to the stage's first input topic, run until idle, return topic → records."""
+    """Feed `values` to the stage's main (last) input topic, run until idle, return topic →
+    records."""
     bus = EmbeddedBus(workdir / "harness-bus.db")
     producer = bus.producer()
     for value in values:
-        producer.send(OutMessage(stage.input_topics[0], key, value))
+        producer.send(OutMessage(stage.input_topics[-1], key, value))
     producer.flush()
     worker = Worker(stage, bus, batch_size=batch_size, poll_timeout_s=0)
     try:

@@ -56,10 +56,13 @@ def test_sigkilled_workers_lose_nothing_and_double_nothing(shared_data, tmp_path
     h = ("--home", str(home))
 
     finish(start("ingest", "--source", f"replay:{csv}", "--until-idle", *h))
-    assert scalar(bus, "SELECT SUM(next_offset) FROM log_end WHERE topic='mentions.raw'") == total
+    raw = "SELECT SUM(next_offset) FROM log_end WHERE topic IN ('mentions.raw', 'mentions.raw.urgent')"
+    assert scalar(bus, raw) == total  # the triaged lane and the rest
 
     classified = lambda: scalar(  # noqa: E731
-        bus, "SELECT SUM(next_offset) FROM group_offsets WHERE grp='classify'"
+        bus,
+        "SELECT SUM(next_offset) FROM group_offsets "
+        "WHERE grp IN ('classify', 'classify:mentions.raw.urgent')",
     )
     killed_at = kill_mid_stream(
         start("classify", "--worker", "--batch-size", "20", *h), classified, 1000, total

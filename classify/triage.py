@@ -1,0 +1,29 @@
+"""Triage at ingest: which raw mentions skip the classify backlog.
+
+In a spike, the classifier reads `mentions.raw` in order; a safety report at the back of a
+100,000-mention backlog would wait for everything before it. The ingest worker therefore sends
+a mention that could be critical to `mentions.raw.urgent`, which classify always drains first
+(as the router drains `mentions.urgent`). The test is cheap (one pass over the words with the
+urgency phrase index) and deliberately narrow, so the lane stays short in a crisis: a safety
+word, or two different serious signals (fraud, legal, stranded, outage, churn). The classifier
+still decides the level; the lane only decides the order.
+"""
+
+from __future__ import annotations
+
+from classify.keywords import words
+from classify.urgency import UrgencyRules
+from stream.bus import TOPIC_RAW, TOPIC_RAW_URGENT
+
+SERIOUS = frozenset({"fraud", "legal", "stranded", "outage", "churn"})
+_RULES = UrgencyRules()
+
+
+def could_be_critical(text: str) -> bool:
+    found = _RULES.signals_in(words(text[:2000]))
+    return "safety" in found or len(SERIOUS & found) >= 2
+
+
+def raw_topic(text: str) -> str:
+    """The raw topic a new mention goes to."""
+    return TOPIC_RAW_URGENT if could_be_critical(text) else TOPIC_RAW
