@@ -248,7 +248,7 @@ def bench_kafka(n_conv: int, workers: int, workdir: Path) -> dict:
         mentions = demo_mentions(n_conv)
         producer = bus.producer()
         for m in mentions:
-            producer.send(OutMessage(raw_topic(m.text), m.conversation_id, m.to_json()))
+            producer.send(OutMessage(raw_topic(m), m.conversation_id, m.to_json()))
         producer.flush()
         # rate from the classified records' own produce timestamps (CreateTime, set by the
         # workers), so the counter's group join and poll timing cannot squeeze the window

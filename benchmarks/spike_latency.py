@@ -49,7 +49,7 @@ def spike(conversations: int = 50_000) -> dict:
         mentions = DemoSource(conversations, seed=5).fetch(None, 10**9).mentions
         producer = bus.producer()
         for m in mentions:
-            producer.send(OutMessage(raw_topic(m.text), m.conversation_id, m.to_json()))
+            producer.send(OutMessage(raw_topic(m), m.conversation_id, m.to_json()))
         producer.flush()
         start = datetime.now(UTC)
         t0 = time.perf_counter()
@@ -94,9 +94,7 @@ def latency(rate: int = 1000, seconds: int = 60) -> dict:
                             "ingest": m.ingest.model_copy(update={"fetched_at": datetime.now(UTC)})
                         }
                     )
-                    producer.send(
-                        OutMessage(raw_topic(m.text), m.conversation_id, stamped.to_json())
-                    )
+                    producer.send(OutMessage(raw_topic(m), m.conversation_id, stamped.to_json()))
                     sent += 1
                 producer.flush()
                 time.sleep(0.01)

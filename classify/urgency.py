@@ -137,6 +137,7 @@ SIGNALS: dict[str, tuple[float, list[str]]] = {
     ),
 }
 LEVELS = (("critical", 0.85), ("high", 0.5), ("normal", 0.2))
+REACH_FOLLOWERS = 10_000  # an author with this many followers (or verified) has a wide reach
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,7 +192,7 @@ class UrgencyRules:
             # a care-negative post gets at least a modest bump, more when VADER agrees
             score += 0.25 * min(1.0, max(0.3, -sentiment.score / 0.6))
             reasons.append(f"negative sentiment {sentiment.score:+.2f}")
-        if reach.verified or (reach.followers or 0) >= 10_000:
+        if reach.verified or (reach.followers or 0) >= REACH_FOLLOWERS:
             score += 0.15
             reasons.append(
                 "reach: verified" if reach.verified else f"reach: {reach.followers:,} followers"

@@ -75,7 +75,7 @@ class IngestWorker:
         new_keys = [k for k in keys_in_order if k in fresh]
         for key in new_keys:
             mention = by_key[key]
-            topic = raw_topic(mention.text)  # a possibly critical post skips the backlog
+            topic = raw_topic(mention)  # a possibly critical post skips the backlog
             self.producer.send(OutMessage(topic, mention.conversation_id, mention.to_json()))
         for bad in batch.bad:
             context = {"stage": "ingest", "source": source.name}

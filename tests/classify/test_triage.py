@@ -18,8 +18,10 @@ def test_only_safety_or_two_serious_signals_take_the_lane():
     assert not could_be_critical("my flight was cancelled")  # one signal: the normal lane
     assert not could_be_critical("thanks for the great service!")
     assert not could_be_critical("")
-    assert raw_topic("SMOKE and fumes on board") == TOPIC_RAW_URGENT
-    assert raw_topic("where is my bag") == TOPIC_RAW
+    assert could_be_critical("unauthorized charge on my card", followers=50_000)  # wide reach
+    assert not could_be_critical("unauthorized charge on my card", followers=50)
+    assert raw_topic(mention("1", text="SMOKE and fumes on board")) == TOPIC_RAW_URGENT
+    assert raw_topic(mention("2", text="where is my bag")) == TOPIC_RAW
 
 
 def test_the_classifier_drains_the_triaged_lane_before_the_backlog(tmp_path):
@@ -27,9 +29,9 @@ def test_the_classifier_drains_the_triaged_lane_before_the_backlog(tmp_path):
     producer = bus.producer()
     for i in range(300):
         m = mention(f"b{i}", text="where is my refund")
-        producer.send(OutMessage(raw_topic(m.text), m.conversation_id, m.to_json()))
+        producer.send(OutMessage(raw_topic(m), m.conversation_id, m.to_json()))
     fire = mention("fire", text="the charger caught fire, there is smoke everywhere")
-    producer.send(OutMessage(raw_topic(fire.text), fire.conversation_id, fire.to_json()))
+    producer.send(OutMessage(raw_topic(fire), fire.conversation_id, fire.to_json()))
     producer.flush()
     worker = Worker(ClassifyStage(), bus, batch_size=50, poll_timeout_s=0)
     worker.step(0)  # one poll: the lane first
