@@ -19,6 +19,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from desk import reports
 from desk.security import GRANTS, LoginRequired, SecurityHeaders, check_csrf, csrf_token, need
+from ingest.replies import live_from_env
 from route.provider import rules_provider
 from route.replay import replay
 from route.ruleset import RuleFileError, RuleSet, parse_rules
@@ -32,6 +33,14 @@ from store.users import ROLES, User, UserError, add_user, authenticate, list_use
 HERE = Path(__file__).parent
 TEMPLATES = Jinja2Templates(directory=str(HERE / "templates"))
 MAX_RULES_BYTES = 1 << 20
+
+
+def replies_live() -> bool:
+    """Whether queued replies are posted for real (SOCIALCARE_REPLIES=live) or dry-run."""
+    try:
+        return live_from_env()
+    except ValueError:  # a bad value: the sender refuses to start, so nothing is posted
+        return False
 
 
 def _when(value: str | None) -> str:
@@ -276,7 +285,12 @@ def create_app(
             return "Released back to the queue."
         if action == "reply":
             actions.reply(engine, rules(), case_id, user.name, params.get("text", ""))
-            return "Reply recorded (not sent: network replies come with the network sources)."
+            return (
+                "Reply recorded and queued; it is posted on the network within seconds."
+                if replies_live()
+                else "Reply recorded and queued (dry run: nothing is posted to the network "
+                "until an admin sets SOCIALCARE_REPLIES=live)."
+            )
         if action == "note":
             actions.note(engine, case_id, user.name, params.get("text", ""))
             return "Note added."

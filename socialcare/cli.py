@@ -170,7 +170,7 @@ def run(sources, until_idle, no_desk, no_watchdog, host, port, home, bus, db, ru
         pipeline = Pipeline(settings, srcs, watchdog=not no_watchdog)
     except RuleFileError as exc:
         raise click.ClickException(f"invalid rules:\n{exc}") from None
-    except OSError as exc:
+    except (OSError, ValueError) as exc:  # ValueError: a bad setting such as SOCIALCARE_REPLIES
         raise click.ClickException(str(exc)) from None
     stop = _stop_on_signals()
     serve = not until_idle and not no_desk
