@@ -30,41 +30,27 @@ Reply = Callable[[str, str], str]  # (in_reply_to, text) -> the network's id of 
 def _x(home: Path | None) -> Reply:
     from ingest.sources.x import XClient
 
-    token = credential("x", "user_token", home)
-    if not token:
+    if not credential("x", "user_token", home):
         raise LookupError("replies on X need SOCIALCARE_X_USER_TOKEN (a user token, tweet.write)")
-    return XClient(token).reply
+    return XClient.from_config(home, "user_token").reply
 
 
 def _mastodon(home: Path | None) -> Reply:
     from ingest.sources.mastodon import MastodonClient
 
-    return MastodonClient(
-        credential("mastodon", "api_url", home), credential("mastodon", "access_token", home)
-    ).reply
+    return MastodonClient.from_config(home).reply
 
 
 def _bluesky(home: Path | None) -> Reply:
     from ingest.sources.bluesky import BlueskyClient
 
-    return BlueskyClient(
-        credential("bluesky", "handle", home),
-        credential("bluesky", "app_password", home),
-        credential("bluesky", "api_url", home) or None,
-    ).reply
+    return BlueskyClient.from_config(home).reply
 
 
 def _reddit(home: Path | None) -> Reply:
     from ingest.sources.reddit import RedditClient
 
-    return RedditClient(
-        credential("reddit", "client_id", home),
-        credential("reddit", "client_secret", home),
-        credential("reddit", "username", home),
-        credential("reddit", "password", home),
-        credential("reddit", "oauth_url", home) or None,
-        credential("reddit", "www_url", home) or None,
-    ).reply
+    return RedditClient.from_config(home).reply
 
 
 ADAPTERS: dict[str, Callable[[Path | None], Reply]] = {

@@ -17,46 +17,27 @@ class SourceSpecError(ValueError):
 def _x(what: str, target: str, home: Path | None) -> Source:
     from ingest.sources.x import XClient, XSource
 
-    return XSource(what, target, XClient(credential("x", "bearer_token", home)))
+    return XSource(what, target, XClient.from_config(home))
 
 
 def _mastodon(what: str, target: str, home: Path | None) -> Source:
     from ingest.sources.mastodon import MastodonClient, MastodonSource
 
-    client = MastodonClient(
-        credential("mastodon", "api_url", home), credential("mastodon", "access_token", home)
-    )
-    return MastodonSource(what, target, client, brand=credential("mastodon", "account", home))
+    brand = credential("mastodon", "account", home)
+    return MastodonSource(what, target, MastodonClient.from_config(home), brand=brand)
 
 
 def _bluesky(what: str, target: str, home: Path | None) -> Source:
     from ingest.sources.bluesky import BlueskyClient, BlueskySource
 
-    handle = target if what == "mentions" else credential("bluesky", "handle", home)
-    if not handle:
-        raise SourceConfigError(
-            "bluesky:search logs in as the brand account: set SOCIALCARE_BLUESKY_HANDLE"
-        )
-    client = BlueskyClient(
-        handle.lstrip("@"),
-        credential("bluesky", "app_password", home),
-        credential("bluesky", "api_url", home) or None,
-    )
+    client = BlueskyClient.from_config(home, target if what == "mentions" else None)
     return BlueskySource(what, target, client)
 
 
 def _reddit(what: str, target: str, home: Path | None) -> Source:
     from ingest.sources.reddit import RedditClient, RedditSource
 
-    client = RedditClient(
-        credential("reddit", "client_id", home),
-        credential("reddit", "client_secret", home),
-        credential("reddit", "username", home),
-        credential("reddit", "password", home),
-        credential("reddit", "oauth_url", home) or None,
-        credential("reddit", "www_url", home) or None,
-    )
-    return RedditSource(what, target, client)
+    return RedditSource(what, target, RedditClient.from_config(home))
 
 
 NETWORKS = {"x": _x, "mastodon": _mastodon, "bluesky": _bluesky, "reddit": _reddit}

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -27,6 +28,7 @@ from atproto_client.exceptions import (
 )
 from atproto_client.request import Request
 
+from ingest.credentials import credential
 from ingest.sources.polling import (
     BadPayload,
     NewestFirstSource,
@@ -87,6 +89,20 @@ class BlueskyClient:
         self.api = Client(base_url=url + "/xrpc", request=request)
         self._logged_in = False
         self.call = with_retries(self._once, attempts, backoff_s)
+
+    @classmethod
+    def from_config(cls, home: Path | None, handle: str | None = None) -> BlueskyClient:
+        """The brand account logs in: `handle`, else SOCIALCARE_BLUESKY_HANDLE."""
+        handle = (handle or credential("bluesky", "handle", home)).lstrip("@")
+        if not handle:
+            raise SourceConfigError(
+                "Bluesky logs in as the brand account: set SOCIALCARE_BLUESKY_HANDLE"
+            )
+        return cls(
+            handle,
+            credential("bluesky", "app_password", home),
+            credential("bluesky", "api_url", home) or None,
+        )
 
     def _once(self, what: str, params: dict[str, Any]) -> dict[str, Any]:
         try:
@@ -189,15 +205,10 @@ class BlueskySource(NewestFirstSource):
     """`bluesky:mentions:HANDLE` or `bluesky:search:QUERY`."""
 
     poll_interval_s = float(os.environ.get("SOCIALCARE_BLUESKY_POLL_SECONDS", "60"))
+    network = "bluesky"
 
     def __init__(self, kind: str, arg: str, client: BlueskyClient) -> None:
-        if kind not in ("mentions", "search") or not arg:
-            raise SourceConfigError(
-                "Bluesky sources are bluesky:mentions:HANDLE or bluesky:search:QUERY"
-            )
-        self.kind = kind
-        self.arg = arg.lstrip("@")
-        self.name = f"bluesky:{kind}:{self.arg}"
+        self._spec(kind, arg, "HANDLE")
         self.client = client
         self.brand = client.handle
         self.brands = {client.handle.lower()}

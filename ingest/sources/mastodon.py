@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 from datetime import UTC, datetime
 from html.parser import HTMLParser
+from pathlib import Path
 from typing import Any
 
 from mastodon import (
@@ -25,6 +26,7 @@ from mastodon import (
     MastodonServerError,
 )
 
+from ingest.credentials import credential
 from ingest.sources.polling import (
     BadPayload,
     NewestFirstSource,
@@ -93,6 +95,12 @@ class MastodonClient:
             version_check_mode="none",
         )
         self.call = with_retries(self._once, attempts, backoff_s)
+
+    @classmethod
+    def from_config(cls, home: Path | None) -> MastodonClient:
+        return cls(
+            credential("mastodon", "api_url", home), credential("mastodon", "access_token", home)
+        )
 
     def _once(self, method: str, **kwargs: Any) -> Any:
         try:
@@ -168,15 +176,10 @@ class MastodonSource(NewestFirstSource):
     """`mastodon:mentions:ACCOUNT` or `mastodon:search:QUERY`."""
 
     poll_interval_s = float(os.environ.get("SOCIALCARE_MASTODON_POLL_SECONDS", "60"))
+    network = "mastodon"
 
     def __init__(self, kind: str, arg: str, client: MastodonClient, brand: str = "") -> None:
-        if kind not in ("mentions", "search") or not arg:
-            raise SourceConfigError(
-                "Mastodon sources are mastodon:mentions:ACCOUNT or mastodon:search:QUERY"
-            )
-        self.kind = kind
-        self.arg = arg.lstrip("@")
-        self.name = f"mastodon:{kind}:{self.arg}"
+        self._spec(kind, arg)
         self.client = client
         self.brand = self.arg if kind == "mentions" else brand
         self.brands = {b.lower() for b in (self.brand, self.brand.split("@")[0]) if b}

@@ -71,6 +71,18 @@ class NewestFirstSource(Source):
 
     finite = False
     poll_interval_s = 60.0
+    network = ""  # "x", "mastodon", …: the first part of the source spec
+
+    def _spec(self, kind: str, arg: str, account: str = "ACCOUNT") -> None:
+        """Check and keep a `NETWORK:mentions:ACCOUNT` or `NETWORK:search:QUERY` spec."""
+        if kind not in ("mentions", "search") or not arg:
+            raise SourceConfigError(
+                f"{self.network.title()} sources are {self.network}:mentions:{account} or "
+                f"{self.network}:search:QUERY"
+            )
+        self.kind = kind
+        self.arg = arg.lstrip("@") if kind == "mentions" else arg
+        self.name = f"{self.network}:{kind}:{self.arg}"
 
     @abstractmethod
     def page(self, state: dict[str, Any], since: str | None, token: str | None) -> Page:

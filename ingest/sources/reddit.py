@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import os
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import praw
 import prawcore
 import requests
 
+from ingest.credentials import credential
 from ingest.sources.polling import (
     BadPayload,
     NewestFirstSource,
@@ -72,6 +74,17 @@ class RedditClient:
             **login,
         )
         self.call = with_retries(self._once, attempts, backoff_s)
+
+    @classmethod
+    def from_config(cls, home: Path | None) -> RedditClient:
+        return cls(
+            credential("reddit", "client_id", home),
+            credential("reddit", "client_secret", home),
+            credential("reddit", "username", home),
+            credential("reddit", "password", home),
+            credential("reddit", "oauth_url", home) or None,
+            credential("reddit", "www_url", home) or None,
+        )
 
     def _once(self, path: str, params: dict[str, Any]) -> dict[str, Any]:
         try:
@@ -155,20 +168,18 @@ class RedditSource(NewestFirstSource):
     """`reddit:mentions:USERNAME` or `reddit:search:QUERY`."""
 
     poll_interval_s = float(os.environ.get("SOCIALCARE_REDDIT_POLL_SECONDS", "60"))
+    network = "reddit"
 
     def __init__(self, kind: str, arg: str, client: RedditClient) -> None:
-        if kind not in ("mentions", "search") or not arg:
-            raise SourceConfigError(
-                "Reddit sources are reddit:mentions:USERNAME or reddit:search:QUERY"
-            )
+        self._spec(kind, arg, "USERNAME")
         if kind == "mentions" and not client.username:
             raise SourceConfigError(
                 "reddit:mentions needs the brand account: set SOCIALCARE_REDDIT_USERNAME and "
                 "SOCIALCARE_REDDIT_PASSWORD"
             )
-        self.kind = kind
-        self.arg = arg.removeprefix("u/").removeprefix("/u/")
-        self.name = f"reddit:{kind}:{self.arg}"
+        if kind == "mentions":
+            self.arg = self.arg.removeprefix("/").removeprefix("u/")
+            self.name = f"reddit:{kind}:{self.arg}"
         self.client = client
         self.brand = self.arg if kind == "mentions" else client.username
         self.brands = {b.lower() for b in (self.brand, client.username) if b}

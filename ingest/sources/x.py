@@ -18,11 +18,13 @@ from __future__ import annotations
 import logging
 import os
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import requests
 import tweepy
 
+from ingest.credentials import credential
 from ingest.sources.polling import (
     BadPayload,
     NewestFirstSource,
@@ -119,6 +121,11 @@ class XClient:
         if not isinstance(data, dict):
             raise BadPayload("X API answered with JSON that is not an object")
         return data
+
+    @classmethod
+    def from_config(cls, home: Path | None, key: str = "bearer_token") -> XClient:
+        """`bearer_token` reads (the source); `user_token` can post (replies)."""
+        return cls(credential("x", key, home))
 
     def user_id(self, handle: str) -> str:
         data = self._call("get_user", username=handle, user_auth=False)
@@ -218,13 +225,10 @@ class XSource(NewestFirstSource):
     """`x:mentions:HANDLE` or `x:search:QUERY`."""
 
     poll_interval_s = float(os.environ.get("SOCIALCARE_X_POLL_SECONDS", "60"))
+    network = "x"
 
     def __init__(self, kind: str, arg: str, client: XClient) -> None:
-        if kind not in ("mentions", "search") or not arg:
-            raise SourceConfigError("X sources are x:mentions:HANDLE or x:search:QUERY")
-        self.kind = kind
-        self.arg = arg.lstrip("@") if kind == "mentions" else arg
-        self.name = f"x:{kind}:{self.arg}"
+        self._spec(kind, arg, "HANDLE")
         self.client = client
         self.brands = brand_handles() | ({self.arg.lower()} if kind == "mentions" else set())
         self.brand = self.arg if kind == "mentions" else (sorted(self.brands) or [None])[0]
