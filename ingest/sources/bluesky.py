@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -36,6 +35,7 @@ from ingest.sources.polling import (
     RateLimited,
     SourceConfigError,
     Transient,
+    provenance,
     with_retries,
 )
 from stream.schema import Mention, mention_from_dict, utcnow
@@ -194,9 +194,7 @@ def normalize(post: dict, source: str, brand: str, brands: set[str]) -> Mention:
             "created_at": record.get("createdAt") or record.get("created_at") or post["indexedAt"],
             "url": f"https://bsky.app/profile/{handle}/post/{rkey}",
             "in_reply_to": (reply.get("parent") or {}).get("uri"),
-            "from_brand": handle.lower() in brands,
-            "brand": brand,
-            "ingest": {"source": source, "fetched_at": utcnow().isoformat()},
+            **provenance(source, brand, handle.lower() in brands),
         }
     )
 
@@ -204,7 +202,6 @@ def normalize(post: dict, source: str, brand: str, brands: set[str]) -> Mention:
 class BlueskySource(NewestFirstSource):
     """`bluesky:mentions:HANDLE` or `bluesky:search:QUERY`."""
 
-    poll_interval_s = float(os.environ.get("SOCIALCARE_BLUESKY_POLL_SECONDS", "60"))
     network = "bluesky"
 
     def __init__(self, kind: str, arg: str, client: BlueskyClient) -> None:

@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime
 from html.parser import HTMLParser
 from pathlib import Path
@@ -35,6 +34,7 @@ from ingest.sources.polling import (
     SourceConfigError,
     Transient,
     newest_of,
+    provenance,
     with_retries,
 )
 from stream.schema import Mention, mention_from_dict, utcnow
@@ -165,9 +165,9 @@ def normalize(status: dict, source: str, brand: str, brands: set[str]) -> Mentio
             "created_at": created.isoformat() if isinstance(created, datetime) else created,
             "url": status.get("url") or status.get("uri"),
             "in_reply_to": str(parent) if parent else None,
-            "from_brand": handle.lower() in brands or handle.split("@")[0].lower() in brands,
-            "brand": brand,
-            "ingest": {"source": source, "fetched_at": utcnow().isoformat()},
+            **provenance(
+                source, brand, handle.lower() in brands or handle.split("@")[0].lower() in brands
+            ),
         }
     )
 
@@ -175,7 +175,6 @@ def normalize(status: dict, source: str, brand: str, brands: set[str]) -> Mentio
 class MastodonSource(NewestFirstSource):
     """`mastodon:mentions:ACCOUNT` or `mastodon:search:QUERY`."""
 
-    poll_interval_s = float(os.environ.get("SOCIALCARE_MASTODON_POLL_SECONDS", "60"))
     network = "mastodon"
 
     def __init__(self, kind: str, arg: str, client: MastodonClient, brand: str = "") -> None:

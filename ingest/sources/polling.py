@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from abc import abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -70,8 +71,12 @@ class NewestFirstSource(Source):
     """A network source polled newest-first; subclasses fetch one page and normalize a post."""
 
     finite = False
-    poll_interval_s = 60.0
     network = ""  # "x", "mastodon", …: the first part of the source spec
+
+    @property
+    def poll_interval_s(self) -> float:  # type: ignore[override]
+        """Seconds between polls that find nothing new: SOCIALCARE_<NETWORK>_POLL_SECONDS."""
+        return float(os.environ.get(f"SOCIALCARE_{self.network.upper()}_POLL_SECONDS", "60"))
 
     def _spec(self, kind: str, arg: str, account: str = "ACCOUNT") -> None:
         """Check and keep a `NETWORK:mentions:ACCOUNT` or `NETWORK:search:QUERY` spec."""
@@ -183,3 +188,12 @@ def newest_of(markers: list[str]) -> str | None:
         if newer(marker, best):
             best = marker
     return best
+
+
+def provenance(source: str, brand: str | None, from_brand: bool) -> dict[str, Any]:
+    """The mention fields every network fills alike: who the post is to, and where it came from."""
+    return {
+        "from_brand": from_brand,
+        "brand": brand,
+        "ingest": {"source": source, "fetched_at": utcnow().isoformat()},
+    }

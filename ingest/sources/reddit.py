@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -30,6 +29,7 @@ from ingest.sources.polling import (
     RateLimited,
     SourceConfigError,
     Transient,
+    provenance,
     with_retries,
 )
 from stream.schema import Mention, mention_from_dict, utcnow
@@ -157,9 +157,7 @@ def normalize(thing: dict, source: str, brand: str, brands: set[str]) -> Mention
             "created_at": datetime.fromtimestamp(float(data["created_utc"]), UTC).isoformat(),
             "url": f"https://www.reddit.com{permalink}" if permalink else None,
             "in_reply_to": str(parent) if parent else None,
-            "from_brand": author.lower() in brands,
-            "brand": brand,
-            "ingest": {"source": source, "fetched_at": utcnow().isoformat()},
+            **provenance(source, brand, author.lower() in brands),
         }
     )
 
@@ -167,7 +165,6 @@ def normalize(thing: dict, source: str, brand: str, brands: set[str]) -> Mention
 class RedditSource(NewestFirstSource):
     """`reddit:mentions:USERNAME` or `reddit:search:QUERY`."""
 
-    poll_interval_s = float(os.environ.get("SOCIALCARE_REDDIT_POLL_SECONDS", "60"))
     network = "reddit"
 
     def __init__(self, kind: str, arg: str, client: RedditClient) -> None:

@@ -32,6 +32,7 @@ from ingest.sources.polling import (
     RateLimited,
     SourceConfigError,
     Transient,
+    provenance,
     with_retries,
 )
 from stream.schema import Mention, mention_from_dict, utcnow
@@ -214,9 +215,7 @@ def normalize(
             "created_at": tweet.get("created_at"),
             "url": f"https://x.com/{handle}/status/{post_id}" if handle else None,
             "in_reply_to": reply_to,
-            "from_brand": handle.lower() in brands,
-            "brand": brand,
-            "ingest": {"source": source, "fetched_at": utcnow().isoformat()},
+            **provenance(source, brand, handle.lower() in brands),
         }
     )
 
@@ -224,7 +223,6 @@ def normalize(
 class XSource(NewestFirstSource):
     """`x:mentions:HANDLE` or `x:search:QUERY`."""
 
-    poll_interval_s = float(os.environ.get("SOCIALCARE_X_POLL_SECONDS", "60"))
     network = "x"
 
     def __init__(self, kind: str, arg: str, client: XClient) -> None:
