@@ -105,11 +105,6 @@ FEATURE_SETS = ("words", "words+chars")
 DEFAULT_FEATURES = {"sentiment": "words", "complaint": "words+chars", "topic": "words"}
 
 
-def featurize(texts: Sequence[str], feature_set: str = "words") -> csr_matrix:
-    """Hashed counts, one row per text (texts should already be `bounded`)."""
-    return Features(texts).get(feature_set)
-
-
 class Features:
     """The feature sets of one batch, each computed at most once however many models ask."""
 
