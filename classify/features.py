@@ -87,10 +87,6 @@ def analyze_tokens(tokens: list[str]) -> list[str]:
     return out
 
 
-def analyze(text: str) -> list[str]:
-    return analyze_tokens(tokenize(text))
-
-
 _HASHER = HashingVectorizer(  # fed token lists: each text is tokenized once per batch
     analyzer=analyze_tokens, n_features=N_FEATURES, alternate_sign=False, norm=None
 )
