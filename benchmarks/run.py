@@ -17,6 +17,7 @@ whole benchmark process (which holds the spike's 100k mentions in memory).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import json
 import os
@@ -49,13 +50,18 @@ from stream.worker import Worker  # noqa: E402
 
 
 def run_measured(cmd: list[str], stdin=None) -> float:
-    """Run a command to completion; return its own peak RSS in MB (from wait4)."""
+    """Run a command to completion; return its own peak RSS in MB. Read from VmHWM while it
+    runs (sampled every 50 ms), not from wait4's ru_maxrss, which also counts the pages the
+    child shared with this (large) benchmark process between fork and exec."""
     proc = subprocess.Popen(cmd, stdin=stdin, stdout=subprocess.DEVNULL)
-    _pid, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
+    peak = 0.0
+    while proc.poll() is None:
+        with contextlib.suppress(FileNotFoundError, ProcessLookupError, ValueError):
+            peak = max(peak, peak_rss_mb(proc.pid))  # it may exit between poll() and the read
+        time.sleep(0.05)
     if proc.returncode != 0:
         raise RuntimeError(f"{cmd[3:5]} exited with {proc.returncode}")
-    return usage.ru_maxrss / 1024
+    return peak
 
 
 def peak_rss_mb(pid: int) -> float:
