@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,9 @@ from ingest.sources.polling import (
     with_retries,
 )
 from stream.schema import Mention, mention_from_dict, utcnow
+
+for _noisy in ("httpx", "httpcore", "atproto_client"):  # DEBUG logs carry headers and bodies
+    logging.getLogger(_noisy).setLevel(logging.WARNING)
 
 DEFAULT_API_URL = "https://bsky.social"
 PAGE_SIZE = 100

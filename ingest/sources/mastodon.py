@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 from html.parser import HTMLParser
 from pathlib import Path
@@ -38,6 +39,8 @@ from ingest.sources.polling import (
     with_retries,
 )
 from stream.schema import Mention, mention_from_dict, utcnow
+
+logging.getLogger("mastodon").setLevel(logging.INFO)  # never its DEBUG output, whatever -v says
 
 PAGE_SIZE = 40  # the API's maximum for notifications and timelines
 

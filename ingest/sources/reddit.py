@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,9 @@ from ingest.sources.polling import (
     with_retries,
 )
 from stream.schema import Mention, mention_from_dict, utcnow
+
+logging.getLogger("prawcore").setLevel(logging.INFO)  # its DEBUG log prints request data
+logging.getLogger("praw").setLevel(logging.INFO)
 
 DEFAULT_OAUTH_URL = "https://oauth.reddit.com"
 DEFAULT_WWW_URL = "https://www.reddit.com"
