@@ -36,6 +36,7 @@ from ingest.sources.polling import (
     RateLimited,
     SourceConfigError,
     Transient,
+    newest_of,
     provenance,
     with_retries,
 )
@@ -240,7 +241,7 @@ class BlueskySource(NewestFirstSource):
         cursor = got.get("cursor")
         return Page(
             items=items,
-            newest=max(markers) if markers else None,
+            newest=newest_of(markers),
             next_token=str(cursor) if cursor and entries and not reached else None,
         )
 

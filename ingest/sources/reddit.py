@@ -30,6 +30,7 @@ from ingest.sources.polling import (
     RateLimited,
     SourceConfigError,
     Transient,
+    newest_of,
     provenance,
     with_retries,
 )
@@ -209,7 +210,7 @@ class RedditSource(NewestFirstSource):
         after = listing.get("after")
         return Page(
             items=items,
-            newest=max(markers, key=int) if markers else None,
+            newest=newest_of(markers),
             next_token=str(after) if after and children and not reached else None,
         )
 
