@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from classify.keywords import PhraseSet, words
+from classify.keywords import PhraseSet
 
 _URL = re.compile(r"https?://\S+", re.IGNORECASE)
 _RETWEET = re.compile(r"^\s*RT\s+@\w+", re.IGNORECASE)
@@ -37,10 +37,10 @@ AD_PHRASES = PhraseSet(
 
 class SpamRules:
     def predict(
-        self, texts: Sequence[str], texts_words: Sequence[list[str]] | None = None
+        self, texts: Sequence[str], texts_words: Sequence[list[str]]
     ) -> list[tuple[bool, list[str]]]:
-        if texts_words is None:
-            texts_words = [words(t) for t in texts]
+        """`texts_words`: each text's words (classify.keywords.words), shared with the other
+        rule scorers."""
         return [self._one(t, w) for t, w in zip(texts, texts_words, strict=True)]
 
     def _one(self, text: str, ws: list[str]) -> tuple[bool, list[str]]:

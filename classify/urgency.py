@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from classify.keywords import PhraseIndex, words
+from classify.keywords import PhraseIndex
 from classify.tags import SentimentTag, UrgencyTag
 
 SIGNALS: dict[str, tuple[float, list[str]]] = {
@@ -155,15 +155,6 @@ class UrgencyRules:
     def signals_in(self, ws: list[str]) -> set[str]:
         """The names of the signals whose phrases occur in the words `ws`."""
         return set(self._index.find_words(ws))
-
-    def predict(
-        self,
-        texts: Sequence[str],
-        sentiments: Sequence[SentimentTag],
-        reaches: Sequence[Reach],
-        complaint: Sequence[float] | None = None,
-    ) -> list[UrgencyTag]:
-        return self.predict_words([words(t) for t in texts], sentiments, reaches, complaint)
 
     def predict_words(
         self,
