@@ -75,9 +75,6 @@ class TextModel:
             return []
         return self.predict_features(Features([bounded(t) for t in texts]))
 
-    def predict_proba(self, texts: list[str]) -> np.ndarray:
-        return self.predict_proba_features(Features([bounded(t) for t in texts]))
-
     def save(self, out: Path) -> None:
         out.mkdir(parents=True, exist_ok=True)
         joblib.dump(self.head, out / "model.joblib", compress=3)
