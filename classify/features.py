@@ -1,13 +1,12 @@
 """Text features shared by every learned model, computed once per batch.
 
-Words and word pairs of the lowercased text, plus tags from VADER's lexicon (`__pos`, `__neg2`,
-`__not__pos` after a negation, …), hashed into a fixed space (sklearn's HashingVectorizer:
-no vocabulary to fit or store). Every model reads the same hashed matrix, so a batch is
-tokenized and hashed once however many models score it. The lexicon tags carry what VADER
-knows about words into the learned model at the cost of a dict lookup per word.
-
-Measured on the airline tweets (5-fold CV macro-F1, `make bench` prints the speed): these
-features score within 0.01 of word + character n-gram TF-IDF and are several times faster.
+Each text becomes lists of feature strings ("parts"): `words` are the words and word pairs of
+the lowercased text (any @handle is `@`) plus tags from VADER's lexicon (`__pos`, `__neg2`,
+`__not__pos` after a negation, …), which carry what VADER knows about words into the learned
+model at the cost of a dict lookup per word; `chars` are character 2–5-grams within words.
+A model maps the strings of its parts to columns through the vocabulary it learned
+(classify/learned.py), so scoring needs only dict lookups and numpy: no hashing, no sklearn.
+Every model reads the same lists, so a batch is tokenized once however many models score it.
 """
 
 from __future__ import annotations
@@ -15,14 +14,11 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 
-from scipy.sparse import csr_matrix, hstack
-from sklearn.feature_extraction.text import HashingVectorizer
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from classify.keywords import plain_words, tokenize
 
-FEATURES_VERSION = "hashed-2"
-N_FEATURES = 2**20
+FEATURES_VERSION = "vocab-3"
 NEGATIONS = frozenset(
     [
         "not",
@@ -73,12 +69,17 @@ def _lexicon_tags() -> dict[str, str]:
 LEXICON_TAGS = _lexicon_tags()
 
 
-def analyze_tokens(tokens: list[str]) -> list[str]:
-    """The features of one text: words (any @handle is `@`), word pairs, lexicon tags."""
-    words = ["@" if w[0] == "@" else w for w in tokens]
-    out = words + list(map(" ".join, itertools.pairwise(words)))
-    negated = False
+def feature_words(tokens: list[str]) -> list[str]:
+    """A text's tokens as the models read them: any @handle is `@`."""
+    return ["@" if w[0] == "@" else w for w in tokens]
+
+
+def lexicon_tags(words: list[str]) -> list[str]:
+    """VADER-lexicon tags of the words, in order; `__not` before a tag right after a negation."""
     tags = LEXICON_TAGS
+    if NEGATIONS.isdisjoint(words):  # most texts: the whole lookup runs in C
+        return list(filter(None, map(tags.get, words)))
+    out, negated = [], False
     for word in words:
         tag = tags.get(word)
         if tag is not None:
@@ -87,27 +88,40 @@ def analyze_tokens(tokens: list[str]) -> list[str]:
     return out
 
 
-_HASHER = HashingVectorizer(  # fed token lists: each text is tokenized once per batch
-    analyzer=analyze_tokens, n_features=N_FEATURES, alternate_sign=False, norm=None
-)
+def analyze_tokens(tokens: list[str]) -> list[str]:
+    """The `words` part of one text as strings: words, word pairs (`a b`), lexicon tags.
+    (Scoring reads the same features without building the pair strings: classify/learned.py.)"""
+    words = feature_words(tokens)
+    return words + list(map(" ".join, itertools.pairwise(words))) + lexicon_tags(words)
 
 
-_CHARS = HashingVectorizer(
-    analyzer="char_wb", ngram_range=(2, 5), n_features=N_FEATURES, alternate_sign=False, norm=None
-)
-FEATURE_SETS = ("words", "words+chars")
+def char_grams(text: str) -> list[str]:
+    """Character 2–5-grams of each lowercased word padded with spaces (sklearn's `char_wb`)."""
+    out: list[str] = []
+    add = out.append
+    for word in text.lower().split():
+        w = f" {word} "
+        size = len(w)
+        for n in range(2, min(5, size) + 1):
+            for i in range(size - n + 1):
+                add(w[i : i + n])
+    return out
+
+
 # character n-grams cost ~4x the time and help where data are few and varied (complaints from
 # nine domains: 5-fold macro-F1 0.78 → 0.82); on the airline sentiment they add nothing
+FEATURE_SETS: dict[str, tuple[str, ...]] = {"words": ("words",), "words+chars": ("words", "chars")}
 DEFAULT_FEATURES = {"sentiment": "words", "complaint": "words+chars", "topic": "words"}
 
 
 class Features:
-    """The feature sets of one batch, each computed at most once however many models ask."""
+    """The feature parts of one batch, each computed at most once however many models ask."""
 
     def __init__(self, texts: Sequence[str]) -> None:
         self.texts = texts
-        self._sets: dict[str, csr_matrix] = {}
+        self._parts: dict[str, list[list[str]]] = {}
         self._tokens: list[list[str]] | None = None
+        self._feature_words: list[list[str]] | None = None
 
     @property
     def tokens(self) -> list[list[str]]:
@@ -119,14 +133,21 @@ class Features:
         """Per text, the plain words the rule scorers match (from the same tokens)."""
         return [plain_words(t) for t in self.tokens]
 
-    def get(self, feature_set: str) -> csr_matrix:
-        if feature_set not in self._sets:
-            if feature_set == "words":
-                self._sets[feature_set] = _HASHER.transform(self.tokens)
-            elif feature_set == "words+chars":
-                self._sets[feature_set] = hstack(
-                    [self.get("words"), _CHARS.transform(self.texts)], format="csr"
-                )
+    def feature_words(self) -> list[list[str]]:
+        if self._feature_words is None:
+            self._feature_words = [feature_words(t) for t in self.tokens]
+        return self._feature_words
+
+    def lexicon_tags(self) -> list[list[str]]:
+        return [lexicon_tags(w) for w in self.feature_words()]
+
+    def part(self, name: str) -> list[list[str]]:
+        """Per text, the feature strings of one part (`words` or `chars`)."""
+        if name not in self._parts:
+            if name == "words":
+                self._parts[name] = [analyze_tokens(t) for t in self.tokens]
+            elif name == "chars":
+                self._parts[name] = [char_grams(t) for t in self.texts]
             else:
-                raise ValueError(f"unknown feature set {feature_set!r}; known: {FEATURE_SETS}")
-        return self._sets[feature_set]
+                raise ValueError(f"unknown feature part {name!r}; known: words, chars")
+        return self._parts[name]

@@ -1,74 +1,139 @@
-"""Learned text models that `socialcare train` builds and the classifier loads by path.
+"""Learned text models: what `socialcare train` writes and the classifier loads by path.
 
-One model per task (sentiment, complaint, topic): a hashed feature set of classify/features.py
-("words", or "words+chars" for complaints by default), TF-IDF weighted (sublinear), into a
-class-balanced logistic regression. Each feature set is computed once per batch, however many
-models read it. A model directory holds
-`model.joblib` (the TF-IDF weights and the regression) and `meta.json` (task, labels, feature
-version, training size, cross-validated scores, library versions).
+A model is linear: the feature strings of a text (classify/features.py) are looked up in the
+vocabulary learned in training, counted, TF-IDF weighted (sublinear, l2-normalized), and
+scored by a logistic regression. Scoring a batch is dict lookups and a few numpy operations:
+no sklearn, no pickle. Training (classify/training.py) fits the same steps with sklearn and
+exports their numbers here; a test checks both give the same probabilities.
 
-Loading a model unpickles it: only load model directories you (or your admins) trained.
+A model directory holds `meta.json` (task, labels, feature set and version, training size,
+cross-validated scores, library versions), `vocabulary.json` (the feature strings of each part,
+in column order) and `weights.npz` (idf, coefficients, intercepts; read without pickle, so a
+model file cannot run code).
 """
 
 from __future__ import annotations
 
+import itertools
 import json
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import joblib
 import numpy as np
-import sklearn
-from sklearn.feature_extraction.text import TfidfTransformer
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import Pipeline
+import orjson
 
-from classify.features import DEFAULT_FEATURES, FEATURE_SETS, FEATURES_VERSION, Features
+from classify.features import FEATURE_SETS, FEATURES_VERSION, Features
 from classify.text import bounded
 
 TASKS = ("sentiment", "complaint", "topic")
-FORMAT = 2
+FORMAT = 3
+FILES = ("meta.json", "vocabulary.json", "weights.npz")
 
 
 class ModelError(ValueError):
     pass
 
 
-def build_head(feature_set: str = "words") -> Pipeline:
-    """What a model learns on top of the shared features (C chosen by 5-fold CV on the
-    airline and complaint data)."""
-    c = 4.0 if feature_set == "words+chars" else 2.0
-    return Pipeline(
-        [
-            ("tfidf", TfidfTransformer(sublinear_tf=True)),
-            ("model", LogisticRegression(C=c, max_iter=3000, class_weight="balanced")),
-        ]
-    )
-
-
 @dataclass
 class TextModel:
     task: str
-    head: Pipeline
     meta: dict[str, Any]
+    vocabularies: list[dict[str, int]]  # one per feature part; columns numbered across parts
+    idf: np.ndarray  # (columns,)
+    coef: np.ndarray  # (columns, 1) for two labels, else (columns, labels)
+    intercept: np.ndarray  # (1,) or (labels,)
 
     @property
     def labels(self) -> list[str]:
-        return [str(x) for x in self.head.classes_]
+        return [str(x) for x in self.meta["labels"]]
 
     @property
     def feature_set(self) -> str:
         return str(self.meta.get("feature_set", "words"))
 
+    def __post_init__(self) -> None:
+        # one more column for every string the vocabulary lacks: idf 0 and no weight, so
+        # unknown strings count for nothing, as in training, and lookups need no filtering
+        self._unknown = len(self.idf)
+        self._idf = np.append(self.idf, 0.0)
+        self._coef = np.vstack([self.coef, np.zeros((1, self.coef.shape[1]))])
+        # word pairs are looked up by the columns of their two words (a pair seen in
+        # training is made of words seen at least as often), so scoring never builds pair strings
+        words = self.vocabularies[0] if FEATURE_SETS[self.feature_set][0] == "words" else {}
+        pairs = [(s.split(" "), col) for s, col in words.items() if " " in s]
+        width = len(self._idf)
+        keys = np.array([words[a] * width + words[b] for (a, b), _ in pairs], dtype=np.int64)
+        order = np.argsort(keys)
+        self._pair_keys = keys[order]
+        self._pair_cols = np.array([col for _, col in pairs], dtype=np.int64)[order]
+
     def predict_proba_features(self, features: Features) -> np.ndarray:
-        return self.head.predict_proba(features.get(self.feature_set))
+        """P(label) per text (rows) and label (columns, in `labels` order), for a whole batch."""
+        n = len(features.texts)
+        rows, cols = self._columns(features)
+        width = len(self._idf)
+        keys, counts = np.unique(rows * width + cols, return_counts=True)
+        r, c = np.divmod(keys, width)
+        val = (1.0 + np.log(counts)) * self._idf[c]  # sublinear tf × idf
+        norm = np.sqrt(np.bincount(r, weights=val * val, minlength=n))
+        val /= np.where(norm > 0, norm, 1.0)[r]
+        coef = self._coef
+        z = np.empty((n, coef.shape[1]))
+        for j in range(coef.shape[1]):
+            z[:, j] = np.bincount(r, weights=val * coef[c, j], minlength=n)
+        z += self.intercept
+        if coef.shape[1] == 1:  # two labels: the regression scores the second
+            p = 1.0 / (1.0 + np.exp(-z[:, 0]))
+            return np.column_stack([1.0 - p, p])
+        z -= z.max(axis=1, keepdims=True)
+        np.exp(z, out=z)
+        z /= z.sum(axis=1, keepdims=True)
+        return z
+
+    def _columns(self, features: Features) -> tuple[np.ndarray, np.ndarray]:
+        """(text row, column) of every feature in the batch; lookups run in C or numpy."""
+        rows: list[np.ndarray] = []
+        cols: list[np.ndarray] = []
+        for part, vocabulary in zip(FEATURE_SETS[self.feature_set], self.vocabularies, strict=True):
+            if part == "words":
+                word_rows, word_cols = self._lookup(features.feature_words(), vocabulary)
+                pair_rows, pair_cols = self._pairs(word_rows, word_cols)
+                rows += [word_rows, pair_rows]
+                cols += [word_cols, pair_cols]
+                tag_rows, tag_cols = self._lookup(features.lexicon_tags(), vocabulary)
+                rows.append(tag_rows)
+                cols.append(tag_cols)
+            else:
+                part_rows, part_cols = self._lookup(features.part(part), vocabulary)
+                rows.append(part_rows)
+                cols.append(part_cols)
+        return np.concatenate(rows), np.concatenate(cols)
+
+    def _lookup(
+        self, lists: list[list[str]], vocabulary: dict[str, int]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        lengths = list(map(len, lists))
+        strings = itertools.chain.from_iterable(lists)
+        unknown = itertools.repeat(self._unknown)
+        cols = np.fromiter(map(vocabulary.get, strings, unknown), np.int64, sum(lengths))
+        return np.repeat(np.arange(len(lists), dtype=np.int64), lengths), cols
+
+    def _pairs(self, rows: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The known word pairs among consecutive words of one text."""
+        if len(cols) < 2 or not len(self._pair_keys):
+            return rows[:0], cols[:0]
+        left, right = cols[:-1], cols[1:]
+        ok = (left != self._unknown) & (right != self._unknown) & (rows[:-1] == rows[1:])
+        keys = left[ok] * len(self._idf) + right[ok]
+        pos = np.minimum(np.searchsorted(self._pair_keys, keys), len(self._pair_keys) - 1)
+        hit = self._pair_keys[pos] == keys
+        return rows[:-1][ok][hit], self._pair_cols[pos[hit]]
 
     def predict_features(self, features: Features) -> list[str]:
         proba = self.predict_proba_features(features)
         classes = self.labels
-        return [classes[i] for i in proba.argmax(axis=1)]
+        return [classes[i] for i in proba.argmax(axis=1).tolist()]
 
     def predict(self, texts: list[str]) -> list[str]:
         if not texts:
@@ -76,70 +141,73 @@ class TextModel:
         return self.predict_features(Features([bounded(t) for t in texts]))
 
     def save(self, out: Path) -> None:
-        out.mkdir(parents=True, exist_ok=True)
-        joblib.dump(self.head, out / "model.joblib", compress=3)
-        (out / "meta.json").write_text(json.dumps(self.meta, indent=2))
-
-
-def train(
-    task: str,
-    texts: list[str],
-    labels: list[str],
-    folds: int = 5,
-    feature_set: str | None = None,
-) -> TextModel:
-    """Fit on all rows; report the mean macro-F1 of `folds`-fold cross-validation in meta."""
-    from sklearn.model_selection import StratifiedKFold, cross_val_score
-
-    if task not in TASKS:
-        raise ModelError(f"unknown task {task!r}; tasks: {', '.join(TASKS)}")
-    if len(set(labels)) < 2:
-        raise ModelError("training needs at least two different labels")
-    feature_set = feature_set or DEFAULT_FEATURES[task]
-    if feature_set not in FEATURE_SETS:
-        raise ModelError(f"unknown feature set {feature_set!r}; known: {', '.join(FEATURE_SETS)}")
-    x = [bounded(t) for t in texts]
-    smallest = min(labels.count(lbl) for lbl in set(labels))
-    cv_f1 = None
-    features = Features(x).get(feature_set)
-    if folds >= 2 and smallest >= folds:
-        splitter = StratifiedKFold(folds, shuffle=True, random_state=0)
-        scores = cross_val_score(
-            build_head(feature_set), features, labels, cv=splitter, scoring="f1_macro"
-        )
-        cv_f1 = float(np.mean(scores))
-    head = build_head(feature_set).fit(features, labels)
-    meta = {
-        "task": task,
-        "labels": [str(c) for c in head.classes_],
-        "features": FEATURES_VERSION,
-        "feature_set": feature_set,
-        "rows": len(x),
-        "cv_folds": folds if cv_f1 is not None else 0,
-        "cv_macro_f1": cv_f1,
-        "trained_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "sklearn": sklearn.__version__,
-        "format": FORMAT,
-    }
-    return TextModel(task, head, meta)
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+            (out / "vocabulary.json").write_bytes(
+                orjson.dumps([sorted(v, key=v.__getitem__) for v in self.vocabularies])
+            )
+            np.savez_compressed(
+                out / "weights.npz", idf=self.idf, coef=self.coef, intercept=self.intercept
+            )
+            (out / "meta.json").write_text(json.dumps(self.meta, indent=2))
+        except OSError as exc:
+            raise ModelError(f"cannot write the model to {out}: {exc.strerror or exc}") from None
 
 
 def load(path: Path, task: str | None = None) -> TextModel:
-    meta_path, model_path = path / "meta.json", path / "model.joblib"
-    if not meta_path.is_file() or not model_path.is_file():
+    if not all((path / name).is_file() for name in FILES):
         raise ModelError(
-            f"{path} is not a model directory (needs meta.json and model.joblib; "
+            f"{path} is not a model directory (needs {', '.join(FILES)}; "
             "make one with `socialcare train --out DIR`)"
         )
-    meta = json.loads(meta_path.read_text())
-    if task is not None and meta.get("task") != task:
-        raise ModelError(f"{path} holds a {meta.get('task')!r} model, not {task!r}")
-    if meta.get("format") != FORMAT or meta.get("features") != FEATURES_VERSION:
-        raise ModelError(
-            f"{path} was trained by an older socialcare (format {meta.get('format')}, "
-            f"features {meta.get('features')!r}); train it again with `socialcare train`"
-        )
-    return TextModel(meta["task"], joblib.load(model_path), meta)
+    try:
+        meta = json.loads((path / "meta.json").read_text())
+        if not isinstance(meta, dict):
+            raise ValueError("meta.json is not a JSON object")
+        if task is not None and meta.get("task") != task:
+            raise ModelError(f"{path} holds a {meta.get('task')!r} model, not {task!r}")
+        if meta.get("format") != FORMAT or meta.get("features") != FEATURES_VERSION:
+            raise ModelError(
+                f"{path} was trained by an older socialcare (format {meta.get('format')}, "
+                f"features {meta.get('features')!r}); train it again with `socialcare train`"
+            )
+        parts = orjson.loads((path / "vocabulary.json").read_bytes())
+        with np.load(path / "weights.npz", allow_pickle=False) as w:
+            idf, coef, intercept = w["idf"], w["coef"], w["intercept"]
+        model = TextModel(meta["task"], meta, _vocabularies(parts), idf, coef, intercept)
+        _check(model)
+    except ModelError:
+        raise
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ModelError(f"{path}: not a usable model directory ({exc})") from None
+    return model
+
+
+def _vocabularies(parts: Any) -> list[dict[str, int]]:
+    if not isinstance(parts, list) or not all(isinstance(p, list) for p in parts):
+        raise ValueError("vocabulary.json must be a list of string lists")
+    out, start = [], 0
+    for strings in parts:
+        out.append(dict(zip(strings, range(start, start + len(strings)), strict=True)))
+        start += len(strings)
+    return out
+
+
+def _check(model: TextModel) -> None:
+    """Shapes that fit together, so a damaged model fails at load, not mid-stream."""
+    width = sum(len(v) for v in model.vocabularies)
+    labels = model.meta.get("labels")
+    if model.feature_set not in FEATURE_SETS:
+        raise ValueError(f"unknown feature set {model.feature_set!r}")
+    if len(model.vocabularies) != len(FEATURE_SETS[model.feature_set]):
+        raise ValueError("vocabulary parts do not match the feature set")
+    if not isinstance(labels, list) or len(labels) < 2:
+        raise ValueError("meta.json needs at least two labels")
+    k = 1 if len(labels) == 2 else len(labels)
+    if model.idf.shape != (width,) or model.coef.shape != (width, k):
+        raise ValueError(f"weights do not fit a vocabulary of {width} and {len(labels)} labels")
+    if model.intercept.shape != (k,):
+        raise ValueError("intercepts do not fit the labels")
 
 
 def load_dir(models: Path | None) -> dict[str, TextModel]:

@@ -58,24 +58,28 @@ def _reach(data: dict) -> Reach:
     )
 
 
-def _dump(data: dict) -> str:
+def _dump(data: dict) -> bytes:
     try:
-        return orjson.dumps(data).decode()
+        return orjson.dumps(data)
     except TypeError:  # what orjson will not write (integers past 64 bits, lone surrogates)
-        return json.dumps(data, ensure_ascii=False)
+        return json.dumps(data, ensure_ascii=False).encode("utf-8", "backslashreplace")
 
 
-def classify_lines(lines: Iterable[bytes], classifier: Classifier) -> Iterable[str]:
+def _error(err: str, raw: bytes) -> bytes:
+    line = raw[:200].decode("utf-8", "replace")
+    return json.dumps({"error": err, "line": line}, ensure_ascii=False).encode()
+
+
+def classify_lines(lines: Iterable[bytes], classifier: Classifier) -> Iterable[bytes]:
+    """One output line (JSON, UTF-8, without the newline) per input line, in order."""
     batch: list[tuple[dict | None, str | None, bytes]] = []
 
-    def flush() -> Iterable[str]:
+    def flush() -> Iterable[bytes]:
         good = [d for d, err, _ in batch if err is None]
         tags = iter(classifier.tag([d["text"] for d in good], [_reach(d) for d in good]))
         for data, err, raw in batch:
             if err is not None:
-                yield json.dumps(
-                    {"error": err, "line": raw[:200].decode("utf-8", "replace")}, ensure_ascii=False
-                )
+                yield _error(err, raw)
                 continue
             data.update(next(tags))
             yield _dump(data)
@@ -90,8 +94,17 @@ def classify_lines(lines: Iterable[bytes], classifier: Classifier) -> Iterable[s
 
 
 def classify_stream(
-    stdin: IO[bytes], stdout: IO[str], classifier: Classifier | None = None
+    stdin: IO[bytes], stdout: IO[bytes], classifier: Classifier | None = None
 ) -> None:
     classifier = classifier or Classifier()
+    out: list[bytes] = []
     for line in classify_lines(stdin, classifier):
-        stdout.write(line + "\n")
+        out.append(line)
+        if len(out) >= BATCH:
+            out.append(b"")
+            stdout.write(b"\n".join(out))
+            out.clear()
+    if out:
+        out.append(b"")
+        stdout.write(b"\n".join(out))
+    stdout.flush()

@@ -172,18 +172,24 @@ class UrgencyRules:
     def _one(
         self, ws: list[str], sentiment: SentimentTag, reach: Reach, complaint: float | None = None
     ) -> UrgencyTag:
+        found = self._index.find_words(ws)
+        negative = sentiment.label == "negative"
+        wide = reach.verified or (reach.followers or 0) >= REACH_FOLLOWERS
+        if not (found or negative or wide or (complaint is not None and complaint >= 0.5)):
+            return UrgencyTag("low", 0.0, [])  # most posts: no signal at all
         score, reasons = 0.0, []
         if complaint is not None and complaint >= 0.5:
             score += 0.3 * complaint
             reasons.append(f"complaint (model) {complaint:.2f}")
-        for name, hits in self._index.find_words(ws).items():
-            score += self._weights[name]
+        weights = self._weights
+        for name, hits in found.items():
+            score += weights[name]
             reasons.append(f"{name}: {', '.join(hits[:3])}")
-        if sentiment.label == "negative":
+        if negative:
             # a care-negative post gets at least a modest bump, more when VADER agrees
             score += 0.25 * min(1.0, max(0.3, -sentiment.score / 0.6))
             reasons.append(f"negative sentiment {sentiment.score:+.2f}")
-        if reach.verified or (reach.followers or 0) >= REACH_FOLLOWERS:
+        if wide:
             score += 0.15
             reasons.append(
                 "reach: verified" if reach.verified else f"reach: {reach.followers:,} followers"
@@ -194,7 +200,7 @@ class UrgencyRules:
             if score >= threshold:
                 level = name
                 break
-        if any(r.startswith("safety") for r in reasons) and level != "critical":
+        if "safety" in found and level != "critical":
             level = "critical"  # a safety word is never below critical, whatever else
             score = max(score, LEVELS[0][1])
         return UrgencyTag(level, round(score, 4), reasons)

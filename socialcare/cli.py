@@ -296,7 +296,7 @@ def classify(as_worker, until_idle, idle_seconds, models, batch_size, home, bus,
         return
     from classify.stdio import classify_stream
 
-    classify_stream(sys.stdin.buffer, sys.stdout, classifier)
+    classify_stream(sys.stdin.buffer, sys.stdout.buffer, classifier)
 
 
 def _task_options(f):
@@ -337,8 +337,9 @@ def _task_options(f):
 )
 def train(task, data, text_column, label_column, out, folds, feature_set) -> None:
     """Train a model for TASK from a labeled CSV and write it to --out."""
-    from classify import learned
+    from classify import training
     from classify.dataset import DatasetError, read_labeled
+    from classify.learned import ModelError
 
     try:
         rows = read_labeled(data, text_column, label_column)
@@ -346,10 +347,10 @@ def train(task, data, text_column, label_column, out, folds, feature_set) -> Non
             f"training {task} on {len(rows.texts)} rows ({folds}-fold cross-validation first) …",
             err=True,
         )
-        model = learned.train(task, rows.texts, rows.labels, folds, feature_set)
-    except (DatasetError, learned.ModelError) as exc:
+        model = training.train(task, rows.texts, rows.labels, folds, feature_set)
+        model.save(out)
+    except (DatasetError, ModelError) as exc:
         raise click.ClickException(str(exc)) from None
-    model.save(out)
     click.echo(json.dumps({"out": str(out), **model.meta}))
 
 

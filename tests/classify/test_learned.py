@@ -1,0 +1,125 @@
+"""Learned models: the exported scorer equals the sklearn pipeline it was trained as, and model
+directories that are damaged or unwritable give a clear error."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from classify import training
+from classify.features import Features
+from classify.learned import ModelError, load
+
+TEXTS = [
+    "@united flight cancelled again, stuck at the gate for hours",
+    "@united thanks for the great service today!",
+    "@delta my bag is lost and nobody answers",
+    "@delta love the new seats, amazing crew",
+    "@jetblue what time does the lounge open?",
+    "@jetblue is there wifi on the flight to boston",
+    "@united still no refund after 3 weeks. not happy",
+    "@delta not bad at all, thank you",
+    "@jetblue can I change my seat online",
+    "@united cancelled flight, no hotel, no help",
+    "@delta great job getting us home",
+    "@jetblue when does boarding start",
+] * 3
+LABELS = ["negative", "positive", "negative", "positive", "neutral", "neutral"] * 6
+UNSEEN = [
+    "@southwest cancelled again and no help at the gate",
+    "",
+    "🙂🙂🙂",
+    "not great, not terrible",
+    "@united @delta thanks",
+]
+
+
+@pytest.mark.parametrize("feature_set", ["words", "words+chars"])
+@pytest.mark.parametrize("labels", [LABELS, ["1" if x == "negative" else "0" for x in LABELS]])
+def test_exported_model_scores_exactly_as_the_sklearn_pipeline(feature_set, labels):
+    rows = training.feature_rows(TEXTS, feature_set)
+    pipeline = training.build_pipeline(feature_set)
+    pipeline.set_params(counts__min_df=1)
+    pipeline.fit(rows, labels)
+    model = training.export("sentiment", pipeline, {"feature_set": feature_set})
+    expected = pipeline.predict_proba(training.feature_rows(UNSEEN + TEXTS, feature_set))
+    got = model.predict_proba_features(Features(UNSEEN + TEXTS))
+    assert got.shape == expected.shape
+    np.testing.assert_allclose(got, expected, atol=1e-12)
+
+
+def test_a_saved_model_loads_and_predicts_the_same(tmp_path):
+    model = training.train("sentiment", TEXTS, LABELS, folds=3)
+    assert model.meta["cv_folds"] == 3 and 0 <= model.meta["cv_macro_f1"] <= 1
+    model.save(tmp_path / "m")
+    again = load(tmp_path / "m", "sentiment")
+    assert again.predict(UNSEEN) == model.predict(UNSEEN)
+    assert sorted(p.name for p in (tmp_path / "m").iterdir()) == [
+        "meta.json",
+        "vocabulary.json",
+        "weights.npz",
+    ]
+
+
+@pytest.fixture
+def saved(tmp_path):
+    training.train("sentiment", TEXTS, LABELS, folds=0).save(tmp_path / "m")
+    return tmp_path / "m"
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda d: (d / "weights.npz").write_bytes(b"not a zip"),
+        lambda d: (d / "vocabulary.json").write_text("[[1, 2], 3]"),
+        lambda d: (d / "vocabulary.json").write_text('[["only", "two"]]'),
+        lambda d: (d / "meta.json").write_text("[]"),
+        lambda d: (d / "meta.json").write_text("{"),
+        lambda d: (d / "weights.npz").unlink(),
+    ],
+)
+def test_a_damaged_model_directory_is_a_clear_error(saved, damage):
+    damage(saved)
+    with pytest.raises(ModelError, match=str(saved)):
+        load(saved, "sentiment")
+
+
+def test_an_old_or_other_task_model_is_refused(saved):
+    with pytest.raises(ModelError, match="not 'topic'"):
+        load(saved, "topic")
+    meta = json.loads((saved / "meta.json").read_text())
+    (saved / "meta.json").write_text(json.dumps({**meta, "format": 2}))
+    with pytest.raises(ModelError, match="train it again"):
+        load(saved, "sentiment")
+
+
+def test_a_model_file_is_never_unpickled(saved):
+    """weights.npz is read with allow_pickle=False: an object array is refused, not run."""
+    np.savez(saved / "weights.npz", idf=np.array([object()]), coef=np.zeros(1), intercept=[0])
+    with pytest.raises(ModelError):
+        load(saved, "sentiment")
+
+
+def test_train_into_an_unwritable_place_is_one_clear_line(tmp_path):
+    data = tmp_path / "rows.csv"
+    data.write_text(
+        "text,label\n" + "".join(f'"{t}",{y}\n' for t, y in zip(TEXTS, LABELS, strict=True))
+    )
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    out = subprocess.run(
+        [
+            *(sys.executable, "-m", "socialcare.cli", "train", "--task", "sentiment"),
+            *("--data", str(data), "--text-column", "text", "--label-column", "label"),
+            *("--out", str(blocker / "model"), "--folds", "0"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 1
+    assert "cannot write the model" in out.stderr and "Traceback" not in out.stderr
