@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from route import calendar
 from route.engine import Decision, decide
@@ -465,10 +465,14 @@ class CaseBook:
         changed = [s.row for s in states.values() if s.changed and not s.is_new]
         if new_cases:
             self.conn.execute(insert(cases), new_cases)
-        for row in changed:
+        by_columns: dict[tuple[str, ...], list[dict]] = defaultdict(list)
+        for row in changed:  # one executemany per column set (all of them, as read), not per case
             row["updated_at"] = self.now
             values = {k: v for k, v in row.items() if k != "id"}
-            self.conn.execute(update(cases).where(and_(cases.c.id == row["id"])).values(values))
+            values["case_key"] = row["id"]
+            by_columns[tuple(values)].append(values)
+        for rows in by_columns.values():
+            self.conn.execute(update(cases).where(cases.c.id == bindparam("case_key")), rows)
         if self.attach:
             self.conn.execute(
                 update(posts)

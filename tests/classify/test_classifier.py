@@ -53,6 +53,20 @@ def test_topic_and_spam(clf):
 
 
 @pytest.mark.parametrize(
+    ("text", "repeats"),
+    [
+        ("sooooooooooo slow", True),
+        ("soooooooo slow", False),  # nine
+        ("gap" + " " * 12 + "then", False),  # a whitespace run is no repetition
+        ("gap" + " " * 12 + "then !!!!!!!!!!!!", True),  # … and does not hide a later one
+    ],
+)
+def test_repeated_characters(clf, text, repeats):
+    (tags,) = clf.classify([text])
+    assert ("repeated characters" in tags.spam_reasons) is repeats
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "",
