@@ -12,18 +12,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
-
 from classify.care_language import care_label, cues
 from classify.tags import SentimentTag
 from classify.text import bounded
+from classify.vader import Vader
 
 
 class CareSentiment:
     """Scores a batch of texts."""
 
     def __init__(self) -> None:
-        self._vader = SentimentIntensityAnalyzer()
+        self._vader = Vader()
 
     def compound(self, texts: Sequence[str]) -> list[float]:
         polarity = self._vader.polarity_scores
