@@ -29,7 +29,7 @@ from store.db import open_store
 from store.tables import cases, posts
 from stream.bus import PIPELINE_TOPICS, OutMessage
 from stream.embedded import EmbeddedBus
-from stream.worker import Worker
+from stream.worker import Worker, settle_heap
 
 
 def _stages(work: Path):
@@ -51,6 +51,7 @@ def spike(conversations: int = 50_000) -> dict:
         for m in mentions:
             producer.send(OutMessage(raw_topic(m), m.conversation_id, m.to_json()))
         producer.flush()
+        settle_heap()
         start = datetime.now(UTC)
         t0 = time.perf_counter()
         while classify.step(0) + route.step(0) or classify.lag() or route.lag():
@@ -79,6 +80,7 @@ def latency(rate: int = 1000, seconds: int = 60) -> dict:
         bus, engine, classify, route = _stages(work)
         mentions = DemoSource(rate * seconds // 2 + 100, seed=9).fetch(None, 10**9).mentions
         mentions = mentions[: rate * seconds]
+        settle_heap()  # as Worker.run and Pipeline.run do once set up
         done = threading.Event()
 
         def feed() -> None:

@@ -18,7 +18,7 @@ from socialcare.settings import Settings
 from store.db import open_store
 from store.ingest_state import IngestState
 from stream.bus import PIPELINE_TOPICS, open_bus
-from stream.worker import Worker
+from stream.worker import Worker, settle_heap
 
 WATCH_EVERY_S = 5.0
 
@@ -83,6 +83,7 @@ class Pipeline:
         report_every_s: float = 5.0,
         on_progress=None,
     ) -> None:
+        settle_heap()
         last_report = time.monotonic()
         while not stop.is_set():
             did = self.step()
