@@ -9,10 +9,13 @@ import sys
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from classify import training
 from classify.features import Features
 from classify.learned import ModelError, load
+from classify.text import bounded
 
 TEXTS = [
     "@united flight cancelled again, stuck at the gate for hours",
@@ -123,3 +126,25 @@ def test_train_into_an_unwritable_place_is_one_clear_line(tmp_path):
     )
     assert out.returncode == 1
     assert "cannot write the model" in out.stderr and "Traceback" not in out.stderr
+
+
+@pytest.fixture(scope="module")
+def trained_pair():
+    return (
+        training.train("sentiment", TEXTS, LABELS, folds=0),
+        training.train("complaint", TEXTS, ["1" if x == "negative" else "0" for x in LABELS], 0),
+    )
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.lists(st.text(max_size=300), max_size=12))
+def test_any_batch_of_texts_gets_probabilities(trained_pair, texts):
+    """Empty batches, empty texts, texts of unknown words only, emoji, control characters:
+    every row is a probability distribution, whatever the feature set."""
+    for model in trained_pair:
+        proba = model.predict_proba_features(Features([bounded(t) for t in texts]))
+        assert proba.shape == (len(texts), len(model.labels))
+        assert np.isfinite(proba).all()
+        np.testing.assert_allclose(proba.sum(axis=1), 1.0)
