@@ -95,17 +95,20 @@ def analyze_tokens(tokens: list[str]) -> list[str]:
     return words + list(map(" ".join, itertools.pairwise(words))) + lexicon_tags(words)
 
 
+def char_words(text: str) -> list[str]:
+    """The words character n-grams are taken from: lowercased, split on whitespace."""
+    return text.lower().split()
+
+
+def word_grams(word: str) -> list[str]:
+    """Character 2–5-grams of one word padded with spaces (sklearn's `char_wb`)."""
+    w = f" {word} "
+    size = len(w)
+    return [w[i : i + n] for n in range(2, min(5, size) + 1) for i in range(size - n + 1)]
+
+
 def char_grams(text: str) -> list[str]:
-    """Character 2–5-grams of each lowercased word padded with spaces (sklearn's `char_wb`)."""
-    out: list[str] = []
-    add = out.append
-    for word in text.lower().split():
-        w = f" {word} "
-        size = len(w)
-        for n in range(2, min(5, size) + 1):
-            for i in range(size - n + 1):
-                add(w[i : i + n])
-    return out
+    return [g for word in char_words(text) for g in word_grams(word)]
 
 
 # character n-grams cost ~4x the time and help where data are few and varied (complaints from

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,12 +24,13 @@ from typing import Any
 import numpy as np
 import orjson
 
-from classify.features import FEATURE_SETS, FEATURES_VERSION, Features
+from classify.features import FEATURE_SETS, FEATURES_VERSION, Features, char_words, word_grams
 from classify.text import bounded
 
 TASKS = ("sentiment", "complaint", "topic")
 FORMAT = 3
 FILES = ("meta.json", "vocabulary.json", "weights.npz")
+CHAR_CACHE_WORDS = 50_000  # about 15 MB of column tuples at most
 
 
 class ModelError(ValueError):
@@ -67,6 +69,7 @@ class TextModel:
         order = np.argsort(keys)
         self._pair_keys = keys[order]
         self._pair_cols = np.array([col for _, col in pairs], dtype=np.int64)[order]
+        self._word_char_cols: dict[str, tuple[int, ...]] = {}
 
     def predict_proba_features(self, features: Features) -> np.ndarray:
         """P(label) per text (rows) and label (columns, in `labels` order), for a whole batch."""
@@ -105,7 +108,7 @@ class TextModel:
                 rows.append(tag_rows)
                 cols.append(tag_cols)
             else:
-                part_rows, part_cols = self._lookup(features.part(part), vocabulary)
+                part_rows, part_cols = self._char_columns(features.texts, vocabulary)
                 rows.append(part_rows)
                 cols.append(part_cols)
         return np.concatenate(rows), np.concatenate(cols)
@@ -118,6 +121,28 @@ class TextModel:
         unknown = itertools.repeat(self._unknown)
         cols = np.fromiter(map(vocabulary.get, strings, unknown), np.int64, sum(lengths))
         return np.repeat(np.arange(len(lists), dtype=np.int64), lengths), cols
+
+    def _char_columns(
+        self, texts: Sequence[str], vocabulary: dict[str, int]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Character n-grams by word: a word's known n-gram columns are worked out once and
+        kept (for up to CHAR_CACHE_WORDS words), since words repeat far more than texts do."""
+        cache = self._word_char_cols
+        lookup = vocabulary.get
+        cols: list[int] = []
+        lengths: list[int] = []
+        for text in texts:
+            start = len(cols)
+            for word in char_words(text):
+                found = cache.get(word)
+                if found is None:
+                    found = tuple(i for i in map(lookup, word_grams(word)) if i is not None)
+                    if len(cache) < CHAR_CACHE_WORDS:
+                        cache[word] = found
+                cols.extend(found)
+            lengths.append(len(cols) - start)
+        rows = np.repeat(np.arange(len(texts), dtype=np.int64), lengths)
+        return rows, np.asarray(cols, dtype=np.int64)
 
     def _pairs(self, rows: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The known word pairs among consecutive words of one text."""
