@@ -180,7 +180,7 @@ class TextModel:
 
 
 def load(path: Path, task: str | None = None) -> TextModel:
-    if not all((path / name).is_file() for name in FILES):
+    if not (path / "meta.json").is_file():
         raise ModelError(
             f"{path} is not a model directory (needs {', '.join(FILES)}; "
             "make one with `socialcare train --out DIR`)"
@@ -196,6 +196,9 @@ def load(path: Path, task: str | None = None) -> TextModel:
                 f"{path} was trained by an older socialcare (format {meta.get('format')}, "
                 f"features {meta.get('features')!r}); train it again with `socialcare train`"
             )
+        missing = [name for name in FILES if not (path / name).is_file()]
+        if missing:
+            raise ModelError(f"{path}: model files missing: {', '.join(missing)}")
         parts = orjson.loads((path / "vocabulary.json").read_bytes())
         with np.load(path / "weights.npz", allow_pickle=False) as w:
             idf, coef, intercept = w["idf"], w["coef"], w["intercept"]

@@ -96,6 +96,8 @@ def test_an_old_or_other_task_model_is_refused(saved):
         load(saved, "topic")
     meta = json.loads((saved / "meta.json").read_text())
     (saved / "meta.json").write_text(json.dumps({**meta, "format": 2}))
+    (saved / "weights.npz").unlink()  # a format-2 directory held model.joblib instead
+    (saved / "model.joblib").write_bytes(b"pickle")
     with pytest.raises(ModelError, match="train it again"):
         load(saved, "sentiment")
 
