@@ -333,7 +333,7 @@ def _task_options(f):
     "feature_set",
     type=click.Choice(["words", "words+chars"]),
     help="Feature set [default: words+chars for complaint, words otherwise]; "
-    "words+chars is more accurate on small varied data and about 4x slower to score.",
+    "words+chars is more accurate on small varied data and about 2x slower to score.",
 )
 def train(task, data, text_column, label_column, out, folds, feature_set) -> None:
     """Train a model for TASK from a labeled CSV and write it to --out."""
