@@ -295,7 +295,9 @@ def classify(as_worker, until_idle, idle_seconds, models, batch_size, home, bus,
         _run_worker(ClassifyStage(classifier), settings, until_idle, idle_seconds, batch_size)
         return
     from classify.stdio import classify_stream
+    from stream.worker import settle_heap
 
+    settle_heap()
     classify_stream(sys.stdin.buffer, sys.stdout.buffer, classifier)
 
 
