@@ -154,3 +154,12 @@ def care_label(compound: float, c: Cues) -> str:
     if compound <= -0.3:
         return "negative"
     return "neutral"
+
+
+def cue_reasons(text: str, limit: int = 4) -> list[str]:
+    """The cues in a text as an agent reads them: `complaint cue 'still'`, …"""
+    low = text.lower()
+    found = [f"sarcasm '{m}'" for m in SARCASM_CUES.findall(low)]
+    found += [f"complaint cue '{m}'" for m in COMPLAINT_CUES.findall(low)]
+    found += [f"praise cue '{m}'" for m in PRAISE_CUES.findall(low)]
+    return list(dict.fromkeys(found))[:limit]

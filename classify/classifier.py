@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -66,21 +67,35 @@ class Classifier:
             for s, u, topic, (spam, why) in self._score(texts, reaches)
         ]
 
-    def tag(self, texts: Sequence[str], reaches: Sequence[Reach] | None = None) -> list[dict]:
-        """The `socialcare classify` fields of each text, as plain JSON-ready dicts."""
-        return [
+    def tag(
+        self, texts: Sequence[str], reaches: Sequence[Reach] | None = None, explain: bool = False
+    ) -> list[dict]:
+        """The `socialcare classify` fields of each text, as plain JSON-ready dicts; with
+        `explain`, the sentiment also says why (`reasons`) and spam gives its reasons."""
+        scored = self._scored(texts, reaches)
+        out = [
             {
                 "sentiment": {"label": s.label, "score": s.score},
                 "urgency": {"level": u.level, "score": u.score, "reasons": u.reasons},
                 "topic": topic,
                 "spam": spam,
             }
-            for s, u, topic, (spam, _why) in self._score(texts, reaches)
+            for s, u, topic, (spam, _why) in scored.rows()
         ]
+        if explain:
+            for tags, why, (_spam, spam_why) in zip(
+                out, self._sentiment_reasons(scored), scored.spams, strict=True
+            ):
+                tags["sentiment"]["reasons"] = why
+                tags["spam_reasons"] = spam_why
+        return out
 
     def _score(
         self, texts: Sequence[str], reaches: Sequence[Reach] | None
     ) -> Iterable[tuple[SentimentTag, UrgencyTag, str, tuple[bool, list[str]]]]:
+        return self._scored(texts, reaches).rows()
+
+    def _scored(self, texts: Sequence[str], reaches: Sequence[Reach] | None) -> _Scored:
         clean = [bounded(t) for t in texts]
         reaches = reaches if reaches is not None else [Reach()] * len(clean)
         batch = Features(clean)
@@ -95,7 +110,15 @@ class Classifier:
             else self.topic.predict_words(ws)
         )
         spams = self.spam.predict(clean, ws)
-        return zip(sentiments, urgencies, topics, spams, strict=True)
+        return _Scored(clean, features, sentiments, urgencies, topics, spams)
+
+    def _sentiment_reasons(self, scored: _Scored) -> list[list[str]]:
+        model = self.models.get("sentiment")
+        if model is None:
+            return self.sentiment.reasons(scored.texts, scored.sentiments)
+        if scored.features is None:
+            return []
+        return model.reasons(scored.features, [s.label for s in scored.sentiments])
 
     def _sentiments(self, texts: list[str], features: Features | None) -> list[SentimentTag]:
         model = self.models.get("sentiment")
@@ -130,3 +153,18 @@ class Classifier:
         if not positive:
             raise ModelError(f"complaint model labels {model.labels}: none means 'complaint'")
         return model.predict_proba_features(features)[:, positive[0]].tolist()
+
+
+@dataclass(slots=True)
+class _Scored:
+    """One batch's results, kept together so explanations can reuse the features."""
+
+    texts: list[str]
+    features: Features | None
+    sentiments: list[SentimentTag]
+    urgencies: list[UrgencyTag]
+    topics: list[str]
+    spams: list[tuple[bool, list[str]]]
+
+    def rows(self) -> Iterable[tuple[SentimentTag, UrgencyTag, str, tuple[bool, list[str]]]]:
+        return zip(self.sentiments, self.urgencies, self.topics, self.spams, strict=True)

@@ -70,9 +70,10 @@ class TextModel:
         self._pair_keys = keys[order]
         self._pair_cols = np.array([col for _, col in pairs], dtype=np.int64)[order]
         self._word_char_cols: dict[str, tuple[int, ...]] = {}
+        self._column_names: list[str] | None = None
 
-    def predict_proba_features(self, features: Features) -> np.ndarray:
-        """P(label) per text (rows) and label (columns, in `labels` order), for a whole batch."""
+    def _weighted(self, features: Features) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(row, column, TF-IDF value) of each distinct feature of each text, l2-normalized."""
         n = len(features.texts)
         rows, cols = self._columns(features)
         width = len(self._idf)
@@ -81,6 +82,12 @@ class TextModel:
         val = (1.0 + np.log(counts)) * self._idf[c]  # sublinear tf × idf
         norm = np.sqrt(np.bincount(r, weights=val * val, minlength=n))
         val /= np.where(norm > 0, norm, 1.0)[r]
+        return r, c, val
+
+    def predict_proba_features(self, features: Features) -> np.ndarray:
+        """P(label) per text (rows) and label (columns, in `labels` order), for a whole batch."""
+        n = len(features.texts)
+        r, c, val = self._weighted(features)
         coef = self._coef
         z = np.empty((n, coef.shape[1]))
         for j in range(coef.shape[1]):
@@ -93,6 +100,38 @@ class TextModel:
         np.exp(z, out=z)
         z /= z.sum(axis=1, keepdims=True)
         return z
+
+    def reasons(self, features: Features, labels: Sequence[str], top: int = 3) -> list[list[str]]:
+        """Per text, the features that pushed it most towards `labels[i]` (its predicted label),
+        with their weight in the regression's score: what an agent or admin reads as "why"."""
+        r, c, val = self._weighted(features)
+        index = {label: i for i, label in enumerate(self.labels)}
+        if (
+            self._coef.shape[1] == 1
+        ):  # two labels: the column scores the second; negate for the first
+            sign = np.array([1.0 if index[lbl] == 1 else -1.0 for lbl in labels])
+            push = val * self._coef[c, 0] * sign[r]
+        else:
+            wanted = np.array([index[lbl] for lbl in labels], dtype=np.int64)
+            push = val * self._coef[c, wanted[r]]
+        names = self._names()
+        out: list[list[str]] = [[] for _ in labels]
+        for i in np.lexsort((-push, r)).tolist():  # by text, strongest first
+            row = int(r[i])
+            if len(out[row]) < top and push[i] > 0 and c[i] < len(names):
+                out[row].append(f"{_readable(names[c[i]])} {push[i]:+.2f}")
+        return out
+
+    def _names(self) -> list[str]:
+        if self._column_names is None:
+            names = [""] * len(self.idf)
+            for vocabulary, part in zip(
+                self.vocabularies, FEATURE_SETS[self.feature_set], strict=True
+            ):
+                for string, col in vocabulary.items():
+                    names[col] = f"chars '{string}'" if part == "chars" else string
+            self._column_names = names
+        return self._column_names
 
     def _columns(self, features: Features) -> tuple[np.ndarray, np.ndarray]:
         """(text row, column) of every feature in the batch; lookups run in C or numpy."""
@@ -245,3 +284,16 @@ def load_dir(models: Path | None) -> dict[str, TextModel]:
     if not models.is_dir():
         raise ModelError(f"--models {models}: not a directory")
     return {t: load(models / t, t) for t in TASKS if (models / t / "meta.json").is_file()}
+
+
+_TAGS = {"__pos": "positive word", "__pos2": "strongly positive word", "__neg": "negative word"}
+_TAGS["__neg2"] = "strongly negative word"
+
+
+def _readable(feature: str) -> str:
+    """`__not__neg2` → `negated strongly negative word`; words and pairs quoted."""
+    negated = feature.startswith("__not__")
+    tag = _TAGS.get(feature.removeprefix("__not") if negated else feature)
+    if tag is not None:
+        return f"negated {tag}" if negated else tag
+    return feature if feature.startswith("chars ") else f"'{feature}'"

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from classify.care_language import care_label, cues
+from classify.care_language import care_label, cue_reasons, cues
 from classify.tags import SentimentTag
 from classify.text import bounded
 from classify.vader import Vader
@@ -34,3 +34,10 @@ class CareSentiment:
             label = care_label(score, cues(bounded(text))) if text else "neutral"
             out.append(SentimentTag(label, max(-1.0, min(1.0, score))))
         return out
+
+    def reasons(self, texts: Sequence[str], tags: Sequence[SentimentTag]) -> list[list[str]]:
+        """Per text, why its label: VADER's score and the care cues that fired."""
+        return [
+            [f"VADER {tag.score:+.2f}", *cue_reasons(bounded(text))]
+            for text, tag in zip(texts, tags, strict=True)
+        ]

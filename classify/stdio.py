@@ -70,13 +70,16 @@ def _error(err: str, raw: bytes) -> bytes:
     return json.dumps({"error": err, "line": line}, ensure_ascii=False).encode()
 
 
-def classify_lines(lines: Iterable[bytes], classifier: Classifier) -> Iterable[bytes]:
+def classify_lines(
+    lines: Iterable[bytes], classifier: Classifier, explain: bool = False
+) -> Iterable[bytes]:
     """One output line (JSON, UTF-8, without the newline) per input line, in order."""
     batch: list[tuple[dict | None, str | None, bytes]] = []
 
     def flush() -> Iterable[bytes]:
         good = [d for d, err, _ in batch if err is None]
-        tags = iter(classifier.tag([d["text"] for d in good], [_reach(d) for d in good]))
+        texts, reaches = [d["text"] for d in good], [_reach(d) for d in good]
+        tags = iter(classifier.tag(texts, reaches, explain))
         for data, err, raw in batch:
             if err is not None:
                 yield _error(err, raw)
@@ -94,11 +97,14 @@ def classify_lines(lines: Iterable[bytes], classifier: Classifier) -> Iterable[b
 
 
 def classify_stream(
-    stdin: IO[bytes], stdout: IO[bytes], classifier: Classifier | None = None
+    stdin: IO[bytes],
+    stdout: IO[bytes],
+    classifier: Classifier | None = None,
+    explain: bool = False,
 ) -> None:
     classifier = classifier or Classifier()
     out: list[bytes] = []
-    for line in classify_lines(stdin, classifier):
+    for line in classify_lines(stdin, classifier, explain):
         out.append(line)
         if len(out) >= BATCH:
             out.append(b"")

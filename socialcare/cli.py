@@ -276,9 +276,17 @@ def _run_worker(
     help="Directory with one trained model per task (DIR/sentiment, DIR/complaint, "
     "DIR/topic); tasks without one use the default.",
 )
+@click.option(
+    "--explain",
+    is_flag=True,
+    help="Also say why: the sentiment's strongest features (learned model) or VADER score and "
+    "care cues (default), and the spam reasons.",
+)
 @batch_option
 @state_options
-def classify(as_worker, until_idle, idle_seconds, models, batch_size, home, bus, db) -> None:
+def classify(
+    as_worker, until_idle, idle_seconds, models, explain, batch_size, home, bus, db
+) -> None:
     """Classify JSONL from stdin to stdout (one line out per line in), or run the stage."""
     from classify.classifier import Classifier
     from classify.learned import ModelError, load_dir
@@ -298,7 +306,7 @@ def classify(as_worker, until_idle, idle_seconds, models, batch_size, home, bus,
     from stream.worker import settle_heap
 
     settle_heap()
-    classify_stream(sys.stdin.buffer, sys.stdout.buffer, classifier)
+    classify_stream(sys.stdin.buffer, sys.stdout.buffer, classifier, explain)
 
 
 def _task_options(f):

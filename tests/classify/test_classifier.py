@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from classify.classifier import Classifier
@@ -83,3 +85,18 @@ def test_odd_text_gets_a_result_not_an_exception(clf, text):
     (tag,) = clf.classify([text])
     assert tag.sentiment.label in ("negative", "neutral", "positive")
     assert -1 <= tag.sentiment.score <= 1
+
+
+def test_explain_says_why_with_the_default(clf):
+    from classify.stdio import classify_lines
+
+    lines = [b'{"text": "@SkyLark flight cancelled again, thanks a lot"}\n', b"not json\n"]
+    first, bad = (json.loads(x) for x in classify_lines(lines, clf, explain=True))
+    assert first["sentiment"]["label"] == "negative"
+    reasons = first["sentiment"]["reasons"]
+    assert reasons[0].startswith("VADER ")
+    assert "complaint cue 'cancelled'" in reasons and "sarcasm 'thanks a lot'" in reasons
+    assert first["spam_reasons"] == []
+    assert "error" in bad
+    (plain,) = (json.loads(x) for x in classify_lines(lines[:1], clf))
+    assert "reasons" not in plain["sentiment"] and "spam_reasons" not in plain

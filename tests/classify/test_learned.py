@@ -31,7 +31,10 @@ TEXTS = [
     "@delta great job getting us home",
     "@jetblue when does boarding start",
 ] * 3
-LABELS = ["negative", "positive", "negative", "positive", "neutral", "neutral"] * 6
+LABELS = [
+    *("negative", "positive", "negative", "positive", "neutral", "neutral"),
+    *("negative", "positive", "neutral", "negative", "positive", "neutral"),
+] * 3
 UNSEEN = [
     "@southwest cancelled again and no help at the gate",
     "",
@@ -150,3 +153,19 @@ def test_any_batch_of_texts_gets_probabilities(trained_pair, texts):
         assert proba.shape == (len(texts), len(model.labels))
         assert np.isfinite(proba).all()
         np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+
+
+def test_reasons_name_the_features_that_pushed_towards_the_label(trained_pair):
+    sentiment, complaint = trained_pair
+    texts = [TEXTS[9], TEXTS[10], ""]  # "… cancelled flight, no hotel, no help", "… great job …"
+    batch = Features(texts)
+    labels = sentiment.predict_features(batch)
+    assert labels[:2] == ["negative", "positive"]
+    why = sentiment.reasons(batch, labels)
+    assert len(why) == 3 and why[2] == []  # an empty text has no features to name
+    assert 1 <= len(why[0]) <= 3 and any("'cancelled" in r or "'no" in r for r in why[0])
+    assert any("great" in r or "thanks" in r or "positive word" in r for r in why[1])
+    for reason in why[0] + why[1]:
+        assert float(reason.rsplit(" ", 1)[1]) > 0  # only what pushed towards the label
+    two = complaint.reasons(batch, complaint.predict_features(batch))  # the two-label form
+    assert len(two) == 3 and all(float(r.rsplit(" ", 1)[1]) > 0 for r in two[0] + two[1])
