@@ -17,6 +17,7 @@ whole benchmark process (which holds the spike's 100k mentions in memory).
 from __future__ import annotations
 
 import argparse
+import collections
 import contextlib
 import csv
 import json
@@ -194,12 +195,14 @@ class _AssignmentWatch:
         import threading
 
         self.last: dict[int, list] = {}
+        self.tails = [collections.deque(maxlen=5) for _ in procs]
         self.changed_at = time.monotonic()
         for i, proc in enumerate(procs):
             threading.Thread(target=self._follow, args=(i, proc), daemon=True).start()
 
     def _follow(self, i: int, proc) -> None:
         for line in proc.stderr:
+            self.tails[i].append(line.rstrip())
             if ": assigned " in line:
                 self.last[i] = line.split(": assigned ", 1)[1].strip()
                 self.changed_at = time.monotonic()
@@ -212,7 +215,11 @@ class _AssignmentWatch:
             if len(self.last) == workers and all(v != "[]" for v in self.last.values()) and settled:
                 return
             time.sleep(0.2)
-        raise RuntimeError(f"classify group did not settle: {self.last}")
+        quiet = [i for i in range(workers) if self.last.get(i, "[]") == "[]"]
+        raise RuntimeError(
+            f"classify group did not settle: {self.last}; last stderr of workers without "
+            f"partitions: {[list(self.tails[i]) for i in quiet]}"
+        )
 
 
 def bench_kafka(n_conv: int, workers: int, workdir: Path) -> dict:
@@ -299,7 +306,8 @@ def main() -> None:
     )
     parser.add_argument("--latency-rate", type=int, default=1000)
     args = parser.parse_args()
-    results = []
+    results: list[dict] = []
+    failed: list[dict] = []
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         for name, fn in [
@@ -313,7 +321,12 @@ def main() -> None:
             ("kafka x2", lambda: bench_kafka(args.conversations, 2, work)),
         ]:
             print(f"running {name} …", file=sys.stderr, flush=True)
-            r = fn()
+            try:
+                r = fn()
+            except Exception as exc:  # one failed run is reported; the others still count
+                print(f"{name} failed: {exc}", file=sys.stderr, flush=True)
+                failed.append({"stage": name, "error": str(exc)})
+                continue
             r["per_second"] = r["items"] / r["seconds"]
             results.append(r)
     extra: dict = {}
@@ -331,6 +344,8 @@ def main() -> None:
             f"{r['stage']:42} {r['items']:>8} {r['seconds']:>8.2f} "
             f"{r['per_second']:>11,.0f} {rss:>9}"
         )
+    for f in failed:
+        print(f"{f['stage']:42} FAILED: {f['error'][:300]}")
     if "spike" in extra:
         sp = extra["spike"]
         print(
@@ -350,6 +365,7 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     report = {
         "results": results,
+        "failed": failed,
         **extra,
         "peak_rss_mb": peak_mb,
         "python": platform.python_version(),
@@ -359,6 +375,8 @@ def main() -> None:
     path = args.out / f"bench-{time.strftime('%Y%m%dT%H%M%S')}.json"
     path.write_text(json.dumps(report, indent=2))
     print(f"saved {path}")
+    if failed:
+        raise SystemExit(f"{len(failed)} benchmark run(s) failed; see above")
 
 
 if __name__ == "__main__":

@@ -106,9 +106,7 @@ class TextModel:
         with their weight in the regression's score: what an agent or admin reads as "why"."""
         r, c, val = self._weighted(features)
         index = {label: i for i, label in enumerate(self.labels)}
-        if (
-            self._coef.shape[1] == 1
-        ):  # two labels: the column scores the second; negate for the first
+        if self._coef.shape[1] == 1:  # two labels: one column scores the second label
             sign = np.array([1.0 if index[lbl] == 1 else -1.0 for lbl in labels])
             push = val * self._coef[c, 0] * sign[r]
         else:

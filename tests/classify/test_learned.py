@@ -83,6 +83,7 @@ def saved(tmp_path):
         lambda d: (d / "weights.npz").write_bytes(b"not a zip"),
         lambda d: (d / "vocabulary.json").write_text("[[1, 2], 3]"),
         lambda d: (d / "vocabulary.json").write_text('[["only", "two"]]'),
+        lambda d: (d / "vocabulary.json").write_text('[["a pair of unknown words"]]'),
         lambda d: (d / "meta.json").write_text("[]"),
         lambda d: (d / "meta.json").write_text("{"),
         lambda d: (d / "weights.npz").unlink(),
