@@ -36,7 +36,7 @@ from ingest.sources.polling import (
     RateLimited,
     SourceConfigError,
     Transient,
-    newest_of,
+    newest_first_page,
     provenance,
     with_retries,
 )
@@ -224,25 +224,13 @@ class BlueskySource(NewestFirstSource):
             entries = got.get("posts")
         if not isinstance(entries, list):
             raise BadPayload("Bluesky answered without a list of posts")
-        items, reached = [], False
-        markers = []
-        for entry in entries:
-            if not isinstance(entry, dict) or not entry.get("indexedAt"):
-                items.append(entry)  # dead-lettered by normalize, with the reason
-                continue
-            marker = instant(str(entry["indexedAt"]))
-            if since and marker < since:
-                reached = True  # older than the last poll: this poll is complete
-                break
-            markers.append(marker)
-            if self.kind == "mentions" and entry.get("reason") not in REASONS:
-                continue  # likes, reposts, follows
-            items.append(entry)
-        cursor = got.get("cursor")
-        return Page(
-            items=items,
-            newest=newest_of(markers),
-            next_token=str(cursor) if cursor and entries and not reached else None,
+        return newest_first_page(
+            entries,
+            lambda entry: instant(str(entry["indexedAt"])),
+            since,
+            got.get("cursor"),
+            # notifications also hold likes, reposts and follows
+            keep=lambda entry: self.kind != "mentions" or entry.get("reason") in REASONS,
         )
 
     def normalize(self, item: Any, context: Any) -> Mention | None:

@@ -190,6 +190,37 @@ def newest_of(markers: list[str]) -> str | None:
     return best
 
 
+def newest_first_page(
+    entries: list[Any],
+    marker_of: Callable[[Any], str],
+    since: str | None,
+    next_token: Any,
+    keep: Callable[[Any], bool] = lambda _entry: True,
+) -> Page:
+    """One page of a newest-first listing, down to the last poll's marker `since`. An entry
+    whose marker cannot be read is kept for `normalize` to dead-letter with the reason; the walk
+    stops at the first entry older than `since` (the poll is then complete: no next page);
+    `keep` drops entries that count for the cursor but are not mentions (likes, follows)."""
+    items, markers, reached = [], [], False
+    for entry in entries:
+        try:
+            marker = marker_of(entry)
+        except (KeyError, TypeError, ValueError, OverflowError):
+            items.append(entry)
+            continue
+        if since and newer(since, marker):
+            reached = True
+            break
+        markers.append(marker)
+        if keep(entry):
+            items.append(entry)
+    return Page(
+        items=items,
+        newest=newest_of(markers),
+        next_token=str(next_token) if next_token and entries and not reached else None,
+    )
+
+
 def provenance(source: str, brand: str | None, from_brand: bool) -> dict[str, Any]:
     """The mention fields every network fills alike: who the post is to, and where it came from."""
     return {

@@ -30,7 +30,7 @@ from ingest.sources.polling import (
     RateLimited,
     SourceConfigError,
     Transient,
-    newest_of,
+    newest_first_page,
     provenance,
     with_retries,
 )
@@ -195,23 +195,11 @@ class RedditSource(NewestFirstSource):
         children = listing.get("children")
         if not isinstance(children, list):
             raise BadPayload("Reddit answered with a listing without children")
-        items, markers, reached = [], [], False
-        for child in children:
-            try:
-                marker = str(int(float(child["data"]["created_utc"])))
-            except (KeyError, TypeError, ValueError):
-                items.append(child)  # dead-lettered by normalize, with the reason
-                continue
-            if since and int(marker) < int(since):
-                reached = True
-                break
-            markers.append(marker)
-            items.append(child)
-        after = listing.get("after")
-        return Page(
-            items=items,
-            newest=newest_of(markers),
-            next_token=str(after) if after and children and not reached else None,
+        return newest_first_page(
+            children,
+            lambda child: str(int(float(child["data"]["created_utc"]))),
+            since,
+            listing.get("after"),
         )
 
     def normalize(self, item: Any, context: Any) -> Mention | None:
