@@ -125,6 +125,7 @@ class Features:
         self._parts: dict[str, list[list[str]]] = {}
         self._tokens: list[list[str]] | None = None
         self._feature_words: list[list[str]] | None = None
+        self._lexicon_tags: list[list[str]] | None = None
 
     @property
     def tokens(self) -> list[list[str]]:
@@ -142,7 +143,9 @@ class Features:
         return self._feature_words
 
     def lexicon_tags(self) -> list[list[str]]:
-        return [lexicon_tags(w) for w in self.feature_words()]
+        if self._lexicon_tags is None:  # read by every model on the `words` part
+            self._lexicon_tags = [lexicon_tags(w) for w in self.feature_words()]
+        return self._lexicon_tags
 
     def part(self, name: str) -> list[list[str]]:
         """Per text, the feature strings of one part (`words` or `chars`)."""

@@ -117,17 +117,18 @@ class TextModel:
         for i in np.lexsort((-push, r)).tolist():  # by text, strongest first
             row = int(r[i])
             if len(out[row]) < top and push[i] > 0 and c[i] < len(names):
-                out[row].append(f"{_readable(names[c[i]])} {push[i]:+.2f}")
+                out[row].append(f"{names[c[i]]} {push[i]:+.2f}")
         return out
 
     def _names(self) -> list[str]:
+        """Each column as an agent reads it (built once, on the first explanation)."""
         if self._column_names is None:
             names = [""] * len(self.idf)
             for vocabulary, part in zip(
                 self.vocabularies, FEATURE_SETS[self.feature_set], strict=True
             ):
                 for string, col in vocabulary.items():
-                    names[col] = f"chars '{string}'" if part == "chars" else string
+                    names[col] = f"chars '{string}'" if part == "chars" else _readable(string)
             self._column_names = names
         return self._column_names
 
@@ -289,9 +290,10 @@ _TAGS["__neg2"] = "strongly negative word"
 
 
 def _readable(feature: str) -> str:
-    """`__not__neg2` → `negated strongly negative word`; words and pairs quoted."""
+    """A `words` feature: `__not__neg2` → `negated strongly negative word`; words and pairs
+    quoted."""
     negated = feature.startswith("__not__")
     tag = _TAGS.get(feature.removeprefix("__not") if negated else feature)
     if tag is not None:
         return f"negated {tag}" if negated else tag
-    return feature if feature.startswith("chars ") else f"'{feature}'"
+    return f"'{feature}'"
