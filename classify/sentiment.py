@@ -25,13 +25,17 @@ class CareSentiment:
         self._vader = Vader()
 
     def compound(self, texts: Sequence[str]) -> list[float]:
+        return self._compound([bounded(t) for t in texts])
+
+    def _compound(self, clean: list[str]) -> list[float]:
         polarity = self._vader.polarity_scores
-        return [polarity(bounded(t))["compound"] if t else 0.0 for t in texts]
+        return [polarity(t)["compound"] if t else 0.0 for t in clean]
 
     def predict(self, texts: Sequence[str]) -> list[SentimentTag]:
+        clean = [bounded(t) for t in texts]  # once, for VADER and the cues alike
         out = []
-        for text, score in zip(texts, self.compound(texts), strict=True):
-            label = care_label(score, cues(bounded(text))) if text else "neutral"
+        for text, score in zip(clean, self._compound(clean), strict=True):
+            label = care_label(score, cues(text)) if text else "neutral"
             out.append(SentimentTag(label, max(-1.0, min(1.0, score))))
         return out
 
