@@ -7,7 +7,8 @@ Each tick looks at open cases with an SLA clock running:
   `escalation.queue` if one is set, and the tag `sla-breached`.
 Both go to the webhook (`escalation.webhook` or SOCIALCARE_WEBHOOK_URL) when one is set; a
 webhook that fails is logged and does not undo the escalation, which the desk shows anyway.
-Each step is a conditional UPDATE on the due time, so two watchdogs never act twice.
+Each step is one conditional UPDATE … RETURNING on the due time, so two watchdogs never act
+twice, and a tick over thousands of late cases is a handful of statements.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, insert, or_, select, update
+from sqlalchemy import Engine, bindparam, insert, or_, update
 
 from route.ruleset import RuleSet
 from store.tables import case_events, cases
@@ -67,8 +68,11 @@ class Watchdog:
         report = TickReport()
         notices: list[dict] = []
         with self.engine.begin() as conn:
+            # each step is one UPDATE … RETURNING: the rows it returns are exactly the cases this
+            # watchdog acted on, whatever another watchdog does at the same moment
             due_soon = conn.execute(
-                select(cases.c.id, cases.c.sla_due, cases.c.first_response_at, cases.c.queue).where(
+                update(cases)
+                .where(
                     cases.c.status == "open",
                     cases.c.sla_due.is_not(None),
                     cases.c.sla_due > now,
@@ -77,31 +81,24 @@ class Watchdog:
                         cases.c.sla_warned_due.is_(None), cases.c.sla_warned_due != cases.c.sla_due
                     ),
                 )
+                .values(sla_warned_due=cases.c.sla_due)
+                .returning(cases.c.id, cases.c.sla_due, cases.c.first_response_at, cases.c.queue)
             ).all()
-            for row in due_soon:
-                done = conn.execute(
-                    update(cases)
-                    .where(cases.c.id == row.id, cases.c.sla_due == row.sla_due)
-                    .values(sla_warned_due=row.sla_due)
-                ).rowcount
-                if not done:
-                    continue
+            events: list[dict] = []
+            for row in sorted(due_soon, key=lambda r: r.id):
                 data = {
                     "target": _target(row),
                     "due": row.sla_due.isoformat(),
                     "minutes_left": round((row.sla_due - now).total_seconds() / 60, 1),
                 }
-                conn.execute(
-                    insert(case_events).values(
-                        case_id=row.id, type="sla_warning", at=now, actor="watchdog", data=data
-                    )
-                )
+                events.append(_event(row.id, "sla_warning", now, data))
                 report.warned.append(row.id)
                 notices.append(
                     {"type": "sla_warning", "case_id": row.id, "queue": row.queue, **data}
                 )
             breached = conn.execute(
-                select(cases).where(
+                update(cases)
+                .where(
                     cases.c.status == "open",
                     cases.c.sla_due.is_not(None),
                     cases.c.sla_due <= now,
@@ -110,40 +107,46 @@ class Watchdog:
                         cases.c.sla_escalated_due != cases.c.sla_due,
                     ),
                 )
+                .values(sla_escalated_due=cases.c.sla_due, updated_at=now)
+                .returning(
+                    cases.c.id,
+                    cases.c.sla_due,
+                    cases.c.first_response_at,
+                    cases.c.queue,
+                    cases.c.priority,
+                    cases.c.priority_parts,
+                    cases.c.tags,
+                )
             ).all()
-            for row in breached:
+            changes: list[dict] = []
+            for row in sorted(breached, key=lambda r: r.id):
                 parts = dict(row.priority_parts or {})
                 parts["escalation"] = parts.get("escalation", 0) + esc.priority_boost
                 priority = max(0, min(100, sum(parts.values())))
                 queue = esc.queue or row.queue
                 tags = sorted(set(row.tags or []) | {"sla-breached"})
-                done = conn.execute(
-                    update(cases)
-                    .where(cases.c.id == row.id, cases.c.sla_due == row.sla_due)
-                    .values(
-                        sla_escalated_due=row.sla_due,
-                        priority=priority,
-                        priority_parts=parts,
-                        queue=queue,
-                        tags=tags,
-                        updated_at=now,
-                    )
-                ).rowcount
-                if not done:
-                    continue
+                changes.append(
+                    {
+                        "case_key": row.id,
+                        "priority": priority,
+                        "priority_parts": parts,
+                        "queue": queue,
+                        "tags": tags,
+                    }
+                )
                 data = {
                     "reason": f"{_target(row).replace('_', ' ')} SLA breached",
                     "due": row.sla_due.isoformat(),
                     "from": {"queue": row.queue, "priority": row.priority},
                     "to": {"queue": queue, "priority": priority},
                 }
-                conn.execute(
-                    insert(case_events).values(
-                        case_id=row.id, type="escalated", at=now, actor="watchdog", data=data
-                    )
-                )
+                events.append(_event(row.id, "escalated", now, data))
                 report.escalated.append(row.id)
                 notices.append({"type": "escalated", "case_id": row.id, **data})
+            if changes:
+                conn.execute(update(cases).where(cases.c.id == bindparam("case_key")), changes)
+            if events:
+                conn.execute(insert(case_events), events)
         url = esc.webhook or os.environ.get("SOCIALCARE_WEBHOOK_URL")
         if url:
             for notice in notices:
@@ -155,6 +158,10 @@ class Watchdog:
         if report.warned or report.escalated:
             log.info("watchdog: %d warned, %d escalated", len(report.warned), len(report.escalated))
         return report
+
+
+def _event(case_id: str, type_: str, at: datetime, data: dict) -> dict:
+    return {"case_id": case_id, "type": type_, "at": at, "actor": "watchdog", "data": data}
 
 
 def _target(row) -> str:

@@ -16,6 +16,7 @@ from store.db import open_store
 from store.migrations import MIGRATIONS, schema_version
 from store.tables import cases
 from tests.factories import T0, classified
+from tests.route.test_watchdog import escalate_concurrently
 
 
 def test_many_processes_starting_at_once_migrate_once(pg_url):
@@ -63,3 +64,7 @@ def test_concurrent_agents_never_claim_the_same_case(pg_url):
     with engine.connect() as conn:
         holders = conn.execute(select(cases.c.claimed_by)).scalars().all()
     assert None not in holders
+
+
+def test_concurrent_watchdogs_escalate_each_case_once(pg_url):
+    escalate_concurrently(pg_url)

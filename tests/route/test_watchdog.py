@@ -77,3 +77,35 @@ def test_a_failing_webhook_does_not_stop_escalation(tmp_path):
         CaseBook(conn, rules, T0).apply([classified("1", "c")])
     report = Watchdog(engine, lambda: rules).tick(T0 + timedelta(hours=2))
     assert report.escalated and report.webhook_failures == 1
+
+
+def escalate_concurrently(url: str, watchdogs: int = 4, late: int = 80) -> None:
+    """Many late cases, several watchdogs ticking at once: each case is escalated exactly once,
+    by one of them, with one event."""
+    rules = parse_rules(RULES.replace("WEBHOOK", ""))
+    engine = open_store(url)
+    with engine.begin() as conn:
+        CaseBook(conn, rules, T0).apply([classified(str(i), f"c{i}") for i in range(late)])
+    reports = []
+    start = threading.Barrier(watchdogs)
+
+    def tick():
+        dog = Watchdog(open_store(url), lambda: rules)
+        start.wait()
+        reports.append(dog.tick(T0 + timedelta(hours=2)))
+
+    threads = [threading.Thread(target=tick) for _ in range(watchdogs)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    acted = [case_id for r in reports for case_id in r.escalated]
+    assert sorted(acted) == sorted(case_id_for("x", f"c{i}") for i in range(late))
+    for case_id in acted[:5]:
+        case = get_case(engine, case_id)
+        assert [e["type"] for e in case["events"]].count("escalated") == 1
+        assert case["priority_parts"]["escalation"] == 25 and case["queue"] == "escalations"
+
+
+def test_concurrent_watchdogs_escalate_each_case_once(tmp_path):
+    escalate_concurrently(f"sqlite:///{tmp_path / 'c.db'}")
