@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import partial
 
 from sqlalchemy import (
     JSON,
@@ -32,10 +33,7 @@ class UTCDateTime(TypeDecorator):
     def process_bind_param(self, value, dialect):
         if value is None:
             return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to the case store; use UTC-aware datetimes")
-        value = value.astimezone(UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+        return _to_utc(value)
 
     def process_result_value(self, value, dialect):
         if value is None:
@@ -43,6 +41,36 @@ class UTCDateTime(TypeDecorator):
         if isinstance(value, str):
             value = datetime.fromisoformat(value)
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+    # On SQLite one function per value instead of three layers (decorator, SQLAlchemy's own
+    # string formatting and regex parsing): the router binds ~15 datetimes per case, and this
+    # was a tenth of the all-in-one pipeline's time. Same text as SQLAlchemy's SQLite DATETIME
+    # stores ("2026-11-23 12:00:00.000000"), so old and new rows read alike.
+    def bind_processor(self, dialect):
+        if dialect.name != "sqlite":
+            return super().bind_processor(dialect)
+
+        def process(value):
+            if value is None:
+                return None
+            # "+00:00" cut off the end: cheaper than replace(tzinfo=None); years are 4 digits
+            return _to_utc(value).isoformat(" ", "microseconds")[:26]
+
+        return process
+
+    def result_processor(self, dialect, coltype):
+        if dialect.name != "sqlite":
+            return super().result_processor(dialect, coltype)
+
+        return partial(self.process_result_value, dialect=dialect)
+
+
+def _to_utc(value: datetime) -> datetime:
+    if not isinstance(value, datetime):
+        raise TypeError(f"the case store keeps datetimes, not {type(value).__name__}")
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given to the case store; use UTC-aware datetimes")
+    return value.astimezone(UTC)
 
 
 metadata = MetaData()
