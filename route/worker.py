@@ -17,6 +17,8 @@ from stream.schema import SchemaError, parse_mention, utcnow
 from stream.storage import StorageError, storage_problem
 from stream.worker import Stage, StageOutput, TransientError
 
+_EVENT_JSON = json.JSONEncoder(default=str)  # one encoder, not one per event as json.dumps makes
+
 
 class RouteStage(Stage):
     name = "route"
@@ -67,6 +69,6 @@ class RouteStage(Stage):
                 "data": ev.data,
             }
             out.messages.append(
-                OutMessage(TOPIC_EVENTS, ev.case_id, json.dumps(payload, default=str).encode())
+                OutMessage(TOPIC_EVENTS, ev.case_id, _EVENT_JSON.encode(payload).encode())
             )
         return out

@@ -36,7 +36,7 @@ class Pipeline:
         self,
         settings: Settings,
         sources: list[Source],
-        batch_size: int = 500,
+        batch_size: int = 1000,
         watchdog: bool = True,
     ) -> None:
         settings.ensure_home()
