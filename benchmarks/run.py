@@ -5,7 +5,9 @@ Measures, on this machine, one process each:
 - the classify command: `socialcare classify --models` on 200,000 real airline tweets, with a
   trained sentiment model, then sentiment + complaint (trained here, start-up included);
 - route alone: classified mentions/s through the router stage (embedded log + SQLite);
-- all-in-one: mentions/s through `socialcare run --until-idle` stages in one process;
+- all-in-one: mentions/s through `socialcare run --until-idle` stages in one process, and the
+  time per mention each stage took (ingest includes generating the demo traffic; other is the
+  loop, the watchdog and the reply outbox);
 - the Kafka path: classify workers as separate processes (1, then 2, one consumer group) on a
   local Tansu broker, mentions/s from raw to classified, timed by the produce timestamps of
   the first and last classified record (the group join before the first is not counted).
@@ -180,12 +182,34 @@ def bench_all_in_one(n_conv: int, workdir: Path) -> dict:
     settings = Settings.resolve(workdir / "aio")
     source = DemoSource(n_conv)
     pipeline = Pipeline(settings, [source])
+    spent = {name: 0.0 for name in ("ingest", "classify", "route")}
+    for name in spent:  # time each stage's steps, to say where the time goes
+        worker = getattr(pipeline, name)
+        worker.step = _timed(worker.step, spent, name)
     start = time.perf_counter()
     pipeline.run(threading.Event(), until_idle=True)
     secs = time.perf_counter() - start
     items = pipeline.progress().routed
     pipeline.close()
-    return {"stage": "all-in-one embedded", "items": items, "seconds": secs}
+    split = {name: t / items * 1e6 for name, t in spent.items()}
+    split["other"] = secs / items * 1e6 - sum(split.values())
+    return {
+        "stage": "all-in-one embedded",
+        "items": items,
+        "seconds": secs,
+        "us_per_mention": split,
+    }
+
+
+def _timed(step, spent: dict[str, float], name: str):
+    def timed(*args, **kwargs):
+        t = time.perf_counter()
+        try:
+            return step(*args, **kwargs)
+        finally:
+            spent[name] += time.perf_counter() - t
+
+    return timed
 
 
 class _AssignmentWatch:
@@ -346,6 +370,10 @@ def main() -> None:
         )
     for f in failed:
         print(f"{f['stage']:42} FAILED: {f['error'][:300]}")
+    for r in results:
+        if "us_per_mention" in r:
+            parts = ", ".join(f"{k} {v:.0f} µs" for k, v in r["us_per_mention"].items())
+            print(f"\n{r['stage']}, time per mention: {parts}")
     if "spike" in extra:
         sp = extra["spike"]
         print(
