@@ -8,9 +8,10 @@ Measures, on this machine, one process each:
 - all-in-one: mentions/s through `socialcare run --until-idle` stages in one process, and the
   time per mention each stage took (ingest includes generating the demo traffic; other is the
   loop, the watchdog and the reply outbox);
-- the Kafka path: classify workers as separate processes (1, then 2, one consumer group) on a
-  local Tansu broker, mentions/s from raw to classified, timed by the produce timestamps of
-  the first and last classified record (the group join before the first is not counted).
+- the Kafka path: classify workers as separate processes (1, then 2, one consumer group) and
+  one router process on a local Tansu broker; mentions/s from raw to classified, timed by the
+  produce timestamps of the first and last classified record (the group join before the first
+  is not counted), and end to end, until the router has stored every post.
 Peak memory (max RSS) is reported per process where a stage runs as its own process (the
 classify command, the all-in-one process, the largest Kafka classify worker), and for the
 whole benchmark process (which holds the spike's 100k mentions in memory).
@@ -246,41 +247,39 @@ class _AssignmentWatch:
         )
 
 
-def bench_kafka(n_conv: int, workers: int, workdir: Path) -> dict:
-    """Classify workers as separate processes in one consumer group, on a local Tansu broker:
-    mentions/s from the first classified message to the last (group joins not counted)."""
+def bench_kafka(n_conv: int, workers: int, workdir: Path) -> list[dict]:
+    """Classify workers as separate processes in one consumer group, and one router process, on
+    a local Tansu broker: mentions/s from the first classified message to the last (group
+    joins not counted), and end to end, from the first classified message until the router
+    has stored every post in its SQLite case store."""
     from classify.triage import raw_topic
     from stream.broker import start_tansu
     from stream.bus import PIPELINE_TOPICS, TOPIC_URGENT, open_bus
 
     broker = start_tansu(workdir / f"tansu-{workers}")
     env = {**os.environ, "SOCIALCARE_KAFKA_SESSION_TIMEOUT_MS": "6000"}
+    home = workdir / f"kh-{workers}"
     procs = []
+
+    def start(*args: str) -> subprocess.Popen:
+        cmd = [sys.executable, "-m", "socialcare.cli", *args, "--bus", broker.url]
+        return subprocess.Popen(
+            [*cmd, "--home", str(home)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
     try:
         bus = open_bus(broker.url)
         bus.ensure_topics(PIPELINE_TOPICS)
         counter = bus.consumer("bench-counter", [TOPIC_URGENT, TOPIC_CLASSIFIED])
-        for _ in range(workers):
-            procs.append(
-                subprocess.Popen(
-                    [
-                        sys.executable,
-                        "-m",
-                        "socialcare.cli",
-                        "classify",
-                        "--worker",
-                        "--bus",
-                        broker.url,
-                        "--home",
-                        str(workdir / f"kh-{workers}"),
-                    ],
-                    env=env,
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.PIPE,
-                    text=True,
-                )
-            )
+        procs = [start("classify", "--worker") for _ in range(workers)]
+        router = start("route")
         _AssignmentWatch(procs).wait_stable(workers)
+        _AssignmentWatch([router]).wait_stable(1)
+        store = open_store(Settings.resolve(home).db_url)
         counter.poll(1, 1.0)  # join the counter too before any output exists
         mentions = demo_mentions(n_conv)
         producer = bus.producer()
@@ -296,20 +295,38 @@ def bench_kafka(n_conv: int, workers: int, workdir: Path) -> dict:
             seen += len(got)
             stamps.extend(r.timestamp_ms for r in got)
         counter.close()
+        stored = 0
+        while stored < len(mentions) and time.monotonic() < deadline and router.poll() is None:
+            with store.connect() as conn:
+                stored = conn.execute(text("SELECT count(*) FROM posts")).scalar()
+            routed_at = time.time()
+            time.sleep(0.05)
         worker_rss = max(peak_rss_mb(p.pid) for p in procs)
+        router_rss = peak_rss_mb(router.pid)
+        store.dispose()
     finally:
-        for p in procs:
+        for p in [*procs, router]:
             p.terminate()
-        for p in procs:
+        for p in [*procs, router]:
             p.wait(timeout=30)
         broker.stop()
     span_s = (max(stamps) - min(stamps)) / 1000 if len(stamps) > 1 else float("nan")
-    return {
-        "stage": f"kafka path, {workers} classify",
-        "items": seen,
-        "seconds": span_s,
-        "peak_rss_mb": worker_rss,  # the largest classify worker
-    }
+    if stored < len(mentions):
+        raise RuntimeError(f"the router stored {stored} of {len(mentions)} posts")
+    return [
+        {
+            "stage": f"kafka path, {workers} classify",
+            "items": seen,
+            "seconds": span_s,
+            "peak_rss_mb": worker_rss,  # the largest classify worker
+        },
+        {
+            "stage": f"kafka path, {workers} classify + router",
+            "items": stored,
+            "seconds": routed_at - min(stamps) / 1000,
+            "peak_rss_mb": router_rss,
+        },
+    ]
 
 
 def main() -> None:
@@ -351,8 +368,9 @@ def main() -> None:
                 print(f"{name} failed: {exc}", file=sys.stderr, flush=True)
                 failed.append({"stage": name, "error": str(exc)})
                 continue
-            r["per_second"] = r["items"] / r["seconds"]
-            results.append(r)
+            for one in r if isinstance(r, list) else [r]:
+                one["per_second"] = one["items"] / one["seconds"]
+                results.append(one)
     extra: dict = {}
     if args.spike_conversations:
         print("running spike …", file=sys.stderr, flush=True)
