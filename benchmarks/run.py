@@ -4,7 +4,9 @@ Measures, on this machine, one process each:
 - classify alone: texts/s through Classifier.classify, batches of 512;
 - the classify command: `socialcare classify --models` on 200,000 real airline tweets, with a
   trained sentiment model, then sentiment + complaint (trained here, start-up included);
-- route alone: classified mentions/s through the router stage (embedded log + SQLite);
+- route alone: classified mentions/s through the router stage (embedded log + SQLite), and
+  its time per mention in each kind of SQL statement (compile, parameters and driver, timed
+  by SQLAlchemy execute events) and in the rest (routing logic, parsing, commits);
 - all-in-one: mentions/s through `socialcare run --until-idle` stages in one process, and the
   time per mention each stage took (ingest includes generating the demo traffic; other is the
   loop, the watchdog and the reply outbox);
@@ -152,13 +154,44 @@ def bench_route(n_conv: int, workdir: Path) -> dict:
         producer.send(OutMessage(TOPIC_CLASSIFIED, m.conversation_id, value))
     producer.flush()
     engine = open_store(f"sqlite:///{workdir / 'route-cases.db'}")
+    sql_spent = _time_statements(engine)
     rules = default_rules()
     worker = Worker(RouteStage(engine, lambda: rules), bus, poll_timeout_s=0)
     start = time.perf_counter()
     while worker.step(0) or worker.lag():
         pass
     secs = time.perf_counter() - start
-    return {"stage": "route alone", "items": len(mentions), "seconds": secs}
+    items = len(mentions)
+    split = {k: t / items * 1e6 for k, t in sorted(sql_spent.items(), key=lambda kv: -kv[1])}
+    split = {k: v for k, v in split.items() if v >= 1}
+    split["rest"] = secs / items * 1e6 - sum(split.values())
+    return {"stage": "route alone", "items": items, "seconds": secs, "us_per_mention": split}
+
+
+def _time_statements(engine) -> dict[str, float]:
+    """Seconds spent per kind of statement ("insert cases", "select posts") in
+    Connection.execute: compiling, converting parameters and running them in the driver."""
+    from sqlalchemy import event
+
+    spent: dict[str, float] = collections.defaultdict(float)
+
+    @event.listens_for(engine, "before_execute")
+    def before(conn, clause, multiparams, params, options) -> None:
+        conn.info["bench_t0"] = time.perf_counter()
+
+    @event.listens_for(engine, "after_execute")
+    def after(conn, clause, multiparams, params, options, result) -> None:
+        took = time.perf_counter() - conn.info.pop("bench_t0")
+        kind = getattr(clause, "__visit_name__", "?")
+        if hasattr(clause, "table"):
+            kind = f"{kind} {clause.table.name}"
+        elif kind == "select":
+            kind = "select " + ",".join(sorted(f.name for f in clause.get_final_froms()))
+        else:
+            kind = str(clause).split(None, 1)[0].lower()
+        spent[f"SQL {kind}"] += took
+
+    return spent
 
 
 def bench_all_in_one_process(n_conv: int, workdir: Path) -> dict:
