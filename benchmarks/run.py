@@ -292,7 +292,7 @@ def bench_kafka(n_conv: int, workers: int, workdir: Path) -> list[dict]:
     broker = start_tansu(workdir / f"tansu-{workers}")
     env = {**os.environ, "SOCIALCARE_KAFKA_SESSION_TIMEOUT_MS": "6000"}
     home = workdir / f"kh-{workers}"
-    procs = []
+    procs: list[subprocess.Popen] = []
 
     def start(*args: str) -> subprocess.Popen:
         cmd = [sys.executable, "-m", "socialcare.cli", *args, "--bus", broker.url]
@@ -308,9 +308,10 @@ def bench_kafka(n_conv: int, workers: int, workdir: Path) -> list[dict]:
         bus = open_bus(broker.url)
         bus.ensure_topics(PIPELINE_TOPICS)
         counter = bus.consumer("bench-counter", [TOPIC_URGENT, TOPIC_CLASSIFIED])
-        procs = [start("classify", "--worker") for _ in range(workers)]
+        procs += [start("classify", "--worker") for _ in range(workers)]
         router = start("route")
-        _AssignmentWatch(procs).wait_stable(workers)
+        procs.append(router)
+        _AssignmentWatch(procs[:workers]).wait_stable(workers)
         _AssignmentWatch([router]).wait_stable(1)
         store = open_store(Settings.resolve(home).db_url)
         counter.poll(1, 1.0)  # join the counter too before any output exists
@@ -334,13 +335,13 @@ def bench_kafka(n_conv: int, workers: int, workdir: Path) -> list[dict]:
                 stored = conn.execute(text("SELECT count(*) FROM posts")).scalar()
             routed_at = time.time()
             time.sleep(0.05)
-        worker_rss = max(peak_rss_mb(p.pid) for p in procs)
+        worker_rss = max(peak_rss_mb(p.pid) for p in procs[:workers])
         router_rss = peak_rss_mb(router.pid)
         store.dispose()
     finally:
-        for p in [*procs, router]:
+        for p in procs:  # whatever was started, if starting failed part way
             p.terminate()
-        for p in [*procs, router]:
+        for p in procs:
             p.wait(timeout=30)
         broker.stop()
     span_s = (max(stamps) - min(stamps)) / 1000 if len(stamps) > 1 else float("nan")
