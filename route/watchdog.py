@@ -25,6 +25,7 @@ from typing import Any
 
 from sqlalchemy import Engine, bindparam, insert, or_, update
 
+from route.casebook import Event
 from route.ruleset import RuleSet
 from store.tables import case_events, cases
 from stream.schema import utcnow
@@ -91,7 +92,7 @@ class Watchdog:
                     "due": row.sla_due.isoformat(),
                     "minutes_left": round((row.sla_due - now).total_seconds() / 60, 1),
                 }
-                events.append(_event(row.id, "sla_warning", now, data))
+                events.append(Event(row.id, "sla_warning", now, "watchdog", data).row())
                 report.warned.append(row.id)
                 notices.append(
                     {"type": "sla_warning", "case_id": row.id, "queue": row.queue, **data}
@@ -140,7 +141,7 @@ class Watchdog:
                     "from": {"queue": row.queue, "priority": row.priority},
                     "to": {"queue": queue, "priority": priority},
                 }
-                events.append(_event(row.id, "escalated", now, data))
+                events.append(Event(row.id, "escalated", now, "watchdog", data).row())
                 report.escalated.append(row.id)
                 notices.append({"type": "escalated", "case_id": row.id, **data})
             if changes:
@@ -158,10 +159,6 @@ class Watchdog:
         if report.warned or report.escalated:
             log.info("watchdog: %d warned, %d escalated", len(report.warned), len(report.escalated))
         return report
-
-
-def _event(case_id: str, type_: str, at: datetime, data: dict) -> dict:
-    return {"case_id": case_id, "type": type_, "at": at, "actor": "watchdog", "data": data}
 
 
 def _target(row) -> str:
