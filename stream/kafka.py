@@ -37,9 +37,11 @@ from stream.bus import (
     TopicPartition,
     dlq_topic,
 )
+from stream.kafka_join_fix import apply as _fix_group_join
 from stream.worker import TransientError
 
 log = logging.getLogger(__name__)
+_fix_group_join()
 
 
 def _session_timeout_ms() -> int:
