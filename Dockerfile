@@ -3,12 +3,9 @@ FROM python:3.11-slim
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY socialcare socialcare
-COPY stream stream
-COPY store store
 COPY ingest ingest
 COPY classify classify
 COPY route route
-COPY desk desk
 RUN pip install --no-cache-dir . && useradd --system --home /var/lib/socialcare socialcare \
     && mkdir -p /var/lib/socialcare && chown socialcare /var/lib/socialcare
 USER socialcare

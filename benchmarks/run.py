@@ -46,13 +46,13 @@ from sqlalchemy import text  # noqa: E402
 from classify.classifier import Classifier  # noqa: E402
 from ingest.sources.demo import DemoSource  # noqa: E402
 from route.ruleset import default_rules  # noqa: E402
-from route.worker import RouteStage  # noqa: E402
+from route.stage import RouteStage  # noqa: E402
 from socialcare.pipeline import Pipeline  # noqa: E402
 from socialcare.settings import Settings  # noqa: E402
-from store.db import open_store  # noqa: E402
-from stream.bus import TOPIC_CLASSIFIED, OutMessage  # noqa: E402
-from stream.embedded import EmbeddedBus  # noqa: E402
-from stream.worker import Worker  # noqa: E402
+from socialcare.store.db import open_store  # noqa: E402
+from socialcare.stream.bus import TOPIC_CLASSIFIED, OutMessage  # noqa: E402
+from socialcare.stream.embedded import EmbeddedBus  # noqa: E402
+from socialcare.stream.worker import Worker  # noqa: E402
 
 
 def run_measured(cmd: list[str], stdin=None) -> float:
@@ -286,8 +286,8 @@ def bench_kafka(n_conv: int, workers: int, workdir: Path) -> list[dict]:
     joins not counted), and end to end, from the first classified message until the router
     has stored every post in its SQLite case store."""
     from classify.triage import raw_topic
-    from stream.broker import start_tansu
-    from stream.bus import PIPELINE_TOPICS, TOPIC_URGENT, open_bus
+    from socialcare.stream.broker import start_tansu
+    from socialcare.stream.bus import PIPELINE_TOPICS, TOPIC_URGENT, open_bus
 
     broker = start_tansu(workdir / f"tansu-{workers}")
     env = {**os.environ, "SOCIALCARE_KAFKA_SESSION_TIMEOUT_MS": "6000"}

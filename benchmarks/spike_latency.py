@@ -19,17 +19,17 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from classify.stage import ClassifyStage
 from classify.triage import raw_topic
-from classify.worker import ClassifyStage
-from desk.reports import percentile
 from ingest.sources.demo import DemoSource
 from route.ruleset import default_rules
-from route.worker import RouteStage
-from store.db import open_store
-from store.tables import cases, posts
-from stream.bus import PIPELINE_TOPICS, OutMessage
-from stream.embedded import EmbeddedBus
-from stream.worker import Worker, settle_heap
+from route.stage import RouteStage
+from socialcare.desk.reports import percentile
+from socialcare.store.db import open_store
+from socialcare.store.tables import cases, posts
+from socialcare.stream.bus import PIPELINE_TOPICS, OutMessage
+from socialcare.stream.embedded import EmbeddedBus
+from socialcare.stream.worker import Worker, settle_heap
 
 
 def _stages(work: Path):

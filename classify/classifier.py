@@ -15,7 +15,7 @@ from classify.tags import SentimentTag, UrgencyTag
 from classify.text import bounded
 from classify.topic import TopicRules
 from classify.urgency import Reach, UrgencyRules
-from stream.schema import Classification, Sentiment, Urgency
+from socialcare.stream.schema import Classification, Sentiment, Urgency
 
 MODEL_VERSION = "rules-1"
 

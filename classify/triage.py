@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from classify.keywords import words
 from classify.urgency import REACH_FOLLOWERS, UrgencyRules
-from stream.bus import TOPIC_RAW, TOPIC_RAW_URGENT
-from stream.schema import Mention
+from socialcare.stream.bus import TOPIC_RAW, TOPIC_RAW_URGENT
+from socialcare.stream.schema import Mention
 
 SERIOUS = frozenset({"fraud", "legal", "stranded", "outage", "churn"})
 _RULES = UrgencyRules()

@@ -19,8 +19,8 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from ingest.credentials import credential
-from store.outbox import due, mark_failed, mark_sent
-from stream.schema import utcnow
+from socialcare.store.outbox import due, mark_failed, mark_sent
+from socialcare.stream.schema import utcnow
 
 log = logging.getLogger(__name__)
 

@@ -23,9 +23,9 @@ from sqlalchemy import Connection, bindparam, insert, select, update
 from route import calendar
 from route.engine import Decision, decide
 from route.ruleset import Facts, RuleSet
-from store.batches import chunks, per_network
-from store.tables import case_events, cases, posts
-from stream.schema import Mention, Routing
+from socialcare.store.batches import chunks, per_network
+from socialcare.store.tables import case_events, cases, posts
+from socialcare.stream.schema import Mention, Routing
 
 REPEAT_WINDOW = timedelta(days=30)
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from route.priority import priority_parts, total
 from route.ruleset import Facts, RuleSet, SlaPolicy
-from stream.schema import Mention
+from socialcare.stream.schema import Mention
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from stream.schema import Mention
+from socialcare.stream.schema import Mention
 
 Getter = Callable[[Mention], Any]
 

@@ -3,7 +3,7 @@ why a case sits where it does: the rule's base, urgency, sentiment, reach and ru
 
 from __future__ import annotations
 
-from stream.schema import Mention
+from socialcare.stream.schema import Mention
 
 URGENCY_POINTS = {"critical": 30, "high": 15, "normal": 0, "low": -10}
 

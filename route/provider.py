@@ -16,7 +16,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from route.ruleset import DEFAULT_RULES_PATH, RuleFileError, RuleSet, load_rules, parse_rules
-from store import rulesets
+from socialcare.store import rulesets
 
 log = logging.getLogger(__name__)
 

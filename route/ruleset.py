@@ -35,7 +35,7 @@ from route.calendar import Calendar, CalendarError
 from route.durations import parse_duration
 from route.fields import ALL_FIELDS, FIELDS, kind_of
 from route.yamlsource import YamlError, dotted, line_for, load_with_lines, resolve
-from stream.schema import Mention
+from socialcare.stream.schema import Mention
 
 MAX_REGEX_CHARS = 200
 Name = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]

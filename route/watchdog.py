@@ -27,8 +27,8 @@ from sqlalchemy import Engine, bindparam, insert, or_, update
 
 from route.casebook import Event
 from route.ruleset import RuleSet
-from store.tables import case_events, cases
-from stream.schema import utcnow
+from socialcare.store.tables import case_events, cases
+from socialcare.stream.schema import utcnow
 
 log = logging.getLogger(__name__)
 

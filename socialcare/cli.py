@@ -93,7 +93,7 @@ class _Group(click.Group):
     """Turns a storage failure (disk full, read-only state) into one clear line and exit 1."""
 
     def invoke(self, ctx):
-        from stream.storage import storage_problem
+        from socialcare.stream.storage import storage_problem
 
         try:
             return super().invoke(ctx)
@@ -175,8 +175,8 @@ def run(sources, until_idle, no_desk, no_watchdog, host, port, home, bus, db, ru
     stop = _stop_on_signals()
     serve = not until_idle and not no_desk
     if serve:
-        from desk.server import serve_in_thread
-        from store.users import first_admin
+        from socialcare.desk.server import serve_in_thread
+        from socialcare.store.users import first_admin
 
         created = first_admin(pipeline.engine, settings.home / "desk-login.txt")
         if created:
@@ -206,10 +206,10 @@ def run(sources, until_idle, no_desk, no_watchdog, host, port, home, bus, db, ru
 @state_options
 def ingest(sources, until_idle, status, batch_size, home, bus, db) -> None:
     """Run the ingest stage alone: sources → mentions.raw."""
-    from ingest.worker import IngestWorker
-    from store.db import open_store
-    from store.ingest_state import IngestState
-    from stream.bus import PIPELINE_TOPICS, open_bus
+    from ingest.ingestor import IngestWorker
+    from socialcare.store.db import open_store
+    from socialcare.store.ingest_state import IngestState
+    from socialcare.stream.bus import PIPELINE_TOPICS, open_bus
 
     settings = _settings(home, bus, db)
     settings.ensure_home()
@@ -240,8 +240,8 @@ def ingest(sources, until_idle, status, batch_size, home, bus, db) -> None:
 def _run_worker(
     stage, settings: Settings, until_idle: bool, idle_s: float, batch_size: int
 ) -> None:
-    from stream.bus import PIPELINE_TOPICS, open_bus
-    from stream.worker import Worker
+    from socialcare.stream.bus import PIPELINE_TOPICS, open_bus
+    from socialcare.stream.worker import Worker
 
     the_bus = open_bus(settings.bus_url)
     the_bus.ensure_topics(PIPELINE_TOPICS)
@@ -296,14 +296,14 @@ def classify(
     except ModelError as exc:
         raise click.ClickException(str(exc)) from None
     if as_worker:
-        from classify.worker import ClassifyStage
+        from classify.stage import ClassifyStage
 
         settings = _settings(home, bus, db)
         settings.ensure_home()
         _run_worker(ClassifyStage(classifier), settings, until_idle, idle_seconds, batch_size)
         return
     from classify.stdio import classify_stream
-    from stream.worker import settle_heap
+    from socialcare.stream.worker import settle_heap
 
     settle_heap()
     classify_stream(sys.stdin.buffer, sys.stdout.buffer, classifier, explain)
@@ -393,8 +393,8 @@ def route(until_idle, idle_seconds, batch_size, home, bus, db, rules_path) -> No
     """Run the router stage alone: mentions.classified → cases."""
     from route.provider import rules_provider
     from route.ruleset import RuleFileError
-    from route.worker import RouteStage
-    from store.db import open_store
+    from route.stage import RouteStage
+    from socialcare.store.db import open_store
 
     settings = _settings(home, bus, db, rules_path)
     settings.ensure_home()
@@ -422,7 +422,7 @@ def watchdog(interval, once, home, bus, db, rules_path) -> None:
     """Warn before SLA breaches and escalate on them (also runs inside `run`)."""
     from route.provider import rules_provider
     from route.watchdog import Watchdog
-    from store.db import open_store
+    from socialcare.store.db import open_store
 
     settings = _settings(home, bus, db, rules_path)
     settings.ensure_home()
@@ -463,7 +463,7 @@ def replies() -> None:
 def replies_send(live, loop, interval, home, bus, db) -> None:
     """Post the queued replies that are due (also runs inside `run`)."""
     from ingest.replies import ReplySender, live_from_env
-    from store.db import open_store
+    from socialcare.store.db import open_store
 
     settings = _settings(home, bus, db)
     settings.ensure_home()
@@ -487,8 +487,8 @@ def replies_list(status, limit, home, bus, db) -> None:
     """The outbox, newest first, one JSON object per line."""
     from sqlalchemy import select
 
-    from store.db import open_store
-    from store.tables import outbox
+    from socialcare.store.db import open_store
+    from socialcare.store.tables import outbox
 
     settings = _settings(home, bus, db)
     query = select(outbox).order_by(outbox.c.created_at.desc()).limit(limit)
@@ -505,9 +505,15 @@ def replies_list(status, limit, home, bus, db) -> None:
 def audit(limit, home, bus, db) -> None:
     """Prove nothing was dropped: every ingested mention is in a case, ignored with a reason,
     a brand response, or a dead letter. Exit 1 listing any that are none of these."""
-    from store.audit import audit as run_audit
-    from store.db import open_store
-    from stream.bus import TOPIC_CLASSIFIED, TOPIC_RAW, TOPIC_RAW_URGENT, TOPIC_URGENT, open_bus
+    from socialcare.store.audit import audit as run_audit
+    from socialcare.store.db import open_store
+    from socialcare.stream.bus import (
+        TOPIC_CLASSIFIED,
+        TOPIC_RAW,
+        TOPIC_RAW_URGENT,
+        TOPIC_URGENT,
+        open_bus,
+    )
 
     settings = _settings(home, bus, db)
     the_bus = open_bus(settings.bus_url)
@@ -562,8 +568,8 @@ def report(fmt, by, kind, since, until, home, bus, db) -> None:
     """Response-time and SLA reports, the same figures as the desk's report page."""
     from datetime import UTC
 
-    from desk import reports
-    from store.db import open_store
+    from socialcare.desk import reports
+    from socialcare.store.db import open_store
 
     settings = _settings(home, bus, db)
     if db is None and not (settings.home / "cases.db").exists():
@@ -591,7 +597,7 @@ def report(fmt, by, kind, since, until, home, bus, db) -> None:
 @state_options
 def desk(host, port, home, bus, db) -> None:
     """Serve the desk (web pages and JSON API) on the case store."""
-    from desk.server import serve
+    from socialcare.desk.server import serve
 
     settings = _settings(home, bus, db)
     settings.ensure_home()
@@ -609,8 +615,8 @@ def desk(host, port, home, bus, db) -> None:
 @state_options
 def cases(fmt, queue, status, limit, home, bus, db) -> None:
     """List cases, highest priority first (json: one object per line)."""
-    from store.cases import list_cases
-    from store.db import open_store
+    from socialcare.store.cases import list_cases
+    from socialcare.store.db import open_store
 
     settings = _settings(home, bus, db)
     if db is None and not (settings.home / "cases.db").exists():
@@ -648,8 +654,8 @@ def user() -> None:
 @state_options
 def user_add(name, role, password_stdin, home, bus, db) -> None:
     """Add a desk user with a role; the password comes from stdin."""
-    from store.db import open_store
-    from store.users import UserError, add_user
+    from socialcare.store.db import open_store
+    from socialcare.store.users import UserError, add_user
 
     password = sys.stdin.readline().rstrip("\r\n")
     settings = _settings(home, bus, db)
@@ -671,8 +677,8 @@ def token() -> None:
 @state_options
 def token_create(name, home, bus, db) -> None:
     """Print a new API token for user NAME (shown once; only its hash is stored)."""
-    from store.db import open_store
-    from store.users import UserError, create_token
+    from socialcare.store.db import open_store
+    from socialcare.store.users import UserError, create_token
 
     try:
         click.echo(create_token(open_store(_settings(home, bus, db).db_url), name))
@@ -695,9 +701,9 @@ def corrections() -> None:
 )
 @state_options
 def corrections_export(field, out, home, bus, db) -> None:
-    from desk.reports import to_csv
-    from store.actions import export_corrections
-    from store.db import open_store
+    from socialcare.desk.reports import to_csv
+    from socialcare.store.actions import export_corrections
+    from socialcare.store.db import open_store
 
     rows = export_corrections(open_store(_settings(home, bus, db).db_url), field)
     out.write_text(to_csv(rows) or "text,label\n", encoding="utf-8")
@@ -720,8 +726,8 @@ def dlq() -> None:
 @state_options
 def dlq_list(topic, limit, home, bus, db) -> None:
     """Print each dead letter as one JSON object per line."""
-    from stream.bus import dlq_topic, open_bus
-    from stream.deadletter import dead_letter_json
+    from socialcare.stream.bus import dlq_topic, open_bus
+    from socialcare.stream.deadletter import dead_letter_json
 
     settings = _settings(home, bus, db)
     the_bus = open_bus(settings.bus_url)
@@ -770,8 +776,8 @@ def _rule_file(file: Path):
 @state_options
 def rules_publish(file, author, message, home, bus, db) -> None:
     """Validate FILE and make it the rule set in force; running routers pick it up."""
-    from store import rulesets
-    from store.db import open_store
+    from socialcare.store import rulesets
+    from socialcare.store.db import open_store
 
     _rule_file(file)
     settings = _settings(home, bus, db)
@@ -786,8 +792,8 @@ def rules_publish(file, author, message, home, bus, db) -> None:
 @state_options
 def rules_history(home, bus, db) -> None:
     """Every published version, oldest first, as JSON lines."""
-    from store import rulesets
-    from store.db import open_store
+    from socialcare.store import rulesets
+    from socialcare.store.db import open_store
 
     for row in rulesets.history(open_store(_settings(home, bus, db).db_url)):
         click.echo(json.dumps(row))
@@ -800,8 +806,8 @@ def rules_history(home, bus, db) -> None:
 @state_options
 def rules_rollback(version, author, message, home, bus, db) -> None:
     """Put an earlier published VERSION back in force (recorded as a new history entry)."""
-    from store import rulesets
-    from store.db import open_store
+    from socialcare.store import rulesets
+    from socialcare.store.db import open_store
 
     try:
         rs = rulesets.rollback(
@@ -830,8 +836,8 @@ def rules_replay(file, since, fmt, examples, home, bus, db, rules_path) -> None:
     from datetime import UTC
 
     from route.provider import rules_provider
-    from route.replay import format_text, replay
-    from store.db import open_store
+    from route.rule_replay import format_text, replay
+    from socialcare.store.db import open_store
 
     proposed = _rule_file(file)
     settings = _settings(home, bus, db, rules_path)

@@ -7,18 +7,18 @@ import threading
 import time
 from dataclasses import dataclass
 
-from classify.worker import ClassifyStage
+from classify.stage import ClassifyStage
+from ingest.ingestor import IngestWorker
 from ingest.replies import ReplySender, live_from_env
 from ingest.sources.base import Source
-from ingest.worker import IngestWorker
 from route.provider import rules_provider
+from route.stage import RouteStage
 from route.watchdog import Watchdog
-from route.worker import RouteStage
 from socialcare.settings import Settings
-from store.db import open_store
-from store.ingest_state import IngestState
-from stream.bus import PIPELINE_TOPICS, open_bus
-from stream.worker import Worker, settle_heap
+from socialcare.store.db import open_store
+from socialcare.store.ingest_state import IngestState
+from socialcare.stream.bus import PIPELINE_TOPICS, open_bus
+from socialcare.stream.worker import Worker, settle_heap
 
 WATCH_EVERY_S = 5.0
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from stream.schema import Classification, Mention, Sentiment, Urgency, mention_from_dict
+from socialcare.stream.schema import Classification, Mention, Sentiment, Urgency, mention_from_dict
 
 T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 

@@ -47,6 +47,14 @@ def test_compose_services_run_real_cli_commands():
 
 
 def test_dockerfile_copies_every_package():
+    """Every top-level package the distribution installs (pyproject's find include) is copied."""
+    import tomllib
+
     dockerfile = (ROOT / "Dockerfile").read_text()
-    for package in ("socialcare", "stream", "store", "ingest", "classify", "route", "desk"):
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    packages = [
+        p.rstrip("*") for p in pyproject["tool"]["setuptools"]["packages"]["find"]["include"]
+    ]
+    assert packages
+    for package in packages:
         assert f"COPY {package} {package}" in dockerfile

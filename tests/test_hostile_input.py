@@ -11,12 +11,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from classify.classifier import Classifier
+from classify.stage import ClassifyStage
 from classify.stdio import classify_lines
-from classify.worker import ClassifyStage
 from ingest.sources.replay import TWCS_COLUMNS, JsonlReplay, load_twcs
 from route.ruleset import RuleFileError, parse_rules
-from stream.schema import SchemaError, parse_mention
-from stream.testing import run_stage
+from socialcare.stream.schema import SchemaError, parse_mention
+from socialcare.stream.testing import run_stage
 from tests.factories import mention_dict
 
 HOSTILE_TEXT = st.one_of(

@@ -11,7 +11,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from stream.schema import Mention
+from socialcare.stream.schema import Mention
 
 
 @dataclass(slots=True)

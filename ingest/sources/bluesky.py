@@ -40,7 +40,7 @@ from ingest.sources.polling import (
     provenance,
     with_retries,
 )
-from stream.schema import Mention, mention_from_dict, utcnow
+from socialcare.stream.schema import Mention, mention_from_dict, utcnow
 
 for _noisy in ("httpx", "httpcore", "atproto_client"):  # DEBUG logs carry headers and bodies
     logging.getLogger(_noisy).setLevel(logging.WARNING)

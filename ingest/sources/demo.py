@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from ingest.sources.base import Fetched, Source
-from stream.schema import Mention, mention_from_dict, utcnow
+from socialcare.stream.schema import Mention, mention_from_dict, utcnow
 
 BACKFILL_S = 20 * 60
 NETWORKS = ("x", "x", "x", "mastodon", "bluesky", "reddit")

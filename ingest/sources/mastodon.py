@@ -38,7 +38,7 @@ from ingest.sources.polling import (
     provenance,
     with_retries,
 )
-from stream.schema import Mention, mention_from_dict, utcnow
+from socialcare.stream.schema import Mention, mention_from_dict, utcnow
 
 logging.getLogger("mastodon").setLevel(logging.INFO)  # never its DEBUG output, whatever -v says
 

@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from ingest.sources.base import BadInput, Fetched, Source
-from stream.schema import Mention, SchemaError, utcnow
+from socialcare.stream.schema import Mention, SchemaError, utcnow
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

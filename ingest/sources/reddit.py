@@ -34,7 +34,7 @@ from ingest.sources.polling import (
     provenance,
     with_retries,
 )
-from stream.schema import Mention, mention_from_dict, utcnow
+from socialcare.stream.schema import Mention, mention_from_dict, utcnow
 
 logging.getLogger("prawcore").setLevel(logging.INFO)  # its DEBUG log prints request data
 logging.getLogger("praw").setLevel(logging.INFO)

@@ -21,7 +21,7 @@ from datetime import datetime
 from pathlib import Path
 
 from ingest.sources.base import BadInput, Fetched, Source
-from stream.schema import Mention, SchemaError, mention_from_dict, utcnow
+from socialcare.stream.schema import Mention, SchemaError, mention_from_dict, utcnow
 
 MAX_LINE_BYTES = 1 << 20  # one JSONL line; longer lines are dead-lettered, not read into memory
 TWCS_COLUMNS = (

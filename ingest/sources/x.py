@@ -35,7 +35,7 @@ from ingest.sources.polling import (
     provenance,
     with_retries,
 )
-from stream.schema import Mention, mention_from_dict, utcnow
+from socialcare.stream.schema import Mention, mention_from_dict, utcnow
 
 log = logging.getLogger(__name__)
 logging.getLogger("tweepy").setLevel(logging.INFO)  # tweepy's DEBUG log prints auth headers

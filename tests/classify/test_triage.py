@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 
+from classify.stage import ClassifyStage
 from classify.triage import could_be_critical, raw_topic
-from classify.worker import ClassifyStage
-from stream.bus import TOPIC_RAW, TOPIC_RAW_URGENT, TOPIC_URGENT, OutMessage
-from stream.embedded import EmbeddedBus
-from stream.worker import Worker
+from socialcare.stream.bus import TOPIC_RAW, TOPIC_RAW_URGENT, TOPIC_URGENT, OutMessage
+from socialcare.stream.embedded import EmbeddedBus
+from socialcare.stream.worker import Worker
 from tests.factories import mention
 
 

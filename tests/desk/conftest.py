@@ -6,11 +6,11 @@ from datetime import timedelta
 import pytest
 from fastapi.testclient import TestClient
 
-from desk.app import create_app
 from route.casebook import CaseBook
 from route.ruleset import default_rules
-from store.db import open_store
-from store.users import add_user, create_token
+from socialcare.desk.app import create_app
+from socialcare.store.db import open_store
+from socialcare.store.users import add_user, create_token
 from tests.factories import T0, classified
 
 XSS = '<script>alert("x")</script><img src=x onerror=alert(1)>'

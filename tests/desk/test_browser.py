@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 import uvicorn
 
-from desk.app import create_app
 from ingest.sources.demo import DemoSource
+from socialcare.desk.app import create_app
 from socialcare.pipeline import Pipeline
 from socialcare.settings import Settings
-from store.users import add_user
+from socialcare.store.users import add_user
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"

@@ -149,11 +149,11 @@ def test_html_to_text_keeps_text_and_drops_markup():
 
 @responses.activate
 def test_through_the_ingest_worker_each_post_once_across_a_restart(tmp_path):
-    from ingest.worker import IngestWorker
-    from store.db import open_store
-    from store.ingest_state import IngestState
-    from stream.bus import TOPIC_RAW
-    from stream.embedded import EmbeddedBus
+    from ingest.ingestor import IngestWorker
+    from socialcare.store.db import open_store
+    from socialcare.store.ingest_state import IngestState
+    from socialcare.stream.bus import TOPIC_RAW
+    from socialcare.stream.embedded import EmbeddedBus
 
     engine = open_store(f"sqlite:///{tmp_path / 'cases.db'}")
     bus = EmbeddedBus(tmp_path / "bus.db")

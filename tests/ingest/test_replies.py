@@ -19,10 +19,10 @@ from ingest.sources.reddit import RedditClient
 from ingest.sources.x import XClient
 from route.casebook import CaseBook, case_id_for
 from route.ruleset import default_rules
-from store.actions import reply
-from store.db import open_store
-from store.outbox import MAX_ATTEMPTS
-from store.tables import case_events, outbox
+from socialcare.store.actions import reply
+from socialcare.store.db import open_store
+from socialcare.store.outbox import MAX_ATTEMPTS
+from socialcare.store.tables import case_events, outbox
 from tests.factories import T0, classified
 from tests.ingest.test_bluesky import SESSION, FakeXrpc
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from stream.broker import LocalBroker, start_tansu
+from socialcare.stream.broker import LocalBroker, start_tansu
 
 os.environ.setdefault("SOCIALCARE_KAFKA_SESSION_TIMEOUT_MS", "6000")
 

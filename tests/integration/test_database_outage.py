@@ -14,10 +14,10 @@ from sqlalchemy import func, select
 
 from classify.classifier import Classifier
 from ingest.sources.demo import DemoSource
-from store.db import open_store
-from store.tables import case_events, cases, posts
-from stream.bus import TOPIC_CLASSIFIED, OutMessage
-from stream.embedded import EmbeddedBus
+from socialcare.store.db import open_store
+from socialcare.store.tables import case_events, cases, posts
+from socialcare.stream.bus import TOPIC_CLASSIFIED, OutMessage
+from socialcare.stream.embedded import EmbeddedBus
 
 CLI = [sys.executable, "-m", "socialcare.cli"]
 

@@ -11,10 +11,10 @@ from sqlalchemy import func, select
 
 from route.casebook import CaseBook
 from route.ruleset import default_rules
-from store.claims import claim_next
-from store.db import open_store
-from store.migrations import MIGRATIONS, schema_version
-from store.tables import cases
+from socialcare.store.claims import claim_next
+from socialcare.store.db import open_store
+from socialcare.store.migrations import MIGRATIONS, schema_version
+from socialcare.store.tables import cases
 from tests.factories import T0, classified
 from tests.route.test_watchdog import escalate_concurrently
 

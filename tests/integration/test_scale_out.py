@@ -19,9 +19,9 @@ import pytest
 from sqlalchemy import func, select
 
 from ingest.sources.demo import DemoSource
-from store.db import open_store
-from store.tables import case_events, cases, posts
-from stream.bus import PIPELINE_TOPICS, TOPIC_RAW, OutMessage, dlq_topic, open_bus
+from socialcare.store.db import open_store
+from socialcare.store.tables import case_events, cases, posts
+from socialcare.stream.bus import PIPELINE_TOPICS, TOPIC_RAW, OutMessage, dlq_topic, open_bus
 
 CLI = [sys.executable, "-m", "socialcare.cli"]
 BAD_LINES = {5: "{oops", 250: '{"schema": 1, "network": "x"}', 1200: "[]"}

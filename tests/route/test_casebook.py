@@ -10,9 +10,9 @@ from sqlalchemy import func, select
 
 from route.casebook import CaseBook, case_id_for
 from route.ruleset import default_rules, parse_rules
-from store.cases import get_case, list_cases
-from store.db import open_store
-from store.tables import case_events, cases, posts
+from socialcare.store.cases import get_case, list_cases
+from socialcare.store.db import open_store
+from socialcare.store.tables import case_events, cases, posts
 from tests.factories import T0, classified
 
 

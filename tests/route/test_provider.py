@@ -6,13 +6,13 @@ import os
 
 from route.provider import PublishedRules, RulesFile
 from route.ruleset import DEFAULT_RULES_PATH
-from route.worker import RouteStage
-from store import rulesets
-from store.cases import list_cases
-from store.db import open_store
-from stream.bus import TOPIC_CLASSIFIED, OutMessage
-from stream.embedded import EmbeddedBus
-from stream.worker import Worker
+from route.stage import RouteStage
+from socialcare.store import rulesets
+from socialcare.store.cases import list_cases
+from socialcare.store.db import open_store
+from socialcare.stream.bus import TOPIC_CLASSIFIED, OutMessage
+from socialcare.stream.embedded import EmbeddedBus
+from socialcare.stream.worker import Worker
 from tests.factories import classified
 
 SIMPLE = """queues: {only: {}}

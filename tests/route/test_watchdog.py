@@ -13,8 +13,8 @@ import pytest
 from route.casebook import CaseBook, case_id_for
 from route.ruleset import parse_rules
 from route.watchdog import Watchdog
-from store.cases import get_case
-from store.db import open_store
+from socialcare.store.cases import get_case
+from socialcare.store.db import open_store
 from tests.factories import T0, classified
 
 RULES = """

@@ -8,9 +8,9 @@ import pytest
 
 from route.casebook import CaseBook, case_id_for
 from route.ruleset import default_rules
-from store.cases import get_case, list_cases
-from store.claims import ClaimError, claim, claim_next, release, resolve
-from store.db import open_store
+from socialcare.store.cases import get_case, list_cases
+from socialcare.store.claims import ClaimError, claim, claim_next, release, resolve
+from socialcare.store.db import open_store
 from tests.factories import T0, classified
 
 NOW = T0 + timedelta(hours=1)

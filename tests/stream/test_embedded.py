@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from stream import embedded
-from stream.bus import OutMessage, TopicPartition, offsets_after, open_bus, partition_for
-from stream.embedded import EmbeddedBus
+from socialcare.stream import embedded
+from socialcare.stream.bus import OutMessage, TopicPartition, offsets_after, open_bus, partition_for
+from socialcare.stream.embedded import EmbeddedBus
 
 
 def _send(bus: EmbeddedBus, topic: str, items: list[tuple[str, str]]) -> None:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from stream.schema import SchemaError, parse_mention
+from socialcare.stream.schema import SchemaError, parse_mention
 from tests.factories import mention, mention_dict
 
 
@@ -46,7 +46,7 @@ def test_control_characters_are_stripped_and_times_normalized_to_utc():
 
 
 def test_a_routed_mention_as_stored_parses_again():
-    from stream.schema import Routing, mention_from_dict
+    from socialcare.stream.schema import Routing, mention_from_dict
 
     routed = mention("1").model_copy(
         update={

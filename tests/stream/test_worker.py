@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from stream.bus import OutMessage, Record
-from stream.embedded import EmbeddedBus
-from stream.testing import run_stage
-from stream.worker import Stage, StageOutput, TransientError, Worker
+from socialcare.stream.bus import OutMessage, Record
+from socialcare.stream.embedded import EmbeddedBus
+from socialcare.stream.testing import run_stage
+from socialcare.stream.worker import Stage, StageOutput, TransientError, Worker
 
 
 class Upper(Stage):

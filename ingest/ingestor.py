@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 
 from classify.triage import raw_topic
 from ingest.sources.base import Source
-from store.ingest_state import IngestState
-from stream.bus import TOPIC_RAW, Bus, OutMessage
-from stream.deadletter import DeadLetter
+from socialcare.store.ingest_state import IngestState
+from socialcare.stream.bus import TOPIC_RAW, Bus, OutMessage
+from socialcare.stream.deadletter import DeadLetter
 
 log = logging.getLogger(__name__)
 

@@ -9,8 +9,8 @@ from typing import Any
 
 from sqlalchemy import Engine, case, func, or_, select
 
-from store.tables import case_events, cases, posts
-from stream.schema import utcnow
+from socialcare.store.tables import case_events, cases, posts
+from socialcare.stream.schema import utcnow
 
 QUEUE_ORDER = (cases.c.priority.desc(), cases.c.sla_due.asc(), cases.c.opened_at.asc())
 

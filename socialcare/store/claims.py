@@ -11,9 +11,9 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, insert, or_, select, update
 
-from store.cases import QUEUE_ORDER
-from store.tables import case_events, cases
-from stream.schema import utcnow
+from socialcare.store.cases import QUEUE_ORDER
+from socialcare.store.tables import case_events, cases
+from socialcare.stream.schema import utcnow
 
 LEASE = timedelta(minutes=15)
 

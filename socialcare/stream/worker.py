@@ -23,9 +23,9 @@ import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 
-from stream.bus import Bus, OutMessage, Record, offsets_after
-from stream.deadletter import DeadLetter
-from stream.storage import StorageError, storage_problem
+from socialcare.stream.bus import Bus, OutMessage, Record, offsets_after
+from socialcare.stream.deadletter import DeadLetter
+from socialcare.stream.storage import StorageError, storage_problem
 
 log = logging.getLogger(__name__)
 

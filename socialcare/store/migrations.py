@@ -24,7 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from store.tables import metadata, outbox
+from socialcare.store.tables import metadata, outbox
 
 _version_meta = MetaData()
 schema_version = Table(

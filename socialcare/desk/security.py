@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.responses import Response
 
-from store.users import User, get_user, user_for_token
+from socialcare.store.users import User, get_user, user_for_token
 
 #: which roles a user of each role holds: an admin may do everything
 GRANTS = {"agent": {"agent"}, "analyst": {"analyst"}, "admin": {"admin", "agent", "analyst"}}

@@ -6,7 +6,7 @@ import threading
 
 import uvicorn
 
-from desk.app import create_app
+from socialcare.desk.app import create_app
 from socialcare.settings import Settings
 
 

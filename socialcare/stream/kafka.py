@@ -27,7 +27,7 @@ from kafka.consumer.subscription_state import ConsumerRebalanceListener
 from kafka.errors import CommitFailedError, KafkaError, TopicAlreadyExistsError
 from kafka.structs import OffsetAndMetadata
 
-from stream.bus import (
+from socialcare.stream.bus import (
     DEFAULT_PARTITIONS,
     Bus,
     Consumer,
@@ -37,8 +37,8 @@ from stream.bus import (
     TopicPartition,
     dlq_topic,
 )
-from stream.kafka_join_fix import apply as _fix_group_join
-from stream.worker import TransientError
+from socialcare.stream.kafka_join_fix import apply as _fix_group_join
+from socialcare.stream.worker import TransientError
 
 log = logging.getLogger(__name__)
 _fix_group_join()

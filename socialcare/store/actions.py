@@ -16,10 +16,10 @@ from sqlalchemy import Connection, Engine, insert, or_, select, update
 
 from route.casebook import refresh_case_clock
 from route.ruleset import RuleSet
-from store.claims import LEASE, ClaimError, record_event
-from store.outbox import enqueue
-from store.tables import cases, corrections, posts, users
-from stream.schema import mention_from_dict, utcnow
+from socialcare.store.claims import LEASE, ClaimError, record_event
+from socialcare.store.outbox import enqueue
+from socialcare.store.tables import cases, corrections, posts, users
+from socialcare.stream.schema import mention_from_dict, utcnow
 
 CORRECTABLE = {
     "sentiment": ("negative", "neutral", "positive"),

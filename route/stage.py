@@ -11,11 +11,11 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from route.casebook import CaseBook
 from route.ruleset import RuleSet
-from stream.bus import TOPIC_CLASSIFIED, TOPIC_EVENTS, TOPIC_URGENT, OutMessage, Record
-from stream.deadletter import DeadLetter
-from stream.schema import SchemaError, parse_mention, utcnow
-from stream.storage import StorageError, storage_problem
-from stream.worker import Stage, StageOutput, TransientError
+from socialcare.stream.bus import TOPIC_CLASSIFIED, TOPIC_EVENTS, TOPIC_URGENT, OutMessage, Record
+from socialcare.stream.deadletter import DeadLetter
+from socialcare.stream.schema import SchemaError, parse_mention, utcnow
+from socialcare.stream.storage import StorageError, storage_problem
+from socialcare.stream.worker import Stage, StageOutput, TransientError
 
 _EVENT_JSON = json.JSONEncoder(default=str)  # one encoder, not one per event as json.dumps makes
 

@@ -21,7 +21,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from stream.bus import (
+from socialcare.stream.bus import (
     DEFAULT_PARTITIONS,
     Bus,
     Consumer,

@@ -17,18 +17,33 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy import Engine
 from starlette.middleware.sessions import SessionMiddleware
 
-from desk import reports
-from desk.security import GRANTS, LoginRequired, SecurityHeaders, check_csrf, csrf_token, need
 from ingest.replies import live_from_env
 from route.provider import rules_provider
-from route.replay import replay
+from route.rule_replay import replay
 from route.ruleset import RuleFileError, RuleSet, parse_rules
+from socialcare.desk import reports
+from socialcare.desk.security import (
+    GRANTS,
+    LoginRequired,
+    SecurityHeaders,
+    check_csrf,
+    csrf_token,
+    need,
+)
 from socialcare.settings import Settings
-from store import actions, claims, rulesets
-from store.cases import get_case, list_cases, queue_summary
-from store.claims import ClaimError
-from store.db import open_store
-from store.users import ROLES, User, UserError, add_user, authenticate, list_users, session_secret
+from socialcare.store import actions, claims, rulesets
+from socialcare.store.cases import get_case, list_cases, queue_summary
+from socialcare.store.claims import ClaimError
+from socialcare.store.db import open_store
+from socialcare.store.users import (
+    ROLES,
+    User,
+    UserError,
+    add_user,
+    authenticate,
+    list_users,
+    session_secret,
+)
 
 HERE = Path(__file__).parent
 TEMPLATES = Jinja2Templates(directory=str(HERE / "templates"))

@@ -9,8 +9,8 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
-from store.tables import ingest_seen, posts
-from stream.bus import PIPELINE_TOPICS, TOPIC_EVENTS, Bus, dlq_topic
+from socialcare.store.tables import ingest_seen, posts
+from socialcare.stream.bus import PIPELINE_TOPICS, TOPIC_EVENTS, Bus, dlq_topic
 
 
 def _dead_keys(bus: Bus) -> tuple[set[tuple[str, str]], int, int]:

@@ -7,7 +7,7 @@ from pathlib import Path
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
-from store.migrations import migrate
+from socialcare.store.migrations import migrate
 
 
 def normalize_url(url: str) -> str:

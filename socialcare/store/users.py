@@ -14,8 +14,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from store.tables import api_tokens, app_secrets, users
-from stream.schema import utcnow
+from socialcare.store.tables import api_tokens, app_secrets, users
+from socialcare.stream.schema import utcnow
 
 ROLES = ("agent", "admin", "analyst")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")

@@ -14,8 +14,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, Engine, insert, select, update
 
-from store.claims import record_event
-from store.tables import outbox
+from socialcare.store.claims import record_event
+from socialcare.store.tables import outbox
 
 MAX_ATTEMPTS = 6
 

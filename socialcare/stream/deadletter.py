@@ -10,8 +10,8 @@ import base64
 import json
 from dataclasses import dataclass, field
 
-from stream.bus import OutMessage, Record, dlq_topic
-from stream.schema import utcnow
+from socialcare.stream.bus import OutMessage, Record, dlq_topic
+from socialcare.stream.schema import utcnow
 
 
 @dataclass(slots=True)

@@ -7,8 +7,8 @@ from typing import Any
 from sqlalchemy import Engine, func, insert, select
 
 from route.ruleset import RuleSet, parse_rules
-from store.tables import rulesets
-from stream.schema import utcnow
+from socialcare.store.tables import rulesets
+from socialcare.stream.schema import utcnow
 
 
 class VersionError(ValueError):

@@ -25,8 +25,8 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
-from store.tables import case_events, cases
-from stream.schema import utcnow
+from socialcare.store.tables import case_events, cases
+from socialcare.stream.schema import utcnow
 
 DIMENSIONS = ("queue", "account", "priority", "topic", "hour", "agent")
 AGE_BUCKETS = (

@@ -138,11 +138,11 @@ class Bus(ABC):
 def open_bus(url: str) -> Bus:
     """`embedded:///path/to/bus.db` (default) or `kafka://host:port[,host:port]`."""
     if url.startswith("embedded://"):
-        from stream.embedded import EmbeddedBus
+        from socialcare.stream.embedded import EmbeddedBus
 
         return EmbeddedBus(url.removeprefix("embedded://"))
     if url.startswith("kafka://"):
-        from stream.kafka import KafkaBus
+        from socialcare.stream.kafka import KafkaBus
 
         return KafkaBus(url.removeprefix("kafka://").rstrip("/"))
     raise ValueError(f"unknown bus URL {url!r}: expected embedded:///PATH or kafka://HOST:PORT")

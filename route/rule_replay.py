@@ -19,9 +19,9 @@ from route import calendar
 from route.casebook import REPEAT_WINDOW
 from route.engine import Decision, decide
 from route.ruleset import Facts, RuleSet
-from store.batches import chunks
-from store.tables import cases, posts
-from stream.schema import parse_mention, utcnow
+from socialcare.store.batches import chunks
+from socialcare.store.tables import cases, posts
+from socialcare.stream.schema import parse_mention, utcnow
 
 BANDS = ((70, "70-100"), (40, "40-69"), (0, "0-39"))
 

@@ -8,7 +8,7 @@ from typing import ClassVar
 
 from classify.classifier import Classifier
 from classify.urgency import Reach
-from stream.bus import (
+from socialcare.stream.bus import (
     TOPIC_CLASSIFIED,
     TOPIC_RAW,
     TOPIC_RAW_URGENT,
@@ -16,9 +16,9 @@ from stream.bus import (
     OutMessage,
     Record,
 )
-from stream.deadletter import DeadLetter
-from stream.schema import SchemaError, parse_mention
-from stream.worker import Stage, StageOutput
+from socialcare.stream.deadletter import DeadLetter
+from socialcare.stream.schema import SchemaError, parse_mention
+from socialcare.stream.worker import Stage, StageOutput
 
 
 class ClassifyStage(Stage):

@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections import defaultdict
 from pathlib import Path
 
-from stream.bus import OutMessage, Record
-from stream.embedded import EmbeddedBus
-from stream.worker import Stage, Worker
+from socialcare.stream.bus import OutMessage, Record
+from socialcare.stream.embedded import EmbeddedBus
+from socialcare.stream.worker import Stage, Worker
 
 
 def run_stage(

@@ -8,9 +8,9 @@ from datetime import datetime
 
 from sqlalchemy import Engine, insert, select, update
 
-from store.batches import per_network
-from store.tables import ingest_seen, source_cursors
-from stream.schema import utcnow
+from socialcare.store.batches import per_network
+from socialcare.store.tables import ingest_seen, source_cursors
+from socialcare.stream.schema import utcnow
 
 
 class IngestState:
