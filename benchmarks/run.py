@@ -45,9 +45,10 @@ from sqlalchemy import text  # noqa: E402
 
 from classify.classifier import Classifier  # noqa: E402
 from ingest.sources.demo import DemoSource  # noqa: E402
-from route.ruleset import default_rules  # noqa: E402
+from route.rules import default_rules  # noqa: E402
 from route.stage import RouteStage  # noqa: E402
 from socialcare.pipeline import Pipeline  # noqa: E402
+from socialcare.runtime import Runtime  # noqa: E402
 from socialcare.settings import Settings  # noqa: E402
 from socialcare.store.db import open_store  # noqa: E402
 from socialcare.stream.bus import TOPIC_CLASSIFIED, OutMessage  # noqa: E402
@@ -213,9 +214,9 @@ def bench_all_in_one_process(n_conv: int, workdir: Path) -> dict:
 
 
 def bench_all_in_one(n_conv: int, workdir: Path) -> dict:
-    settings = Settings.resolve(workdir / "aio")
+    runtime = Runtime(Settings.resolve(workdir / "aio"))
     source = DemoSource(n_conv)
-    pipeline = Pipeline(settings, [source])
+    pipeline = Pipeline(runtime, [source])
     spent = {name: 0.0 for name in ("ingest", "classify", "route")}
     for name in spent:  # time each stage's steps, to say where the time goes
         worker = getattr(pipeline, name)
@@ -225,6 +226,7 @@ def bench_all_in_one(n_conv: int, workdir: Path) -> dict:
     secs = time.perf_counter() - start
     items = pipeline.progress().routed
     pipeline.close()
+    runtime.close()
     split = {name: t / items * 1e6 for name, t in spent.items()}
     split["other"] = secs / items * 1e6 - sum(split.values())
     return {

@@ -17,14 +17,14 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from socialcare.store.reports import percentile
 from sqlalchemy import select
 
 from classify.stage import ClassifyStage
 from classify.triage import raw_topic
 from ingest.sources.demo import DemoSource
-from route.ruleset import default_rules
+from route.rules import default_rules
 from route.stage import RouteStage
-from socialcare.desk.reports import percentile
 from socialcare.store.db import open_store
 from socialcare.store.tables import cases, posts
 from socialcare.stream.bus import PIPELINE_TOPICS, OutMessage

@@ -6,8 +6,10 @@ import csv
 from dataclasses import dataclass
 from pathlib import Path
 
+from socialcare.errors import InputError
 
-class DatasetError(ValueError):
+
+class DatasetError(InputError):
     pass
 
 

@@ -26,6 +26,7 @@ import orjson
 
 from classify.features import FEATURE_SETS, FEATURES_VERSION, Features, char_words, word_grams
 from classify.text import bounded
+from socialcare.errors import InputError
 
 TASKS = ("sentiment", "complaint", "topic")
 FORMAT = 3
@@ -33,7 +34,7 @@ FILES = ("meta.json", "vocabulary.json", "weights.npz")
 CHAR_CACHE_WORDS = 50_000  # about 15 MB of column tuples at most
 
 
-class ModelError(ValueError):
+class ModelError(InputError):
     pass
 
 

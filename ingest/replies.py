@@ -10,15 +10,13 @@ retried with backoff (store/outbox.py), then shown on the case as `reply_failed`
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 
 from sqlalchemy import Engine
 
-from ingest.credentials import credential
+from socialcare.settings import Settings
 from socialcare.store.outbox import due, mark_failed, mark_sent
 from socialcare.stream.schema import utcnow
 
@@ -27,33 +25,34 @@ log = logging.getLogger(__name__)
 Reply = Callable[[str, str], str]  # (in_reply_to, text) -> the network's id of the new post
 
 
-def _x(home: Path | None) -> Reply:
+def _x(settings: Settings) -> Reply:
     from ingest.sources.x import XClient
 
-    if not credential("x", "user_token", home):
+    net = settings.network("x")
+    if not net.get("user_token"):
         raise LookupError("replies on X need SOCIALCARE_X_USER_TOKEN (a user token, tweet.write)")
-    return XClient.from_config(home, "user_token").reply
+    return XClient.from_settings(net, "user_token").reply
 
 
-def _mastodon(home: Path | None) -> Reply:
+def _mastodon(settings: Settings) -> Reply:
     from ingest.sources.mastodon import MastodonClient
 
-    return MastodonClient.from_config(home).reply
+    return MastodonClient.from_settings(settings.network("mastodon")).reply
 
 
-def _bluesky(home: Path | None) -> Reply:
+def _bluesky(settings: Settings) -> Reply:
     from ingest.sources.bluesky import BlueskyClient
 
-    return BlueskyClient.from_config(home).reply
+    return BlueskyClient.from_settings(settings.network("bluesky")).reply
 
 
-def _reddit(home: Path | None) -> Reply:
+def _reddit(settings: Settings) -> Reply:
     from ingest.sources.reddit import RedditClient
 
-    return RedditClient.from_config(home).reply
+    return RedditClient.from_settings(settings.network("reddit")).reply
 
 
-ADAPTERS: dict[str, Callable[[Path | None], Reply]] = {
+ADAPTERS: dict[str, Callable[[Settings], Reply]] = {
     "x": _x,
     "mastodon": _mastodon,
     "bluesky": _bluesky,
@@ -61,26 +60,19 @@ ADAPTERS: dict[str, Callable[[Path | None], Reply]] = {
 }
 
 
-def live_from_env() -> bool:
-    mode = os.environ.get("SOCIALCARE_REPLIES", "dry-run").strip().lower()
-    if mode not in ("dry-run", "live"):
-        raise ValueError(f"SOCIALCARE_REPLIES must be dry-run or live, not {mode!r}")
-    return mode == "live"
-
-
 @dataclass
 class ReplySender:
     engine: Engine
-    home: Path | None = None
+    settings: Settings = field(default_factory=Settings)
     live: bool = False
-    adapters: dict[str, Callable[[Path | None], Reply]] = field(default_factory=lambda: ADAPTERS)
+    adapters: dict[str, Callable[[Settings], Reply]] = field(default_factory=lambda: ADAPTERS)
     _built: dict[str, Reply] = field(default_factory=dict)
 
     def _adapter(self, network: str) -> Reply:
         if network not in self._built:
             if network not in self.adapters:
                 raise LookupError(f"no reply adapter for network {network!r}")
-            self._built[network] = self.adapters[network](self.home)
+            self._built[network] = self.adapters[network](self.settings)
         return self._built[network]
 
     def send_due(self, now: datetime | None = None, limit: int = 50) -> dict[str, int]:

@@ -20,10 +20,9 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, insert, select, update
 
-from route import calendar
-from route.engine import Decision, decide
-from route.ruleset import Facts, RuleSet
-from socialcare.store.batches import chunks, per_network
+from route.rules import Decision, Facts, RuleSet, decide
+from route.sla import first_response_due, sla_clock, sla_due
+from socialcare.store import lookups
 from socialcare.store.tables import case_events, cases, posts
 from socialcare.stream.schema import Mention, Routing
 
@@ -61,90 +60,6 @@ class _CaseState:
     timeline: list[tuple[datetime, bool, str]] = field(default_factory=list)
 
 
-def _existing_posts(conn: Connection, keys: list[tuple[str, str]]) -> set[tuple[str, str]]:
-    found: set[tuple[str, str]] = set()
-    for net, ids in per_network(keys):
-        rows = conn.execute(
-            select(posts.c.post_id).where(posts.c.network == net, posts.c.post_id.in_(ids))
-        ).scalars()
-        found.update((net, pid) for pid in rows)
-    return found
-
-
-def _existing_cases(conn: Connection, convs: list[tuple[str, str]]) -> dict[tuple[str, str], dict]:
-    out: dict[tuple[str, str], dict] = {}
-    for net, ids in per_network(convs):
-        query = select(cases).where(cases.c.network == net, cases.c.conversation_id.in_(ids))
-        for row in conn.execute(query):
-            out[(net, row.conversation_id)] = dict(row._mapping)
-    return out
-
-
-def _unattached_brand_posts(
-    conn: Connection, convs: list[tuple[str, str]]
-) -> dict[tuple[str, str], list[tuple[str, datetime, str]]]:
-    out: dict[tuple[str, str], list[tuple[str, datetime, str]]] = defaultdict(list)
-    for net, ids in per_network(convs):
-        rows = conn.execute(
-            select(
-                posts.c.conversation_id, posts.c.post_id, posts.c.created_at, posts.c.author_handle
-            ).where(
-                posts.c.network == net,
-                posts.c.conversation_id.in_(ids),
-                posts.c.case_id.is_(None),
-                posts.c.from_brand.is_(True),
-            )
-        )
-        for conv, post_id, at, handle in rows:
-            out[(net, conv)].append((post_id, at, handle))
-    return out
-
-
-def _recent_conversations(
-    conn: Connection, customers: list[tuple[str, str]], since: datetime
-) -> dict[tuple[str, str], set[str]]:
-    """(network, customer id) → conversations with a case opened since `since`."""
-    out: dict[tuple[str, str], set[str]] = defaultdict(set)
-    for net, ids in per_network(customers):
-        rows = conn.execute(
-            select(cases.c.customer_id, cases.c.conversation_id).where(
-                cases.c.network == net, cases.c.customer_id.in_(ids), cases.c.opened_at >= since
-            )
-        )
-        for cid, conv in rows:
-            out[(net, cid)].add(conv)
-    return out
-
-
-def _load_timelines(conn: Connection, states: list[_CaseState]) -> None:
-    by_id = {s.row["id"]: s for s in states}
-    for ids in chunks(list(by_id)):
-        for case_id, at, brand, handle in conn.execute(
-            select(
-                posts.c.case_id, posts.c.created_at, posts.c.from_brand, posts.c.author_handle
-            ).where(posts.c.case_id.in_(ids))
-        ):
-            by_id[case_id].timeline.append((at, brand, handle))
-
-
-def sla_clock(timeline: list[tuple[datetime, bool, str]], cal) -> tuple[datetime | None, int]:
-    """(waiting since, seconds paused) from a case's whole timeline, whatever order its posts
-    arrived in: the clock waits on the customer from a brand post that follows a customer post
-    until the customer's next post."""
-    waiting: datetime | None = None
-    paused = timedelta()
-    seen_customer = False
-    for at, brand, _handle in sorted(timeline, key=lambda e: (e[0], e[1])):
-        if not brand:
-            seen_customer = True
-            if waiting is not None:
-                paused += calendar.elapsed(cal, waiting, at)
-                waiting = None
-        elif seen_customer and waiting is None:
-            waiting = at
-    return waiting, int(paused.total_seconds())
-
-
 class CaseBook:
     """Turns a batch of classified mentions into case-store rows and events."""
 
@@ -163,18 +78,22 @@ class CaseBook:
         unique: dict[tuple[str, str], Mention] = {}
         for m in mentions:
             unique.setdefault((m.network, m.post_id), m)
-        done = _existing_posts(self.conn, list(unique))
+        done = lookups.existing_posts(self.conn, list(unique))
         fresh = [m for k, m in unique.items() if k not in done]
         if not fresh:
             return []
         convs = list(dict.fromkeys((m.network, m.conversation_id) for m in fresh))
-        states = {k: _CaseState(v, False) for k, v in _existing_cases(self.conn, convs).items()}
-        _load_timelines(self.conn, list(states.values()))
-        self.stored_brand = _unattached_brand_posts(
+        states = {
+            k: _CaseState(v, False) for k, v in lookups.existing_cases(self.conn, convs).items()
+        }
+        known = lookups.timelines(self.conn, [s.row["id"] for s in states.values()])
+        for state in states.values():
+            state.timeline = known.get(state.row["id"], [])
+        self.stored_brand = lookups.unattached_brand_posts(
             self.conn, [c for c in convs if c not in states]
         )
         customers = list(dict.fromkeys((m.network, m.author.id) for m in fresh if not m.from_brand))
-        self.recent = _recent_conversations(self.conn, customers, self.now - REPEAT_WINDOW)
+        self.recent = lookups.recent_conversations(self.conn, customers, self.now - REPEAT_WINDOW)
         for m in fresh:
             conv = (m.network, m.conversation_id)
             if m.from_brand:
@@ -491,26 +410,9 @@ class CaseBook:
             self.conn.execute(insert(case_events), [e.row() for e in self.events])
 
 
-def first_response_due(case: dict, rules: RuleSet) -> datetime | None:
-    policy = rules.sla_policies.get(case["sla_policy"])
-    if policy is None:
-        return None
-    return calendar.add(policy.calendar, case["opened_at"], policy.first_response)
-
-
-def sla_due(case: dict, rules: RuleSet) -> datetime | None:
-    """When the case's current SLA target falls due: the first response until there is one,
-    then resolution, counted in the policy's business hours, minus the time spent waiting on
-    the customer; none while waiting on the customer or once resolved."""
-    policy = rules.sla_policies.get(case["sla_policy"])
-    if case["status"] == "resolved" or policy is None:
-        return None
-    if case["first_response_at"] is None:
-        return calendar.add(policy.calendar, case["opened_at"], policy.first_response)
-    if case.get("waiting_since") is not None:
-        return None
-    paused = timedelta(seconds=int(case.get("sla_paused_s") or 0))
-    return calendar.add(policy.calendar, case["opened_at"], policy.resolution + paused)
+def clock_refresher(rules: RuleSet):
+    """What the store's case actions call to recompute a case's SLA clock (reply, reopen)."""
+    return lambda conn, case_id: refresh_case_clock(conn, case_id, rules)
 
 
 def refresh_case_clock(conn: Connection, case_id: str, rules: RuleSet) -> dict | None:

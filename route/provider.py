@@ -15,7 +15,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from route.ruleset import DEFAULT_RULES_PATH, RuleFileError, RuleSet, load_rules, parse_rules
+from route.rules import DEFAULT_RULES_PATH, RuleFileError, RuleSet, load_rules, parse_rules
 from socialcare.store import rulesets
 
 log = logging.getLogger(__name__)

@@ -17,8 +17,7 @@ from sqlalchemy import Engine, select
 
 from route import calendar
 from route.casebook import REPEAT_WINDOW
-from route.engine import Decision, decide
-from route.ruleset import Facts, RuleSet
+from route.rules import Decision, Facts, RuleSet, decide
 from socialcare.store.batches import chunks
 from socialcare.store.tables import cases, posts
 from socialcare.stream.schema import parse_mention, utcnow

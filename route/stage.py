@@ -10,12 +10,12 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from route.casebook import CaseBook
-from route.ruleset import RuleSet
+from route.rules import RuleSet
+from socialcare.errors import TransientError, as_storage_error
 from socialcare.stream.bus import TOPIC_CLASSIFIED, TOPIC_EVENTS, TOPIC_URGENT, OutMessage, Record
 from socialcare.stream.deadletter import DeadLetter
 from socialcare.stream.schema import SchemaError, parse_mention, utcnow
-from socialcare.stream.storage import StorageError, storage_problem
-from socialcare.stream.worker import Stage, StageOutput, TransientError
+from socialcare.stream.worker import Stage, StageOutput
 
 _EVENT_JSON = json.JSONEncoder(default=str)  # one encoder, not one per event as json.dumps makes
 
@@ -54,8 +54,8 @@ class RouteStage(Stage):
             with self.engine.begin() as conn:
                 events = CaseBook(conn, rules, utcnow()).apply(mentions)
         except OperationalError as exc:  # database down, locked past its timeout, …
-            if reason := storage_problem(exc):
-                raise StorageError(f"case store: {reason}") from exc
+            if storage := as_storage_error(exc, "case store"):
+                raise storage from exc
             raise TransientError(f"case store unavailable: {exc.orig}") from exc
         except IntegrityError as exc:  # another router won a race; the retry sees its rows
             raise TransientError(f"concurrent write, retrying: {exc.orig}") from exc

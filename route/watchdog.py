@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import urllib.error
 import urllib.request
 from collections.abc import Callable
@@ -26,7 +25,7 @@ from typing import Any
 from sqlalchemy import Engine, bindparam, insert, or_, update
 
 from route.casebook import Event
-from route.ruleset import RuleSet
+from route.rules import RuleSet
 from socialcare.store.tables import case_events, cases
 from socialcare.stream.schema import utcnow
 
@@ -38,6 +37,13 @@ class TickReport:
     warned: list[str] = field(default_factory=list)
     escalated: list[str] = field(default_factory=list)
     webhook_failures: int = 0
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "warned": self.warned,
+            "escalated": self.escalated,
+            "webhook_failures": self.webhook_failures,
+        }
 
 
 def _post_json(url: str, payload: dict[str, Any], timeout_s: float = 5.0) -> None:
@@ -57,10 +63,14 @@ class Watchdog:
         engine: Engine,
         rules: Callable[[], RuleSet],
         post: Callable[[str, dict], None] = _post_json,
+        webhook_url: str | None = None,
     ) -> None:
+        """`webhook_url`: where to POST when the rule file names no `escalation.webhook`
+        (the SOCIALCARE_WEBHOOK_URL setting)."""
         self.engine = engine
         self.rules = rules
         self.post = post
+        self.webhook_url = webhook_url
 
     def tick(self, now: datetime | None = None) -> TickReport:
         now = now or utcnow()
@@ -148,7 +158,7 @@ class Watchdog:
                 conn.execute(update(cases).where(cases.c.id == bindparam("case_key")), changes)
             if events:
                 conn.execute(insert(case_events), events)
-        url = esc.webhook or os.environ.get("SOCIALCARE_WEBHOOK_URL")
+        url = esc.webhook or self.webhook_url
         if url:
             for notice in notices:
                 try:

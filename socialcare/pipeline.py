@@ -5,20 +5,17 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from classify.stage import ClassifyStage
 from ingest.ingestor import IngestWorker
-from ingest.replies import ReplySender, live_from_env
 from ingest.sources.base import Source
-from route.provider import rules_provider
 from route.stage import RouteStage
 from route.watchdog import Watchdog
-from socialcare.settings import Settings
-from socialcare.store.db import open_store
+from socialcare.runtime import Runtime
 from socialcare.store.ingest_state import IngestState
-from socialcare.stream.bus import PIPELINE_TOPICS, open_bus
-from socialcare.stream.worker import Worker, settle_heap
+from socialcare.stream.worker import Worker, run_loop
 
 WATCH_EVERY_S = 5.0
 
@@ -34,31 +31,27 @@ class Progress:
 class Pipeline:
     def __init__(
         self,
-        settings: Settings,
+        runtime: Runtime,
         sources: list[Source],
         batch_size: int = 1000,
         watchdog: bool = True,
     ) -> None:
-        settings.ensure_home()
-        self.settings = settings
-        self.bus = open_bus(settings.bus_url)
-        self.bus.ensure_topics(PIPELINE_TOPICS)
-        self.engine = open_store(settings.db_url)
-        self.rules = rules_provider(self.engine, settings.rules_path, settings.home)
-        self.watchdog = Watchdog(self.engine, self.rules) if watchdog else None
-        self.replies = ReplySender(self.engine, settings.home, live=live_from_env())
-        self._next_watch = 0.0
-        self.ingest = IngestWorker(sources, self.bus, IngestState(self.engine), batch_size)
-        self.classify = Worker(ClassifyStage(), self.bus, batch_size, poll_timeout_s=0)
-        self.route = Worker(
-            RouteStage(self.engine, self.rules), self.bus, batch_size, poll_timeout_s=0
+        self.runtime = runtime
+        bus, engine, rules = runtime.bus, runtime.engine, runtime.rules
+        self.watchdog = (
+            Watchdog(engine, rules, webhook_url=runtime.settings.webhook_url) if watchdog else None
         )
+        self.replies = runtime.replies
+        self._next_watch = 0.0
+        self.ingest = IngestWorker(sources, bus, IngestState(engine), batch_size)
+        self.classify = Worker(ClassifyStage(), bus, batch_size, poll_timeout_s=0)
+        self.route = Worker(RouteStage(engine, rules), bus, batch_size, poll_timeout_s=0)
 
     def step(self) -> int:
         done = self.ingest.step() + self.classify.step(0) + self.route.step(0)
-        if self.watchdog is not None and time.monotonic() >= self._next_watch:
-            self.watchdog.tick()
         if time.monotonic() >= self._next_watch:
+            if self.watchdog is not None:
+                self.watchdog.tick()
             self.replies.send_due()
             self._next_watch = time.monotonic() + WATCH_EVERY_S
         return done
@@ -81,26 +74,18 @@ class Pipeline:
         stop: threading.Event,
         until_idle: bool = False,
         report_every_s: float = 5.0,
-        on_progress=None,
+        on_progress: Callable[[Progress], None] | None = None,
     ) -> None:
-        settle_heap()
-        last_report = time.monotonic()
-        while not stop.is_set():
-            did = self.step()
-            if on_progress and time.monotonic() - last_report >= report_every_s:
-                on_progress(self.progress())
-                last_report = time.monotonic()
-            if did:
-                continue
-            if until_idle and self.idle():
-                break
-            stop.wait(0.05)
-        if on_progress:
-            on_progress(self.progress())
+        run_loop(
+            self.step,
+            stop,
+            self.idle if until_idle else None,
+            on_progress=(lambda: on_progress(self.progress())) if on_progress else None,
+            report_every_s=report_every_s,
+        )
 
     def close(self) -> None:
+        """Close the stage workers; the runtime (bus, engine) is closed by its owner."""
         self.ingest.close()
         self.classify.close()
         self.route.close()
-        self.bus.close()
-        self.engine.dispose()

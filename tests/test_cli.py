@@ -9,7 +9,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from route.ruleset import DEFAULT_RULES_PATH
+from route.rules import DEFAULT_RULES_PATH
 from socialcare.cli import main
 
 CLI = [sys.executable, "-m", "socialcare.cli"]

@@ -14,7 +14,7 @@ from classify.classifier import Classifier
 from classify.stage import ClassifyStage
 from classify.stdio import classify_lines
 from ingest.sources.replay import TWCS_COLUMNS, JsonlReplay, load_twcs
-from route.ruleset import RuleFileError, parse_rules
+from route.rules import RuleFileError, parse_rules
 from socialcare.stream.schema import SchemaError, parse_mention
 from socialcare.stream.testing import run_stage
 from tests.factories import mention_dict

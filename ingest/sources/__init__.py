@@ -1,56 +1,59 @@
 """Sources: each implements `ingest.sources.base.Source`. `open_source` builds one from a
-command-line spec such as `demo`, `demo:500` or `replay:PATH`."""
+command-line spec such as `demo`, `demo:500`, `replay:PATH` or `x:mentions:AcmeAir`, with the
+networks' credentials and poll intervals from the settings."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from ingest.credentials import credential
 from ingest.sources.base import Source
-from ingest.sources.polling import SourceConfigError
+from ingest.sources.polling import NewestFirstSource, SourceConfigError
+from socialcare.settings import Settings
 
 
-class SourceSpecError(ValueError):
-    pass
+class SourceSpecError(SourceConfigError):
+    """A source spec that names no source socialcare knows."""
 
 
-def _x(what: str, target: str, home: Path | None) -> Source:
+def _x(what: str, target: str, settings: Settings) -> NewestFirstSource:
     from ingest.sources.x import XClient, XSource
 
-    return XSource(what, target, XClient.from_config(home))
+    client = XClient.from_settings(settings.network("x"))
+    return XSource(what, target, client, brands=settings.brand_handle_set)
 
 
-def _mastodon(what: str, target: str, home: Path | None) -> Source:
+def _mastodon(what: str, target: str, settings: Settings) -> NewestFirstSource:
     from ingest.sources.mastodon import MastodonClient, MastodonSource
 
-    brand = credential("mastodon", "account", home)
-    return MastodonSource(what, target, MastodonClient.from_config(home), brand=brand)
+    net = settings.network("mastodon")
+    return MastodonSource(what, target, MastodonClient.from_settings(net), brand=net.get("account"))
 
 
-def _bluesky(what: str, target: str, home: Path | None) -> Source:
+def _bluesky(what: str, target: str, settings: Settings) -> NewestFirstSource:
     from ingest.sources.bluesky import BlueskyClient, BlueskySource
 
-    client = BlueskyClient.from_config(home, target if what == "mentions" else None)
+    net = settings.network("bluesky")
+    client = BlueskyClient.from_settings(net, target if what == "mentions" else None)
     return BlueskySource(what, target, client)
 
 
-def _reddit(what: str, target: str, home: Path | None) -> Source:
+def _reddit(what: str, target: str, settings: Settings) -> NewestFirstSource:
     from ingest.sources.reddit import RedditClient, RedditSource
 
-    return RedditSource(what, target, RedditClient.from_config(home))
+    return RedditSource(what, target, RedditClient.from_settings(settings.network("reddit")))
 
 
 NETWORKS = {"x": _x, "mastodon": _mastodon, "bluesky": _bluesky, "reddit": _reddit}
 
 
-def open_source(spec: str, home: Path | None = None) -> Source:
+def open_source(spec: str, settings: Settings | None = None) -> Source:
+    settings = settings or Settings()
     kind, _, arg = spec.partition(":")
     if kind in NETWORKS:
         what, _, target = arg.partition(":")
-        try:
-            return NETWORKS[kind](what, target, home)
-        except SourceConfigError as exc:
-            raise SourceSpecError(str(exc)) from None
+        source = NETWORKS[kind](what, target, settings)
+        source.poll_interval_s = settings.network(kind).poll_seconds
+        return source
     if kind == "demo":
         from ingest.sources.demo import DemoSource
 

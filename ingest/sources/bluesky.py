@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -28,7 +27,6 @@ from atproto_client.exceptions import (
 )
 from atproto_client.request import Request
 
-from ingest.credentials import credential
 from ingest.sources.polling import (
     BadPayload,
     NewestFirstSource,
@@ -40,6 +38,7 @@ from ingest.sources.polling import (
     provenance,
     with_retries,
 )
+from socialcare.settings import NetworkSettings
 from socialcare.stream.schema import Mention, mention_from_dict, utcnow
 
 for _noisy in ("httpx", "httpcore", "atproto_client"):  # DEBUG logs carry headers and bodies
@@ -96,18 +95,14 @@ class BlueskyClient:
         self.call = with_retries(self._once, attempts, backoff_s)
 
     @classmethod
-    def from_config(cls, home: Path | None, handle: str | None = None) -> BlueskyClient:
+    def from_settings(cls, net: NetworkSettings, handle: str | None = None) -> BlueskyClient:
         """The brand account logs in: `handle`, else SOCIALCARE_BLUESKY_HANDLE."""
-        handle = (handle or credential("bluesky", "handle", home)).lstrip("@")
+        handle = (handle or net.get("handle")).lstrip("@")
         if not handle:
             raise SourceConfigError(
                 "Bluesky logs in as the brand account: set SOCIALCARE_BLUESKY_HANDLE"
             )
-        return cls(
-            handle,
-            credential("bluesky", "app_password", home),
-            credential("bluesky", "api_url", home) or None,
-        )
+        return cls(handle, net.get("app_password"), net.get("api_url") or None)
 
     def _once(self, what: str, params: dict[str, Any]) -> dict[str, Any]:
         try:

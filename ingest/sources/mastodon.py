@@ -15,7 +15,6 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 from html.parser import HTMLParser
-from pathlib import Path
 from typing import Any
 
 from mastodon import (
@@ -26,7 +25,6 @@ from mastodon import (
     MastodonServerError,
 )
 
-from ingest.credentials import credential
 from ingest.sources.polling import (
     BadPayload,
     NewestFirstSource,
@@ -38,6 +36,7 @@ from ingest.sources.polling import (
     provenance,
     with_retries,
 )
+from socialcare.settings import NetworkSettings
 from socialcare.stream.schema import Mention, mention_from_dict, utcnow
 
 logging.getLogger("mastodon").setLevel(logging.INFO)  # never its DEBUG output, whatever -v says
@@ -100,10 +99,8 @@ class MastodonClient:
         self.call = with_retries(self._once, attempts, backoff_s)
 
     @classmethod
-    def from_config(cls, home: Path | None) -> MastodonClient:
-        return cls(
-            credential("mastodon", "api_url", home), credential("mastodon", "access_token", home)
-        )
+    def from_settings(cls, net: NetworkSettings) -> MastodonClient:
+        return cls(net.get("api_url"), net.get("access_token"))
 
     def _once(self, method: str, **kwargs: Any) -> Any:
         try:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from abc import abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,13 +22,14 @@ from typing import Any, TypeVar
 from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from ingest.sources.base import BadInput, Fetched, Source
+from socialcare.errors import ConfigError
 from socialcare.stream.schema import Mention, SchemaError, utcnow
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-class SourceConfigError(ValueError):
+class SourceConfigError(ConfigError):
     """A source that cannot start: a bad spec, a missing credential, an unknown account."""
 
 
@@ -72,11 +72,8 @@ class NewestFirstSource(Source):
 
     finite = False
     network = ""  # "x", "mastodon", …: the first part of the source spec
-
-    @property
-    def poll_interval_s(self) -> float:  # type: ignore[override]
-        """Seconds between polls that find nothing new: SOCIALCARE_<NETWORK>_POLL_SECONDS."""
-        return float(os.environ.get(f"SOCIALCARE_{self.network.upper()}_POLL_SECONDS", "60"))
+    #: seconds between polls that find nothing new (SOCIALCARE_<NETWORK>_POLL_SECONDS)
+    poll_interval_s = 60.0
 
     def _spec(self, kind: str, arg: str, account: str = "ACCOUNT") -> None:
         """Check and keep a `NETWORK:mentions:ACCOUNT` or `NETWORK:search:QUERY` spec."""

@@ -15,14 +15,12 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import praw
 import prawcore
 import requests
 
-from ingest.credentials import credential
 from ingest.sources.polling import (
     BadPayload,
     NewestFirstSource,
@@ -34,6 +32,7 @@ from ingest.sources.polling import (
     provenance,
     with_retries,
 )
+from socialcare.settings import NetworkSettings
 from socialcare.stream.schema import Mention, mention_from_dict, utcnow
 
 logging.getLogger("prawcore").setLevel(logging.INFO)  # its DEBUG log prints request data
@@ -81,14 +80,14 @@ class RedditClient:
         self.call = with_retries(self._once, attempts, backoff_s)
 
     @classmethod
-    def from_config(cls, home: Path | None) -> RedditClient:
+    def from_settings(cls, net: NetworkSettings) -> RedditClient:
         return cls(
-            credential("reddit", "client_id", home),
-            credential("reddit", "client_secret", home),
-            credential("reddit", "username", home),
-            credential("reddit", "password", home),
-            credential("reddit", "oauth_url", home) or None,
-            credential("reddit", "www_url", home) or None,
+            net.get("client_id"),
+            net.get("client_secret"),
+            net.get("username"),
+            net.get("password"),
+            net.get("oauth_url") or None,
+            net.get("www_url") or None,
         )
 
     def _once(self, path: str, params: dict[str, Any]) -> dict[str, Any]:

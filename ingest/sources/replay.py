@@ -21,6 +21,7 @@ from datetime import datetime
 from pathlib import Path
 
 from ingest.sources.base import BadInput, Fetched, Source
+from ingest.sources.polling import SourceConfigError
 from socialcare.stream.schema import Mention, SchemaError, mention_from_dict, utcnow
 
 MAX_LINE_BYTES = 1 << 20  # one JSONL line; longer lines are dead-lettered, not read into memory
@@ -43,7 +44,9 @@ def open_replay(path: Path) -> Source:
         return JsonlReplay(path)
     if suffix == ".csv":
         return TwcsReplay(path)
-    raise ValueError(f"replay: unsupported file type {suffix!r} (use .jsonl or .csv): {path}")
+    raise SourceConfigError(
+        f"replay: unsupported file type {suffix!r} (use .jsonl or .csv): {path}"
+    )
 
 
 def fingerprint(path: Path) -> str:

@@ -16,15 +16,12 @@
 from __future__ import annotations
 
 import logging
-import os
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import requests
 import tweepy
 
-from ingest.credentials import credential
 from ingest.sources.polling import (
     BadPayload,
     NewestFirstSource,
@@ -35,6 +32,7 @@ from ingest.sources.polling import (
     provenance,
     with_retries,
 )
+from socialcare.settings import NetworkSettings
 from socialcare.stream.schema import Mention, mention_from_dict, utcnow
 
 log = logging.getLogger(__name__)
@@ -87,9 +85,7 @@ class XClient:
                 "SOCIALCARE_X_BEARER_TOKEN (or [x] bearer_token in "
                 "HOME/config.toml)"
             )
-        self.base_url = (
-            base_url or os.environ.get("SOCIALCARE_X_API_URL") or DEFAULT_API_URL
-        ).rstrip("/")
+        self.base_url = (base_url or DEFAULT_API_URL).rstrip("/")
         if not self.base_url.startswith(("https://", "http://")):
             raise SourceConfigError(f"SOCIALCARE_X_API_URL must be http(s), not {self.base_url!r}")
         self._client = tweepy.Client(
@@ -124,9 +120,9 @@ class XClient:
         return data
 
     @classmethod
-    def from_config(cls, home: Path | None, key: str = "bearer_token") -> XClient:
+    def from_settings(cls, net: NetworkSettings, key: str = "bearer_token") -> XClient:
         """`bearer_token` reads (the source); `user_token` can post (replies)."""
-        return cls(credential("x", key, home))
+        return cls(net.get(key), net.get("api_url") or None)
 
     def user_id(self, handle: str) -> str:
         data = self._call("get_user", username=handle, user_auth=False)
@@ -170,12 +166,6 @@ class XClient:
         if not isinstance(posted, dict) or not posted.get("id"):
             raise BadPayload("X did not return the new post's id")
         return str(posted["id"])
-
-
-def brand_handles() -> set[str]:
-    """The brand's own accounts (their posts are responses): SOCIALCARE_BRAND_HANDLES."""
-    raw = os.environ.get("SOCIALCARE_BRAND_HANDLES", "")
-    return {h.strip().lstrip("@").lower() for h in raw.split(",") if h.strip()}
 
 
 def normalize(
@@ -225,10 +215,16 @@ class XSource(NewestFirstSource):
 
     network = "x"
 
-    def __init__(self, kind: str, arg: str, client: XClient) -> None:
+    def __init__(
+        self, kind: str, arg: str, client: XClient, brands: set[str] | frozenset[str] = frozenset()
+    ) -> None:
+        """`brands`: the brand's own accounts (SOCIALCARE_BRAND_HANDLES), whose posts are
+        responses; a mentions source adds the account it listens to."""
         self._spec(kind, arg, "HANDLE")
         self.client = client
-        self.brands = brand_handles() | ({self.arg.lower()} if kind == "mentions" else set())
+        self.brands = {b.lower() for b in brands} | (
+            {self.arg.lower()} if kind == "mentions" else set()
+        )
         self.brand = self.arg if kind == "mentions" else (sorted(self.brands) or [None])[0]
 
     def page(self, state: dict[str, Any], since: str | None, token: str | None) -> Page:

@@ -30,7 +30,7 @@ def csrf_token(request: Request) -> str:
 
 def principal(request: Request) -> tuple[User | None, bool]:
     """(user, by_token). Token requests carry no cookies, so they need no CSRF check."""
-    engine: Engine = request.app.state.engine
+    engine: Engine = request.app.state.desk.engine
     auth = request.headers.get("authorization", "")
     if auth.lower().startswith("bearer "):
         return user_for_token(engine, auth[7:].strip()), True

@@ -6,16 +6,15 @@ import threading
 
 import uvicorn
 
-from socialcare.desk.app import create_app
-from socialcare.settings import Settings
+from socialcare.desk.app import app_for
 
 
-def serve(settings: Settings, host: str, port: int) -> None:
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+def serve(runtime, host: str, port: int) -> None:
+    uvicorn.run(app_for(runtime), host=host, port=port, log_level="warning")
 
 
-def serve_in_thread(settings: Settings, host: str, port: int) -> threading.Thread:
-    config = uvicorn.Config(create_app(settings), host=host, port=port, log_level="warning")
+def serve_in_thread(runtime, host: str, port: int) -> threading.Thread:
+    config = uvicorn.Config(app_for(runtime), host=host, port=port, log_level="warning")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="desk", daemon=True)
     thread.start()

@@ -4,19 +4,22 @@ reopen, snooze, reassign, and correct a wrong tag. Each appends to the case's ev
 A reply is recorded in the case and queued in the outbox (store/outbox.py) in one transaction;
 ingest/replies.py posts it through the network's adapter (dry run by default). It counts as the
 brand's response at once, so it stops the first-response clock and starts waiting on the
-customer, exactly as a reply seen in the stream does."""
+customer, exactly as a reply seen in the stream does.
+
+The store knows nothing of routing: actions that move a case's SLA clock (reply, reopen) take a
+`refresh` callback, which the router supplies (`route.casebook.clock_refresher(rules)`) to
+recompute the clock from the case's posts in the same transaction."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, insert, or_, select, update
 
-from route.casebook import refresh_case_clock
-from route.ruleset import RuleSet
-from socialcare.store.claims import LEASE, ClaimError, record_event
+from socialcare.store.claims import LEASE, ActionError, CaseNotFound, ClaimError, record_event
 from socialcare.store.outbox import enqueue
 from socialcare.store.tables import cases, corrections, posts, users
 from socialcare.stream.schema import mention_from_dict, utcnow
@@ -26,12 +29,13 @@ CORRECTABLE = {
     "urgency": ("critical", "high", "normal", "low"),
 }
 MAX_TEXT = 5000
+Refresh = Callable[[Connection, str], object]  # recompute a case's SLA clock in this transaction
 
 
 def _case(conn: Connection, case_id: str):
     row = conn.execute(select(cases).where(cases.c.id == case_id)).first()
     if row is None:
-        raise ClaimError(f"no case {case_id}")
+        raise CaseNotFound(f"no case {case_id}")
     return row
 
 
@@ -46,14 +50,19 @@ def _not_held_by_other(row, agent: str, now: datetime) -> None:
 def _text(text: str, what: str) -> str:
     text = (text or "").strip()
     if not text:
-        raise ClaimError(f"a {what} needs some text")
+        raise ActionError(f"a {what} needs some text")
     if len(text) > MAX_TEXT:
-        raise ClaimError(f"a {what} is at most {MAX_TEXT} characters")
+        raise ActionError(f"a {what} is at most {MAX_TEXT} characters")
     return text
 
 
 def reply(
-    engine: Engine, rules: RuleSet, case_id: str, agent: str, text: str, now: datetime | None = None
+    engine: Engine,
+    refresh: Refresh,
+    case_id: str,
+    agent: str,
+    text: str,
+    now: datetime | None = None,
 ) -> str:
     """Record an agent's reply as the brand's post in the conversation; claims the case."""
     now = now or utcnow()
@@ -125,7 +134,7 @@ def reply(
                 "delivery": "queued",
             },
         )
-        refresh_case_clock(conn, case_id, rules)
+        refresh(conn, case_id)
     return post_id
 
 
@@ -138,7 +147,7 @@ def note(engine: Engine, case_id: str, agent: str, text: str, now: datetime | No
 
 
 def reopen(
-    engine: Engine, rules: RuleSet, case_id: str, agent: str, now: datetime | None = None
+    engine: Engine, refresh: Refresh, case_id: str, agent: str, now: datetime | None = None
 ) -> None:
     now = now or utcnow()
     with engine.begin() as conn:
@@ -150,7 +159,7 @@ def reopen(
         if not done:
             raise ClaimError(f"case {case_id} is not resolved")
         record_event(conn, case_id, "reopened", agent, now, {"reason": "reopened by an agent"})
-        refresh_case_clock(conn, case_id, rules)
+        refresh(conn, case_id)
 
 
 def snooze(
@@ -159,7 +168,7 @@ def snooze(
     """Hide a case from the queue view until `until` (its SLA clock keeps running)."""
     now = now or utcnow()
     if until <= now:
-        raise ClaimError("snooze until a time in the future")
+        raise ActionError("snooze until a time in the future")
     with engine.begin() as conn:
         row = _case(conn, case_id)
         _not_held_by_other(row, agent, now)
@@ -181,7 +190,7 @@ def reassign(
             select(users.c.role).where(users.c.name == to, users.c.disabled.is_(False))
         ).scalar()
         if target not in ("agent", "admin"):
-            raise ClaimError(f"{to!r} is not an agent")
+            raise ActionError(f"{to!r} is not an agent")
         row = _case(conn, case_id)
         _not_held_by_other(row, agent, now)
         conn.execute(
@@ -207,12 +216,12 @@ def correct(
     value = (value or "").strip().lower()
     if field in CORRECTABLE:
         if value not in CORRECTABLE[field]:
-            raise ClaimError(f"{field} is one of {', '.join(CORRECTABLE[field])}")
+            raise ActionError(f"{field} is one of {', '.join(CORRECTABLE[field])}")
     elif field == "topic":
         if not value or len(value) > 64:
-            raise ClaimError("a topic is 1-64 characters")
+            raise ActionError("a topic is 1-64 characters")
     else:
-        raise ClaimError("only sentiment, urgency and topic can be corrected")
+        raise ActionError("only sentiment, urgency and topic can be corrected")
     with engine.begin() as conn:
         row = _case(conn, case_id)
         old = getattr(row, field)

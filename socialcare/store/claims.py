@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, insert, or_, select, update
 
+from socialcare.errors import ConflictError, InputError, NotFoundError
 from socialcare.store.cases import QUEUE_ORDER
 from socialcare.store.tables import case_events, cases
 from socialcare.stream.schema import utcnow
@@ -18,8 +19,17 @@ from socialcare.stream.schema import utcnow
 LEASE = timedelta(minutes=15)
 
 
-class ClaimError(RuntimeError):
-    """The case cannot be claimed or changed by this agent now; the text says why."""
+class ClaimError(ConflictError):
+    """The case cannot be claimed or changed by this agent now (another agent holds it, it is
+    resolved, …); the text says why."""
+
+
+class CaseNotFound(NotFoundError):
+    """No case has that id."""
+
+
+class ActionError(InputError):
+    """The request itself is wrong (no text, an unknown label, a time in the past)."""
 
 
 def _free(now: datetime):
@@ -84,7 +94,7 @@ def claim(
             )
         ).first()
         if row is None:
-            raise ClaimError(f"no case {case_id}")
+            raise CaseNotFound(f"no case {case_id}")
         if row.status == "resolved":
             raise ClaimError(f"case {case_id} is resolved; reopen it first")
         if row.claimed_by not in (None, agent) and row.claim_expires and row.claim_expires >= now:

@@ -5,23 +5,28 @@ from __future__ import annotations
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
 
+from socialcare.errors import ConfigError
 from socialcare.store.migrations import migrate
 
 
-def normalize_url(url: str) -> str:
-    """`postgresql://` and `postgres://` mean the psycopg 3 driver, the one we ship."""
-    for prefix in ("postgresql://", "postgres://"):
-        if url.startswith(prefix):
-            return "postgresql+psycopg://" + url.removeprefix(prefix)
-    return url
+def normalize_url(url: str | URL) -> URL:
+    """A case store URL as SQLAlchemy's URL object (never re-parsed from text, so a path with
+    `%`, `?` or `#` stays a path). `postgresql://` and `postgres://` mean psycopg 3."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ConfigError(f"not a database URL: {str(url)[:100]!r}") from None
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed
 
 
-def open_store(url: str) -> Engine:
+def open_store(url: str | URL) -> Engine:
     """`sqlite:///PATH` (default) or `postgresql://...`; applies pending migrations."""
-    url = normalize_url(url)
-    parsed = make_url(url)
+    parsed = url = normalize_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)

@@ -56,6 +56,15 @@ def enqueue(
     )
 
 
+def list_replies(engine: Engine, status: str | None = None, limit: int = 50) -> list[dict]:
+    """The outbox, newest first (optionally only one status)."""
+    query = select(outbox).order_by(outbox.c.created_at.desc()).limit(limit)
+    if status:
+        query = query.where(outbox.c.status == status)
+    with engine.connect() as conn:
+        return [dict(row._mapping) for row in conn.execute(query)]
+
+
 def due(engine: Engine, now: datetime, limit: int = 50) -> list[QueuedReply]:
     with engine.connect() as conn:
         rows = conn.execute(

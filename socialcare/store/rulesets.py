@@ -1,4 +1,6 @@
-"""Rule-set versions in the case store: publish, history, rollback."""
+"""Rule-set versions in the case store: the texts, newest in force, kept forever. Validating a
+text before it is stored is the router's job (route/publishing.py); this module only stores and
+reads them."""
 
 from __future__ import annotations
 
@@ -6,29 +8,23 @@ from typing import Any
 
 from sqlalchemy import Engine, func, insert, select
 
-from route.ruleset import RuleSet, parse_rules
+from socialcare.errors import NotFoundError
 from socialcare.store.tables import rulesets
 from socialcare.stream.schema import utcnow
 
 
-class VersionError(ValueError):
-    pass
+class VersionError(NotFoundError):
+    """No published rule set has that version."""
 
 
-def publish(
-    engine: Engine,
-    text: str,
-    author: str,
-    message: str,
-    filename: str = "<rules>",
-    action: str = "publish",
-) -> RuleSet:
-    """Validate and store a rule file as the version in force. Raises RuleFileError if invalid."""
-    rules = parse_rules(text, filename)
+def store(
+    engine: Engine, text: str, version: str, author: str, message: str, action: str = "publish"
+) -> None:
+    """Store a validated rule file as the version in force."""
     with engine.begin() as conn:
         conn.execute(
             insert(rulesets).values(
-                version=rules.version,
+                version=version,
                 text=text,
                 action=action,
                 author=author[:128],
@@ -36,7 +32,6 @@ def publish(
                 published_at=utcnow(),
             )
         )
-    return rules
 
 
 def current(engine: Engine) -> tuple[int, str] | None:
@@ -85,14 +80,3 @@ def text_of(engine: Engine, version: str) -> str:
             f"no published rule set with version {version!r} (see `socialcare rules history`)"
         )
     return text
-
-
-def rollback(engine: Engine, version: str, author: str, message: str = "") -> RuleSet:
-    return publish(
-        engine,
-        text_of(engine, version),
-        author,
-        message or f"rollback to {version}",
-        f"<version {version}>",
-        "rollback",
-    )

@@ -14,6 +14,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from socialcare.errors import InputError
 from socialcare.store.tables import api_tokens, app_secrets, users
 from socialcare.stream.schema import utcnow
 
@@ -22,7 +23,7 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")
 _hasher = PasswordHasher()
 
 
-class UserError(ValueError):
+class UserError(InputError):
     pass
 
 

@@ -8,25 +8,29 @@ at-least-once: a consumer that dies before committing reads the same messages ag
 
 from __future__ import annotations
 
-import os
 import zlib
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+
+from socialcare.errors import ConfigError
 
 TOPIC_RAW = "mentions.raw"
 TOPIC_RAW_URGENT = "mentions.raw.urgent"  # triaged at ingest as possibly critical: classify's lane
 TOPIC_CLASSIFIED = "mentions.classified"
 TOPIC_URGENT = "mentions.urgent"  # classified as critical: the router's priority lane
 TOPIC_EVENTS = "care.events"
-DEFAULT_PARTITIONS = int(os.environ.get("SOCIALCARE_PARTITIONS", "4"))  # per new topic
-PIPELINE_TOPICS = (
-    "mentions.raw.urgent",
-    "mentions.raw",
-    "mentions.urgent",
-    "mentions.classified",
-    "care.events",
-)
+PIPELINE_TOPICS = (TOPIC_RAW_URGENT, TOPIC_RAW, TOPIC_URGENT, TOPIC_CLASSIFIED, TOPIC_EVENTS)
+
+
+@dataclass(frozen=True)
+class TransportConfig:
+    """What a transport needs to know besides its URL (from `socialcare.settings.Settings`)."""
+
+    partitions: int = 4  # of each new topic; `.dlq` topics get one
+    kafka_session_timeout_ms: int = 10_000
+    kafka_replication: int = 1
+    embedded_session_ms: int = 6000
 
 
 def dlq_topic(topic: str) -> str:
@@ -66,6 +70,7 @@ class OutMessage:
     key: str | None
     value: bytes
     headers: list[tuple[str, bytes]] = field(default_factory=list)
+    partition: int | None = None  # None: chosen from the key (control messages name one)
 
 
 def partition_for(key: bytes | None, partitions: int) -> int:
@@ -112,9 +117,19 @@ class Consumer(ABC):
 class Bus(ABC):
     """A connection to one transport; makes producers and consumers."""
 
+    config: TransportConfig
+
     @abstractmethod
-    def ensure_topics(self, topics: Iterable[str], partitions: int = DEFAULT_PARTITIONS) -> None:
-        """Create missing topics (idempotent)."""
+    def ensure_topics(self, topics: Iterable[str], partitions: int | None = None) -> None:
+        """Create missing topics (idempotent), with `partitions` or the configured count."""
+
+    @abstractmethod
+    def topics(self) -> list[str]:
+        """The names of the topics that exist."""
+
+    @abstractmethod
+    def partitions(self, topic: str) -> int:
+        """How many partitions a topic has (creating it if missing)."""
 
     @abstractmethod
     def producer(self) -> Producer: ...
@@ -135,17 +150,18 @@ class Bus(ABC):
         """Release resources."""
 
 
-def open_bus(url: str) -> Bus:
+def open_bus(url: str, config: TransportConfig | None = None) -> Bus:
     """`embedded:///path/to/bus.db` (default) or `kafka://host:port[,host:port]`."""
+    config = config or TransportConfig()
     if url.startswith("embedded://"):
         from socialcare.stream.embedded import EmbeddedBus
 
-        return EmbeddedBus(url.removeprefix("embedded://"))
+        return EmbeddedBus(url.removeprefix("embedded://"), config)
     if url.startswith("kafka://"):
         from socialcare.stream.kafka import KafkaBus
 
-        return KafkaBus(url.removeprefix("kafka://").rstrip("/"))
-    raise ValueError(f"unknown bus URL {url!r}: expected embedded:///PATH or kafka://HOST:PORT")
+        return KafkaBus(url.removeprefix("kafka://").rstrip("/"), config)
+    raise ConfigError(f"unknown bus URL {url!r}: expected embedded:///PATH or kafka://HOST:PORT")
 
 
 def offsets_after(records: Iterable[Record]) -> dict[TopicPartition, int]:

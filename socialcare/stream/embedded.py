@@ -22,13 +22,13 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from socialcare.stream.bus import (
-    DEFAULT_PARTITIONS,
     Bus,
     Consumer,
     OutMessage,
     Producer,
     Record,
     TopicPartition,
+    TransportConfig,
     partition_for,
 )
 
@@ -50,9 +50,6 @@ CREATE TABLE IF NOT EXISTS leases(
   grp TEXT NOT NULL, topic TEXT NOT NULL, partition INTEGER NOT NULL,
   member TEXT NOT NULL, expires_ms INTEGER NOT NULL, PRIMARY KEY(grp, topic, partition));
 """
-
-SESSION_TIMEOUT_MS = int(os.environ.get("SOCIALCARE_EMBEDDED_SESSION_MS", "6000"))
-HEARTBEAT_MS = max(100, SESSION_TIMEOUT_MS // 4)
 
 
 def _now_ms() -> int:
@@ -93,25 +90,33 @@ def _decode_headers(text: str | None) -> tuple[tuple[str, bytes], ...]:
 
 
 class EmbeddedBus(Bus):
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __init__(self, path: str | os.PathLike[str], config: TransportConfig | None = None) -> None:
         self.path = str(path)
+        self.config = config or TransportConfig()
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._conn = _connect(self.path)
         self._conn.executescript(_SCHEMA)
 
-    def ensure_topics(self, topics: Iterable[str], partitions: int = DEFAULT_PARTITIONS) -> None:
+    def ensure_topics(self, topics: Iterable[str], partitions: int | None = None) -> None:
         with _Tx(self._conn) as c:
             for topic in topics:
-                _create_topic(c, topic, partitions)
+                _create_topic(c, topic, partitions or self.config.partitions)
+
+    def topics(self) -> list[str]:
+        return [name for (name,) in self._conn.execute("SELECT name FROM topics ORDER BY name")]
+
+    def partitions(self, topic: str) -> int:
+        with _Tx(self._conn) as c:
+            return _create_topic(c, topic, _default_partitions(topic, self.config))
 
     def producer(self) -> EmbeddedProducer:
-        return EmbeddedProducer(self.path)
+        return EmbeddedProducer(self.path, self.config)
 
     def consumer(self, group: str, topics: list[str]) -> EmbeddedConsumer:
-        return EmbeddedConsumer(self.path, group, topics)
+        return EmbeddedConsumer(self.path, group, topics, self.config)
 
     def group_lag(self, group: str, topics: list[str]) -> int | None:
-        consumer = EmbeddedConsumer(self.path, group, topics)  # lag() does not join the group
+        consumer = EmbeddedConsumer(self.path, group, topics, self.config)  # lag() only reads
         try:
             return consumer.lag()
         finally:
@@ -127,6 +132,10 @@ class EmbeddedBus(Bus):
 
     def close(self) -> None:
         self._conn.close()
+
+
+def _default_partitions(topic: str, config: TransportConfig) -> int:
+    return 1 if topic.endswith(".dlq") else config.partitions
 
 
 def _create_topic(c: sqlite3.Connection, topic: str, partitions: int) -> int:
@@ -147,8 +156,9 @@ def _record(row: tuple) -> Record:
 
 
 class EmbeddedProducer(Producer):
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, config: TransportConfig) -> None:
         self._conn = _connect(path)
+        self.config = config
         self._pending: list[OutMessage] = []
         self._partitions: dict[str, int] = {}
 
@@ -164,10 +174,17 @@ class EmbeddedProducer(Producer):
             for msg in self._pending:
                 parts = self._partitions.get(msg.topic)
                 if parts is None:
-                    default = 1 if msg.topic.endswith(".dlq") else DEFAULT_PARTITIONS
+                    default = _default_partitions(msg.topic, self.config)
                     parts = self._partitions[msg.topic] = _create_topic(c, msg.topic, default)
-                key = msg.key.encode() if msg.key is not None else None
-                by_tp[(msg.topic, partition_for(key, parts))].append(msg)
+                if msg.partition is not None:
+                    if not 0 <= msg.partition < parts:
+                        raise ValueError(f"{msg.topic} has no partition {msg.partition}")
+                    partition = msg.partition
+                else:
+                    partition = partition_for(
+                        msg.key.encode() if msg.key is not None else None, parts
+                    )
+                by_tp[(msg.topic, partition)].append(msg)
             rows = []
             for (topic, partition), msgs in by_tp.items():
                 (start,) = c.execute(
@@ -201,8 +218,11 @@ class EmbeddedProducer(Producer):
 class EmbeddedConsumer(Consumer):
     """One member of a consumer group. Partitions are held as leases renewed on every poll."""
 
-    def __init__(self, path: str, group: str, topics: list[str]) -> None:
+    def __init__(self, path: str, group: str, topics: list[str], config: TransportConfig) -> None:
         self._conn = _connect(path)
+        self.config = config
+        self.session_ms = config.embedded_session_ms
+        self.heartbeat_ms = max(100, self.session_ms // 4)
         self.group = group
         self.topics = list(topics)
         self.member = uuid.uuid4().hex
@@ -214,9 +234,9 @@ class EmbeddedConsumer(Consumer):
     # -- group membership -------------------------------------------------------------------
     def _rebalance(self, force: bool = False) -> None:
         now = _now_ms()
-        if not force and now - self._last_heartbeat < HEARTBEAT_MS:
+        if not force and now - self._last_heartbeat < self.heartbeat_ms:
             return
-        expires = now + SESSION_TIMEOUT_MS
+        expires = now + self.session_ms
         g = self.group
         with _Tx(self._conn) as c:
             c.execute("INSERT OR REPLACE INTO members VALUES(?, ?, ?)", (g, self.member, expires))
@@ -226,7 +246,7 @@ class EmbeddedConsumer(Consumer):
             everything: list[TopicPartition] = []
             for topic in self.topics:
                 row = c.execute("SELECT partitions FROM topics WHERE name=?", (topic,)).fetchone()
-                parts = int(row[0]) if row else _create_topic(c, topic, DEFAULT_PARTITIONS)
+                parts = int(row[0]) if row else _create_topic(c, topic, self.config.partitions)
                 everything += [TopicPartition(topic, p) for p in range(parts)]
             share = math.ceil(len(everything) / max(1, live))
             owners = {

@@ -8,15 +8,16 @@
   left to commit then).
 - Topics are created with a configurable partition count (and their `.dlq` twins).
 
-Tunables come from the environment, so every process of a deployment reads the same values:
-SOCIALCARE_KAFKA_SESSION_TIMEOUT_MS (default 10000), SOCIALCARE_KAFKA_REPLICATION (default 1).
+Tunables come from `TransportConfig` (the settings SOCIALCARE_KAFKA_SESSION_TIMEOUT_MS,
+SOCIALCARE_KAFKA_REPLICATION, SOCIALCARE_PARTITIONS), so every process of a deployment reads the
+same values. A poll never blocks longer than its timeout; a consumer still waiting for its
+partitions says so in the log every few seconds.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import time
 from collections.abc import Iterable, Mapping
 
@@ -27,39 +28,38 @@ from kafka.consumer.subscription_state import ConsumerRebalanceListener
 from kafka.errors import CommitFailedError, KafkaError, TopicAlreadyExistsError
 from kafka.structs import OffsetAndMetadata
 
+from socialcare.errors import ConfigError, TransientError
 from socialcare.stream.bus import (
-    DEFAULT_PARTITIONS,
     Bus,
     Consumer,
     OutMessage,
     Producer,
     Record,
     TopicPartition,
+    TransportConfig,
     dlq_topic,
 )
 from socialcare.stream.kafka_join_fix import apply as _fix_group_join
-from socialcare.stream.worker import TransientError
 
 log = logging.getLogger(__name__)
 _fix_group_join()
-
-
-def _session_timeout_ms() -> int:
-    return int(os.environ.get("SOCIALCARE_KAFKA_SESSION_TIMEOUT_MS", "10000"))
+WAITING_LOG_EVERY_S = 5.0
 
 
 class KafkaBus(Bus):
-    def __init__(self, bootstrap: str) -> None:
+    def __init__(self, bootstrap: str, config: TransportConfig | None = None) -> None:
         if not bootstrap:
-            raise ValueError("kafka bus needs kafka://HOST:PORT[,HOST:PORT]")
+            raise ConfigError("kafka bus needs kafka://HOST:PORT[,HOST:PORT]")
         self.bootstrap = bootstrap.split(",")
-        self.replication = int(os.environ.get("SOCIALCARE_KAFKA_REPLICATION", "1"))
+        self.config = config or TransportConfig()
+        self._partitions: dict[str, int] = {}
 
-    def ensure_topics(self, topics: Iterable[str], partitions: int = DEFAULT_PARTITIONS) -> None:
+    def ensure_topics(self, topics: Iterable[str], partitions: int | None = None) -> None:
         wanted = []
+        replication = self.config.kafka_replication
         for topic in topics:
-            wanted.append(NewTopic(topic, partitions, self.replication))
-            wanted.append(NewTopic(dlq_topic(topic), 1, self.replication))
+            wanted.append(NewTopic(topic, partitions or self.config.partitions, replication))
+            wanted.append(NewTopic(dlq_topic(topic), 1, replication))
         admin = KafkaAdminClient(bootstrap_servers=self.bootstrap, client_id="socialcare-admin")
         try:
             existing = set(admin.list_topics())
@@ -70,11 +70,33 @@ class KafkaBus(Bus):
         finally:
             admin.close()
 
+    def topics(self) -> list[str]:
+        admin = KafkaAdminClient(bootstrap_servers=self.bootstrap, client_id="socialcare-admin")
+        try:
+            return sorted(admin.list_topics())
+        finally:
+            admin.close()
+
+    def partitions(self, topic: str) -> int:
+        if topic not in self._partitions:
+            consumer = KafkaConsumer(bootstrap_servers=self.bootstrap, group_id=None)
+            try:
+                parts = consumer.partitions_for_topic(topic)
+                if not parts:
+                    consumer.close()
+                    self.ensure_topics([topic])
+                    consumer = KafkaConsumer(bootstrap_servers=self.bootstrap, group_id=None)
+                    parts = consumer.partitions_for_topic(topic) or {0}
+            finally:
+                consumer.close()
+            self._partitions[topic] = len(parts)
+        return self._partitions[topic]
+
     def producer(self) -> KafkaBusProducer:
         return KafkaBusProducer(self.bootstrap)
 
     def consumer(self, group: str, topics: list[str]) -> KafkaBusConsumer:
-        return KafkaBusConsumer(self.bootstrap, group, topics)
+        return KafkaBusConsumer(self.bootstrap, group, topics, self.config)
 
     def read_all(self, topic: str, limit: int | None = None) -> list[Record]:
         consumer = KafkaConsumer(
@@ -138,7 +160,11 @@ class KafkaBusProducer(Producer):
         try:
             self._futures.append(
                 self._producer.send(
-                    message.topic, key=key, value=message.value, headers=list(message.headers)
+                    message.topic,
+                    key=key,
+                    value=message.value,
+                    headers=list(message.headers),
+                    partition=message.partition,
                 )
             )
         except KafkaError as exc:
@@ -177,10 +203,12 @@ class _CommitOnRevoke(ConsumerRebalanceListener):
 
 
 class KafkaBusConsumer(Consumer):
-    def __init__(self, bootstrap: list[str], group: str, topics: list[str]) -> None:
+    def __init__(
+        self, bootstrap: list[str], group: str, topics: list[str], config: TransportConfig
+    ) -> None:
         self.group = group
         self.topics = list(topics)
-        session = _session_timeout_ms()
+        session = config.kafka_session_timeout_ms
         self._consumer = KafkaConsumer(
             bootstrap_servers=bootstrap,
             group_id=group,
@@ -192,11 +220,14 @@ class KafkaBusConsumer(Consumer):
         )
         self._consumer.subscribe(self.topics, listener=_CommitOnRevoke(self))
         self.processed: dict[TopicPartition, int] = {}  # delivered, not yet committed
+        self._waiting_since = time.monotonic()
+        self._waiting_logged = 0.0
 
     def poll(self, max_records: int, timeout_s: float) -> list[Record]:
         if not self._consumer.assignment():
-            # joining the group takes round trips that a zero-timeout poll never waits for
-            timeout_s = max(timeout_s, 0.5)
+            self._say_waiting()
+        else:
+            self._waiting_since = 0.0
         try:
             batches = self._consumer.poll(timeout_ms=int(timeout_s * 1000), max_records=max_records)
         except KafkaError as exc:
@@ -204,6 +235,20 @@ class KafkaBusConsumer(Consumer):
         records = [_record(r) for batch in batches.values() for r in batch]
         records.sort(key=lambda r: (r.topic, r.partition, r.offset))
         return records
+
+    def _say_waiting(self) -> None:
+        """A stage that has no partitions yet says so, every few seconds, with how long."""
+        now = time.monotonic()
+        if not self._waiting_since:
+            self._waiting_since = now
+        if now - self._waiting_logged >= WAITING_LOG_EVERY_S and now - self._waiting_since >= 1:
+            self._waiting_logged = now
+            log.info(
+                "%s: waiting for partitions of %s (joining the group for %.0f s)",
+                self.group,
+                ", ".join(self.topics),
+                now - self._waiting_since,
+            )
 
     def commit(self, offsets: Mapping[TopicPartition, int]) -> None:
         if not offsets:

@@ -20,6 +20,8 @@ from pydantic import (
     field_validator,
 )
 
+from socialcare.errors import InputError
+
 SCHEMA_VERSION = 1
 MAX_TEXT_CHARS = 40_000  # a long Reddit post fits; anything larger is hostile or broken
 
@@ -127,7 +129,7 @@ class Mention(_Model):
         return self.model_dump_json(by_alias=True, exclude_none=True).encode()
 
 
-class SchemaError(ValueError):
+class SchemaError(InputError):
     """A message that is not a valid mention; the text says which field and why."""
 
 

@@ -12,6 +12,9 @@ A crash anywhere before 4 re-delivers the batch; every effect is keyed (network 
 replay changes nothing. A message that fails on its own goes to `<topic>.dlq` with the error and
 the worker moves on; a `TransientError` (database down, broker unreachable) rewinds the batch and
 backs off instead, so nothing is dead-lettered for a fault that is not the message's.
+
+`run_loop` is the one loop every long-running shape uses: a stage worker, the ingest worker and
+the all-in-one pipeline call it with their own `step` and idleness test.
 """
 
 from __future__ import annotations
@@ -21,11 +24,12 @@ import logging
 import threading
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from socialcare.errors import StorageError, TransientError, as_storage_error
 from socialcare.stream.bus import Bus, OutMessage, Record, offsets_after
 from socialcare.stream.deadletter import DeadLetter
-from socialcare.stream.storage import StorageError, storage_problem
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +45,34 @@ def settle_heap() -> None:
     gc.set_threshold(50_000, 50, 1000)
 
 
-class TransientError(RuntimeError):
-    """A failure that is not the message's fault: retry the batch later, dead-letter nothing."""
+__all__ = ["Stage", "StageOutput", "TransientError", "Worker", "run_loop", "settle_heap"]
+
+
+def run_loop(
+    step: Callable[[], int],
+    stop: threading.Event,
+    idle: Callable[[], bool] | None = None,
+    pause_s: float = 0.05,
+    on_progress: Callable[[], None] | None = None,
+    report_every_s: float = 5.0,
+) -> None:
+    """Call `step` until `stop` is set; with `idle`, also stop once a step did nothing and
+    `idle()` says everything is done. Rests `pause_s` after a step that did nothing, and calls
+    `on_progress` every `report_every_s` and once at the end."""
+    settle_heap()
+    last_report = time.monotonic()
+    while not stop.is_set():
+        did = step()
+        if on_progress is not None and time.monotonic() - last_report >= report_every_s:
+            on_progress()
+            last_report = time.monotonic()
+        if did:
+            continue
+        if idle is not None and idle():
+            break
+        stop.wait(pause_s)
+    if on_progress is not None:
+        on_progress()
 
 
 @dataclass(slots=True)
@@ -62,14 +92,16 @@ class Stage(ABC):
     #: in priority order: the worker always drains an earlier topic before reading a later one
     input_topics: list[str]
 
-    @property
-    def group(self) -> str:
-        return self.name
-
-    def group_for(self, topic: str) -> str:
+    @classmethod
+    def group_for(cls, topic: str) -> str:
         """The consumer group of one input topic: the stage's name for its main (last) topic,
         `name:topic` for a priority lane before it."""
-        return self.name if topic == self.input_topics[-1] else f"{self.name}:{topic}"
+        return cls.name if topic == cls.input_topics[-1] else f"{cls.name}:{topic}"
+
+    @classmethod
+    def groups(cls) -> list[tuple[str, str]]:
+        """(consumer group, topic) of every input lane, in priority order."""
+        return [(cls.group_for(t), t) for t in cls.input_topics]
 
     @abstractmethod
     def process(self, records: list[Record]) -> StageOutput:
@@ -103,6 +135,7 @@ class Worker:
         self.producer = bus.producer()
         self.stats = WorkerStats()
         self._backoff = 0.0
+        self._last_work = time.monotonic()
 
     def step(self, timeout_s: float | None = None) -> int:
         """One poll → process → flush → commit cycle. Returns how many records it handled.
@@ -133,10 +166,11 @@ class Worker:
         except StorageError:
             raise
         except Exception as exc:  # a failed flush or commit: the batch is redelivered on restart
-            if reason := storage_problem(exc):
-                raise StorageError(f"{self.stage.name}: {reason}") from exc
+            if storage := as_storage_error(exc, self.stage.name):
+                raise storage from exc
             raise
         self._backoff = 0.0
+        self._last_work = time.monotonic()
         self.stats.processed += len(records)
         self.stats.dead_letters += len(output.dead)
         return len(records)
@@ -158,8 +192,8 @@ class Worker:
         except (TransientError, StorageError):
             raise
         except Exception as exc:
-            if storage_problem(exc):
-                raise StorageError(f"{self.stage.name}: {storage_problem(exc)}") from exc
+            if storage := as_storage_error(exc, self.stage.name):
+                raise storage from exc
             if len(records) == 1:
                 log.warning(
                     "%s: dead-lettering %s@%s: %s",
@@ -177,16 +211,16 @@ class Worker:
     def lag(self) -> int:
         return sum(lane.lag() for lane in self.lanes)
 
+    def idle_for(self, idle_s: float) -> bool:
+        """Nothing came for `idle_s` seconds and no message is left uncommitted."""
+        return time.monotonic() - self._last_work >= idle_s and self.lag() == 0
+
     def run(self, stop: threading.Event, until_idle: bool = False, idle_s: float = 2.0) -> None:
         """Loop until `stop` is set (or, with until_idle, once nothing came for idle_s seconds
         and no message is left uncommitted)."""
-        settle_heap()
-        idle_since = time.monotonic()
-        while not stop.is_set():
-            if self.step():
-                idle_since = time.monotonic()
-            elif until_idle and time.monotonic() - idle_since >= idle_s and self.lag() == 0:
-                return
+        run_loop(
+            self.step, stop, (lambda: self.idle_for(idle_s)) if until_idle else None, pause_s=0
+        )
 
     def close(self) -> None:
         for lane in self.lanes:

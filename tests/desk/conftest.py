@@ -7,7 +7,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from route.casebook import CaseBook
-from route.ruleset import default_rules
+from route.rules import default_rules
 from socialcare.desk.app import create_app
 from socialcare.store.db import open_store
 from socialcare.store.users import add_user, create_token

@@ -13,8 +13,9 @@ import pytest
 import uvicorn
 
 from ingest.sources.demo import DemoSource
-from socialcare.desk.app import create_app
+from socialcare.desk.app import app_for
 from socialcare.pipeline import Pipeline
+from socialcare.runtime import Runtime
 from socialcare.settings import Settings
 from socialcare.store.users import add_user
 
@@ -29,17 +30,17 @@ pytestmark = pytest.mark.skipif(
 @pytest.fixture(scope="module")
 def desk_url(tmp_path_factory):
     home = tmp_path_factory.mktemp("browser") / "home"
-    settings = Settings.resolve(home)
-    pipeline = Pipeline(settings, [DemoSource(60)], watchdog=False)
+    runtime = Runtime(Settings.resolve(home))
+    pipeline = Pipeline(runtime, [DemoSource(60)], watchdog=False)
     pipeline.run(threading.Event(), until_idle=True)
     for name, role in (("ana", "agent"), ("ada", "admin"), ("ann", "analyst")):
-        add_user(pipeline.engine, name, role, PASSWORD)
+        add_user(runtime.engine, name, role, PASSWORD)
     pipeline.close()
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+        uvicorn.Config(app_for(runtime), host="127.0.0.1", port=port, log_level="warning")
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

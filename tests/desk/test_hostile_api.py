@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from route.casebook import case_id_for
-from socialcare.desk.app import CASE_ACTIONS
+from socialcare.desk.routes.cases import CASE_ACTIONS
 from tests.test_hostile_input import HOSTILE_TEXT, JSON_VALUES
 
 BODIES = st.one_of(

@@ -12,13 +12,15 @@ import pytest
 import responses
 from sqlalchemy import select
 
-from ingest.replies import ReplySender, live_from_env
+from ingest.replies import ReplySender
 from ingest.sources.bluesky import BlueskyClient
 from ingest.sources.mastodon import MastodonClient
 from ingest.sources.reddit import RedditClient
 from ingest.sources.x import XClient
-from route.casebook import CaseBook, case_id_for
-from route.ruleset import default_rules
+from route.casebook import CaseBook, case_id_for, clock_refresher
+from route.rules import default_rules
+from socialcare.errors import ConfigError
+from socialcare.settings import Settings
 from socialcare.store.actions import reply
 from socialcare.store.db import open_store
 from socialcare.store.outbox import MAX_ATTEMPTS
@@ -36,7 +38,14 @@ def desk(tmp_path, network: str, post_id: str):
             [classified(post_id, "conv", network=network, urgency="high")]
         )
     case = case_id_for(network, "conv")
-    reply(engine, default_rules(), case, "ana", "So sorry: DM us your booking code 🙏", now=NOW)
+    reply(
+        engine,
+        clock_refresher(default_rules()),
+        case,
+        "ana",
+        "So sorry: DM us your booking code 🙏",
+        now=NOW,
+    )
     return engine, case
 
 
@@ -86,10 +95,9 @@ def test_live_mastodon_reply_answers_the_customer_post(tmp_path):
 
 @responses.activate
 def test_live_x_reply_is_a_reply_to_the_post(tmp_path, monkeypatch):
-    monkeypatch.setenv("SOCIALCARE_X_API_URL", "https://x.test")
     engine, _case = desk(tmp_path, "x", "1790")
     responses.post("https://x.test/2/tweets", json={"data": {"id": "1800", "text": "..."}})
-    client = XClient("user-token", backoff_s=0)
+    client = XClient("user-token", "https://x.test", backoff_s=0)
     ReplySender(engine, live=True, adapters={"x": lambda home: client.reply}).send_due(NOW)
     sent = json.loads(responses.calls[0].request.body)
     assert sent["reply"] == {"in_reply_to_tweet_id": "1790"} and sent["text"].startswith("So sorry")
@@ -212,18 +220,19 @@ def test_failures_retry_with_backoff_then_show_on_the_case(tmp_path):
 def test_missing_credentials_fail_the_reply_not_the_sender(tmp_path, monkeypatch):
     monkeypatch.delenv("SOCIALCARE_X_USER_TOKEN", raising=False)
     engine, _case = desk(tmp_path, "x", "1790")
-    assert ReplySender(engine, tmp_path, live=True).send_due(NOW)["retry"] == 1
+    settings = Settings.resolve(tmp_path / "home")
+    assert ReplySender(engine, settings, live=True).send_due(NOW)["retry"] == 1
     assert "SOCIALCARE_X_USER_TOKEN" in the_row(engine).last_error
 
 
-def test_reply_mode_comes_from_the_environment(monkeypatch):
+def test_reply_mode_comes_from_the_settings(tmp_path, monkeypatch):
     monkeypatch.delenv("SOCIALCARE_REPLIES", raising=False)
-    assert live_from_env() is False
+    assert Settings.resolve(tmp_path).live_replies is False
     monkeypatch.setenv("SOCIALCARE_REPLIES", "live")
-    assert live_from_env() is True
+    assert Settings.resolve(tmp_path).live_replies is True
     monkeypatch.setenv("SOCIALCARE_REPLIES", "yolo")
-    with pytest.raises(ValueError, match="dry-run or live"):
-        live_from_env()
+    with pytest.raises(ConfigError, match="dry-run"):
+        Settings.resolve(tmp_path)
 
 
 def test_the_cli_lists_and_sends_the_outbox(tmp_path):

@@ -17,9 +17,8 @@ MENTIONS = re.compile(rf"{re.escape(BASE)}/2/users/1/mentions.*")
 
 
 def source(monkeypatch, **kw) -> XSource:
-    monkeypatch.setenv("SOCIALCARE_X_API_URL", BASE)
-    monkeypatch.setenv("SOCIALCARE_BRAND_HANDLES", "AcmeAir,AcmeHelp")
-    return XSource("mentions", "AcmeAir", XClient("secret-token", backoff_s=0, **kw))
+    client = XClient("secret-token", BASE, backoff_s=0, **kw)
+    return XSource("mentions", "AcmeAir", client, brands={"AcmeAir", "AcmeHelp"})
 
 
 @responses.activate
@@ -131,9 +130,8 @@ def test_missing_credentials_and_bad_specs_are_clear(monkeypatch):
         XClient("")
     with pytest.raises(SourceConfigError, match="x:mentions:HANDLE"):
         XSource("timeline", "x", XClient("t"))
-    monkeypatch.setenv("SOCIALCARE_X_API_URL", "ftp://nope")
     with pytest.raises(SourceConfigError, match="http"):
-        XClient("t")
+        XClient("t", "ftp://nope")
 
 
 def test_the_rebasing_session_only_rewrites_the_api_host():

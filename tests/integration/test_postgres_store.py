@@ -10,7 +10,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from route.casebook import CaseBook
-from route.ruleset import default_rules
+from route.rules import default_rules
 from socialcare.store.claims import claim_next
 from socialcare.store.db import open_store
 from socialcare.store.migrations import MIGRATIONS, schema_version

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from route.casebook import CaseBook, case_id_for
-from route.ruleset import default_rules, parse_rules
+from route.rules import default_rules, parse_rules
 from socialcare.store.cases import get_case, list_cases
 from socialcare.store.db import open_store
 from socialcare.store.tables import case_events, cases, posts

@@ -9,7 +9,7 @@ from pathlib import Path
 import yaml
 from click.testing import CliRunner
 
-from route.ruleset import Action, Op
+from route.rules.schema import Action, Op
 from socialcare.cli import main
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "rules.yaml"

@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 
 from route.provider import PublishedRules, RulesFile
-from route.ruleset import DEFAULT_RULES_PATH
+from route.publishing import publish, rollback
+from route.rules import DEFAULT_RULES_PATH
 from route.stage import RouteStage
 from socialcare.store import rulesets
 from socialcare.store.cases import list_cases
@@ -35,14 +36,14 @@ def test_a_published_version_reaches_a_running_router(tmp_path):
             pass
 
     route("1")
-    published = rulesets.publish(engine, SIMPLE, "ana", "one queue for all")
+    published = publish(engine, SIMPLE, "ana", "one queue for all")
     route("2")
     queues = {c["conversation_id"]: (c["queue"], c["ruleset_version"]) for c in list_cases(engine)}
     assert queues["1"][0] == "complaints"
     assert queues["2"] == ("only", published.version)
     first = rulesets.history(engine)[0]["version"]
-    rulesets.publish(engine, SIMPLE.replace("priority: 5", "priority: 6"), "ana", "tweak")
-    rulesets.rollback(engine, first, "ben")
+    publish(engine, SIMPLE.replace("priority: 5", "priority: 6"), "ana", "tweak")
+    rollback(engine, first, "ben")
     history = rulesets.history(engine)
     assert [h["action"] for h in history] == ["publish", "publish", "rollback"]
     assert history[-1]["version"] == first and history[-1]["in_force"]

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from route.engine import decide
-from route.ruleset import RuleFileError, default_rules, parse_rules
+from route.rules import RuleFileError, decide, default_rules, parse_rules
 from tests.factories import classified
 
 HEAD = """version: 1

@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 
 from route.casebook import CaseBook, case_id_for
-from route.ruleset import parse_rules
+from route.rules import parse_rules
 from route.watchdog import Watchdog
 from socialcare.store.cases import get_case
 from socialcare.store.db import open_store

@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 
 from route.casebook import CaseBook, case_id_for
-from route.ruleset import default_rules
+from route.rules import default_rules
 from socialcare.store.cases import get_case, list_cases
-from socialcare.store.claims import ClaimError, claim, claim_next, release, resolve
+from socialcare.store.claims import CaseNotFound, ClaimError, claim, claim_next, release, resolve
 from socialcare.store.db import open_store
 from tests.factories import T0, classified
 
@@ -47,7 +47,7 @@ def test_claim_refuses_a_held_case_and_renews_ones_own(engine):
     claim(engine, hot, "ana", now=NOW + timedelta(minutes=10))  # renew
     with pytest.raises(ClaimError):
         claim(engine, hot, "ben", now=NOW + timedelta(minutes=20))
-    with pytest.raises(ClaimError, match="no case"):
+    with pytest.raises(CaseNotFound, match="no case"):
         claim(engine, "nope", "ana", now=NOW)
 
 

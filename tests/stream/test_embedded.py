@@ -5,8 +5,14 @@ from __future__ import annotations
 
 import pytest
 
-from socialcare.stream import embedded
-from socialcare.stream.bus import OutMessage, TopicPartition, offsets_after, open_bus, partition_for
+from socialcare.stream.bus import (
+    OutMessage,
+    TopicPartition,
+    TransportConfig,
+    offsets_after,
+    open_bus,
+    partition_for,
+)
 from socialcare.stream.embedded import EmbeddedBus
 
 
@@ -80,9 +86,8 @@ def test_two_members_share_partitions_without_overlap(tmp_path):
     assert sorted(int(r.value) for r in got) == list(range(40))
 
 
-def test_dead_member_partitions_move_and_stale_commits_are_fenced(tmp_path, monkeypatch):
-    monkeypatch.setattr(embedded, "SESSION_TIMEOUT_MS", 50)
-    bus = EmbeddedBus(tmp_path / "bus.db")
+def test_dead_member_partitions_move_and_stale_commits_are_fenced(tmp_path):
+    bus = EmbeddedBus(tmp_path / "bus.db", TransportConfig(embedded_session_ms=50))
     bus.ensure_topics(["t"], partitions=1)
     _send(bus, "t", [("k", str(i)) for i in range(5)])
     dead = bus.consumer("g", ["t"])

@@ -1,9 +1,9 @@
-"""Rule files: the schema (pydantic), validation with `FILE:LINE: message` errors, and
-compilation into plain Python predicates. Rule files are untrusted input: they are parsed as
-data and never executed.
+"""Rule files into rule sets: validation with `FILE:LINE: message` errors, cross-checks (queues,
+SLA policies and calendars that exist, unreachable rules), and compilation into plain Python
+predicates. Rule files are untrusted input: they are parsed as data and never executed.
 
-Evaluation order: rules are tried top to bottom. The first matching rule without
-`continue: true` decides the case (queue, priority, SLA, tags); matching rules with
+Evaluation order (route/rules/evaluate.py): rules are tried top to bottom. The first matching
+rule without `continue: true` decides the case (queue, priority, SLA, tags); matching rules with
 `continue: true` before it add their tags and priority boost and evaluation goes on. When no
 deciding rule matches, `default` decides.
 """
@@ -15,222 +15,29 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Discriminator,
-    Field,
-    StringConstraints,
-    Tag,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
+from pydantic import ValidationError
 
 from route.calendar import Calendar, CalendarError
 from route.durations import parse_duration
-from route.fields import ALL_FIELDS, FIELDS, kind_of
-from route.yamlsource import YamlError, dotted, line_for, load_with_lines, resolve
+from route.rules.fields import FIELDS, kind_of
+from route.rules.schema import (
+    UNION_TAGS,
+    Action,
+    AllOf,
+    AnyOf,
+    Condition,
+    DefaultAction,
+    Leaf,
+    NotOf,
+    RuleFile,
+)
+from route.rules.yamlsource import YamlError, dotted, line_for, load_with_lines, resolve
+from socialcare.errors import InputError
 from socialcare.stream.schema import Mention
-
-MAX_REGEX_CHARS = 200
-Name = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
-Op = Literal[
-    "equals",
-    "not_equals",
-    "in",
-    "not_in",
-    "contains_any",
-    "regex",
-    "gt",
-    "gte",
-    "lt",
-    "lte",
-    "between",
-    "exists",
-]
-_TAGS = ("all", "any", "not", "leaf")
-_NESTED_QUANTIFIER = re.compile(r"\([^)]*[+*][^)]*\)[+*{]")
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-
-class Leaf(_Strict):
-    field: str
-    op: Op
-    value: Any = None
-
-    @field_validator("field")
-    @classmethod
-    def _known_field(cls, name: str) -> str:
-        if kind_of(name) is None:
-            raise ValueError(f"unknown field {name!r}; known fields: {', '.join(ALL_FIELDS)}")
-        return name
-
-    @model_validator(mode="after")
-    def _value_fits_op(self) -> Leaf:
-        kind = kind_of(self.field)
-        v = self.value
-        if self.op in ("in", "not_in", "contains_any"):
-            if not isinstance(v, list) or not v:
-                raise ValueError(f"op {self.op} needs a non-empty list as value")
-            if self.op == "contains_any" and kind not in ("text", "list"):
-                raise ValueError(f"contains_any works on text or list fields, not {self.field}")
-        elif self.op in ("gt", "gte", "lt", "lte"):
-            if kind != "number" or isinstance(v, bool) or not isinstance(v, int | float):
-                raise ValueError(f"op {self.op} compares a number field with a number")
-        elif self.op == "between":
-            if (
-                kind != "number"
-                or not isinstance(v, list)
-                or len(v) != 2
-                or not all(isinstance(x, int | float) and not isinstance(x, bool) for x in v)
-                or v[0] > v[1]
-            ):
-                raise ValueError("op between needs a number field and [low, high] with low <= high")
-        elif self.op == "regex":
-            if kind != "text" or not isinstance(v, str):
-                raise ValueError("op regex needs a text field and a pattern string")
-            if len(v) > MAX_REGEX_CHARS:
-                raise ValueError(f"regex longer than {MAX_REGEX_CHARS} characters")
-            if _NESTED_QUANTIFIER.search(v):
-                raise ValueError("regex has a nested quantifier like (a+)+, which can run forever")
-            try:
-                re.compile(v)
-            except re.error as exc:
-                raise ValueError(f"regex does not compile: {exc}") from None
-        elif self.op == "exists":
-            if v not in (None, True, False):
-                raise ValueError("op exists takes value true or false (or none)")
-        elif self.op in ("equals", "not_equals"):
-            if isinstance(v, list | dict):
-                raise ValueError(f"op {self.op} compares with one value; use in / not_in for lists")
-            if kind == "bool" and not isinstance(v, bool):
-                raise ValueError(f"{self.field} is true or false, not {v!r}")
-            if kind == "number" and (isinstance(v, bool) or not isinstance(v, int | float)):
-                raise ValueError(f"{self.field} is a number, not {v!r}")
-        return self
-
-
-class AllOf(_Strict):
-    all: list[Condition] = Field(min_length=1)
-
-
-class AnyOf(_Strict):
-    any: list[Condition] = Field(min_length=1)
-
-
-class NotOf(_Strict):
-    not_: Condition = Field(alias="not")
-
-
-def _kind(value: Any) -> str:
-    if isinstance(value, dict):
-        for key in ("all", "any", "not"):
-            if key in value:
-                return key
-        return "leaf"
-    if isinstance(value, AllOf):
-        return "all"
-    if isinstance(value, AnyOf):
-        return "any"
-    if isinstance(value, NotOf):
-        return "not"
-    return "leaf"
-
-
-Condition = Annotated[
-    Annotated[AllOf, Tag("all")]
-    | Annotated[AnyOf, Tag("any")]
-    | Annotated[NotOf, Tag("not")]
-    | Annotated[Leaf, Tag("leaf")],
-    Discriminator(_kind),
-]
-AllOf.model_rebuild()
-AnyOf.model_rebuild()
-NotOf.model_rebuild()
-
-
-class Action(_Strict):
-    queue: Name | None = None
-    priority: Annotated[int, Field(ge=0, le=100)] | None = None
-    priority_boost: Annotated[int, Field(ge=-100, le=100)] = 0
-    sla: Name | None = None
-    tags: list[Annotated[str, StringConstraints(max_length=64)]] = Field(default_factory=list)
-    ignore: Annotated[str, StringConstraints(min_length=1, max_length=256)] | None = None
-    escalate: bool = False  # escalate at once: event, tag and the escalation boost
-
-
-class Rule(_Strict):
-    id: Name
-    description: str = ""
-    when: Condition | None = None  # no condition: matches everything
-    then: Action
-    continue_: bool = Field(False, alias="continue")
-
-
-class SlaPolicySpec(_Strict):
-    first_response: str
-    resolution: str
-    calendar: Name | None = None  # business hours; none: the clock runs 24×7
-
-    @field_validator("first_response", "resolution")
-    @classmethod
-    def _duration(cls, value: str) -> str:
-        parse_duration(value)
-        return value
-
-
-class CalendarSpec(_Strict):
-    timezone: str
-    hours: dict[str, list[str]] = Field(min_length=1)
-    holidays: list[date] = Field(default_factory=list)
-
-
-class EscalationSpec(_Strict):
-    warn_before: str = "15m"  # warn this long before an SLA is due
-    priority_boost: Annotated[int, Field(ge=0, le=100)] = 20  # on breach
-    queue: Name | None = None  # on breach, move here (none: stay)
-    webhook: Annotated[str, StringConstraints(pattern=r"^https?://", max_length=2048)] | None = None
-
-    @field_validator("warn_before")
-    @classmethod
-    def _duration(cls, value: str) -> str:
-        parse_duration(value)
-        return value
-
-
-class QueueSpec(_Strict):
-    description: str = ""
-
-
-class DefaultAction(_Strict):
-    queue: Name
-    priority: Annotated[int, Field(ge=0, le=100)]
-    sla: Name
-
-
-class RuleFile(_Strict):
-    version: Literal[1] = 1
-    queues: dict[Name, QueueSpec | None] = Field(min_length=1)
-    calendars: dict[Name, CalendarSpec] = Field(default_factory=dict)
-    sla_policies: dict[Name, SlaPolicySpec] = Field(min_length=1)
-    escalation: EscalationSpec = Field(default_factory=EscalationSpec)
-    vip: list[Annotated[str, StringConstraints(min_length=1, max_length=256)]] = Field(
-        default_factory=list
-    )  # author handles or ids, any case
-    business_hours_calendar: Name | None = None  # for the `business_hours` condition
-    rules: list[Rule] = Field(default_factory=list)
-    default: DefaultAction
-
-
-# -- compiled form ------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -279,11 +86,11 @@ class RuleSet:
     spec: RuleFile = field(repr=False)
 
 
-class RuleFileError(ValueError):
+class RuleFileError(InputError):
     """Every problem in a rule file, each as `FILE:LINE: message`."""
 
     def __init__(self, problems: list[str]) -> None:
-        super().__init__("\n".join(problems))
+        super().__init__("invalid rules:\n" + "\n".join(problems))
         self.problems = problems
 
 
@@ -386,7 +193,7 @@ def parse_rules(text: str, filename: str = "<rules>") -> RuleSet:
         for err in exc.errors():
             loc = tuple(err["loc"])
             path = resolve(data, loc)
-            if loc and loc[-1] not in path and loc[-1] not in _TAGS:
+            if loc and loc[-1] not in path and loc[-1] not in UNION_TAGS:
                 path = (*path, loc[-1])  # a missing or unknown key: name it
             msg = err["msg"].removeprefix("Value error, ")
             if err["type"] == "extra_forbidden":
@@ -517,7 +324,7 @@ def load_rules(path: Path) -> RuleSet:
     return parse_rules(text, str(path))
 
 
-DEFAULT_RULES_PATH = Path(__file__).with_name("default_rules.yaml")
+DEFAULT_RULES_PATH = Path(__file__).parent.parent / "default_rules.yaml"
 
 
 def default_rules() -> RuleSet:

@@ -1,11 +1,12 @@
-"""Applying a rule set to a mention: the routing decision, with the rule that fired."""
+"""Evaluating a rule set on a mention: the routing decision, with every rule that matched and
+the one that decided (see route/rules/compile.py for the order)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 from route.priority import priority_parts, total
-from route.ruleset import Facts, RuleSet, SlaPolicy
+from route.rules.compile import Facts, RuleSet, SlaPolicy
 from socialcare.stream.schema import Mention
 
 

@@ -1,0 +1,52 @@
+"""SLA arithmetic, pure: when a case's current target falls due and how long its clock has been
+paused, from the case row, its timeline and the rule set's SLA policies. No database, no wall
+clock: every time here comes from the posts (event time), so a replay computes the same dues."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from route import calendar
+from route.rules import RuleSet
+
+Timeline = list[tuple[datetime, bool, str]]  # (posted at, from the brand, author handle)
+
+
+def sla_clock(timeline: Timeline, cal) -> tuple[datetime | None, int]:
+    """(waiting since, seconds paused) from a case's whole timeline, whatever order its posts
+    arrived in: the clock waits on the customer from a brand post that follows a customer post
+    until the customer's next post."""
+    waiting: datetime | None = None
+    paused = timedelta()
+    seen_customer = False
+    for at, brand, _handle in sorted(timeline, key=lambda e: (e[0], e[1])):
+        if not brand:
+            seen_customer = True
+            if waiting is not None:
+                paused += calendar.elapsed(cal, waiting, at)
+                waiting = None
+        elif seen_customer and waiting is None:
+            waiting = at
+    return waiting, int(paused.total_seconds())
+
+
+def first_response_due(case: dict, rules: RuleSet) -> datetime | None:
+    policy = rules.sla_policies.get(case["sla_policy"])
+    if policy is None:
+        return None
+    return calendar.add(policy.calendar, case["opened_at"], policy.first_response)
+
+
+def sla_due(case: dict, rules: RuleSet) -> datetime | None:
+    """When the case's current SLA target falls due: the first response until there is one,
+    then resolution, counted in the policy's business hours, minus the time spent waiting on
+    the customer; none while waiting on the customer or once resolved."""
+    policy = rules.sla_policies.get(case["sla_policy"])
+    if case["status"] == "resolved" or policy is None:
+        return None
+    if case["first_response_at"] is None:
+        return calendar.add(policy.calendar, case["opened_at"], policy.first_response)
+    if case.get("waiting_since") is not None:
+        return None
+    paused = timedelta(seconds=int(case.get("sla_paused_s") or 0))
+    return calendar.add(policy.calendar, case["opened_at"], policy.resolution + paused)

@@ -1,0 +1,8 @@
+"""The one CLI, `socialcare`: a thin click layer, one module per concern (stages, cases and
+reports, rules, users and tokens, models, settings). See socialcare/cli/app.py for the shared
+options and where errors become exit codes."""
+
+from socialcare.cli import cases, config, models, rules, stages, users  # noqa: F401 (registers)
+from socialcare.cli.app import main
+
+__all__ = ["main"]

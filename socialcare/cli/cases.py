@@ -1,0 +1,150 @@
+"""Commands that read what the pipeline made: cases, reports, the audit, dead letters, and the
+agents' tag corrections."""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC
+from pathlib import Path
+
+import click
+
+from socialcare.cli.app import echo_json, format_option, main, with_runtime
+from socialcare.runtime import Runtime
+
+DATE = click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"])
+
+
+@main.command()
+@format_option(("json", "table"), "table")
+@click.option("--queue", help="Only this queue.")
+@click.option("--status", type=click.Choice(["open", "claimed", "resolved"]))
+@click.option("--limit", type=click.IntRange(1), help="At most this many, highest priority first.")
+@with_runtime()
+def cases(rt: Runtime, fmt, queue, status, limit) -> None:
+    """List cases, highest priority first (json: one object per line)."""
+    from socialcare.store.cases import list_cases
+
+    rows = list_cases(rt.require_store(), queue, status, limit, with_posts=True)
+    if fmt == "json":
+        for row in rows:
+            echo_json(row)
+        return
+    click.echo(f"{'case':17} {'queue':11} {'pri':>3} {'status':8} {'sla due':20} posts  customer")
+    for r in rows:
+        due = (r["sla_due"] or "")[:19]
+        click.echo(
+            f"{r['id']:17} {r['queue']:11} {r['priority']:>3} {r['status']:8} {due:20} "
+            f"{len(r['post_ids']):>5}  {r['customer_handle']}"
+        )
+
+
+@main.command()
+@click.option("--limit", default=100, show_default=True, type=click.IntRange(1))
+@with_runtime()
+def audit(rt: Runtime, limit) -> None:
+    """Prove nothing was dropped: every ingested mention is in a case, ignored with a reason,
+    a brand response, or a dead letter. Exit 1 listing any that are none of these."""
+    import json
+
+    from classify.stage import ClassifyStage
+    from route.stage import RouteStage
+    from socialcare.store.audit import audit as run_audit
+
+    lags = [
+        rt.bus.group_lag(group, [topic])
+        for stage in (ClassifyStage, RouteStage)
+        for group, topic in stage.groups()
+    ]
+    lag = None if None in lags else sum(lags)
+    report = run_audit(rt.engine, rt.bus, lag, limit)
+    click.echo(json.dumps(report, indent=2))
+    if not report["ok"]:
+        sys.exit(1)
+
+
+@main.command()
+@format_option(("json", "csv", "html"), "json", "json: one object per line.")
+@click.option(
+    "--by",
+    type=click.Choice(["queue", "account", "priority", "topic", "hour", "agent"]),
+    default="queue",
+    show_default=True,
+)
+@click.option(
+    "--kind",
+    type=click.Choice(["response", "backlog", "volume"]),
+    default="response",
+    show_default=True,
+    help="response: first response / resolution / SLA by --by; backlog: open cases "
+    "by age; volume: cases and sentiment per day.",
+)
+@click.option("--since", type=DATE, help="Cases opened at or after (UTC).")
+@click.option("--until", type=DATE, help="Cases opened before (UTC).")
+@with_runtime()
+def report(rt: Runtime, fmt, by, kind, since, until) -> None:
+    """Response-time and SLA reports, the same figures as the desk's report page."""
+    from socialcare.desk.render import to_csv, to_html
+    from socialcare.store.reports import run_report
+
+    rows, label = run_report(
+        rt.require_store(),
+        kind,
+        by,
+        since.replace(tzinfo=UTC) if since else None,
+        until.replace(tzinfo=UTC) if until else None,
+    )
+    if fmt == "json":
+        for row in rows:
+            echo_json(row)
+    elif fmt == "csv":
+        click.echo(to_csv(rows), nl=False)
+    else:
+        click.echo(to_html(rows, label, f"socialcare {kind} report by {label}"))
+
+
+@main.group()
+def dlq() -> None:
+    """Dead letters: what could not be parsed or processed, with the reason."""
+
+
+@dlq.command("list")
+@click.option(
+    "--topic",
+    default="mentions.raw",
+    show_default=True,
+    help="The topic whose dead letters to show (reads TOPIC.dlq).",
+)
+@click.option("--limit", type=click.IntRange(1), default=None)
+@with_runtime()
+def dlq_list(rt: Runtime, topic, limit) -> None:
+    """Print each dead letter as one JSON object per line."""
+    from socialcare.stream.bus import dlq_topic
+    from socialcare.stream.deadletter import dead_letter_json
+
+    for record in rt.bus.read_all(dlq_topic(topic), limit):
+        click.echo(dead_letter_json(record))
+
+
+@main.group()
+def corrections() -> None:
+    """Tag corrections agents made on the desk: training data for `socialcare train`."""
+
+
+@corrections.command("export")
+@click.option("--field", required=True, type=click.Choice(["sentiment", "urgency", "topic"]))
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="CSV with columns text,label (train with --text-column text --label-column label).",
+)
+@with_runtime()
+def corrections_export(rt: Runtime, field, out) -> None:
+    """Write the latest correction per case as text,label rows."""
+    from socialcare.desk.render import to_csv
+    from socialcare.store.actions import export_corrections
+
+    rows = export_corrections(rt.engine, field)
+    out.write_text(to_csv(rows) or "text,label\n", encoding="utf-8")
+    click.echo(f"{len(rows)} corrected examples written to {out}", err=True)

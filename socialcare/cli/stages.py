@@ -1,0 +1,236 @@
+"""Commands that run the pipeline: `run` (every stage in one process), each stage alone
+(`ingest`, `classify`, `route`, `watchdog`), the desk, and the reply sender."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from socialcare.cli.app import (
+    batch_option,
+    echo_json,
+    main,
+    serve_options,
+    source_option,
+    stop_on_signals,
+    with_runtime,
+)
+from socialcare.runtime import Runtime
+from socialcare.stream.worker import Stage, Worker, run_loop, settle_heap
+
+
+def _print_progress(p) -> None:
+    click.echo(
+        f"ingested {p.ingested}  classified {p.classified}  routed {p.routed}  "
+        f"dead letters {p.dead_letters}",
+        err=True,
+    )
+
+
+@main.command()
+@source_option
+@click.option(
+    "--until-idle", is_flag=True, help="Exit 0 once every input message has been fully processed."
+)
+@click.option("--no-desk", is_flag=True, help="Do not serve the desk.")
+@click.option(
+    "--no-watchdog",
+    is_flag=True,
+    help="Do not warn or escalate (the watchdog otherwise decides in event time: see README).",
+)
+@serve_options
+@with_runtime(rules=True)
+def run(rt: Runtime, sources, until_idle, no_desk, no_watchdog, host, port) -> None:
+    """Run every stage in one process (and serve the desk unless --until-idle or --no-desk)."""
+    from socialcare.pipeline import Pipeline
+
+    pipeline = Pipeline(rt, rt.sources(sources), watchdog=not no_watchdog)
+    stop = stop_on_signals()
+    if not until_idle and not no_desk:
+        from socialcare.desk.server import serve_in_thread
+        from socialcare.store.users import first_admin
+
+        note = rt.home / "desk-login.txt"
+        created = first_admin(rt.engine, note)
+        if created:
+            click.echo(
+                f"desk: no users yet, so an admin was made: {created} (also in {note})", err=True
+            )
+        serve_in_thread(rt, host, port)
+        click.echo(f"desk: http://{host}:{port}/  (Ctrl-C to stop)", err=True)
+    try:
+        pipeline.run(stop, until_idle=until_idle, on_progress=_print_progress)
+    finally:
+        pipeline.close()
+
+
+@main.command()
+@source_option
+@click.option("--until-idle", is_flag=True, help="Exit once every source has nothing new.")
+@click.option(
+    "--status",
+    is_flag=True,
+    help="Show each source's cursor, last success, rate limit and errors, and exit.",
+)
+@batch_option
+@with_runtime()
+def ingest(rt: Runtime, sources, until_idle, status, batch_size) -> None:
+    """Run the ingest stage alone: sources → mentions.raw."""
+    from ingest.ingestor import IngestWorker
+    from socialcare.store.ingest_state import IngestState
+
+    if status:
+        for row in IngestState(rt.engine).sources():
+            echo_json(row)
+        return
+    worker = IngestWorker(rt.sources(sources), rt.bus, IngestState(rt.engine), batch_size)
+    try:
+        run_loop(
+            worker.step, stop_on_signals(), (lambda: worker.exhausted) if until_idle else None, 0.2
+        )
+    finally:
+        worker.close()
+
+
+def _run_worker(rt: Runtime, stage: Stage, until_idle: bool, idle_s: float, batch: int) -> None:
+    worker = Worker(stage, rt.bus, batch_size=batch)
+    try:
+        worker.run(stop_on_signals(), until_idle=until_idle, idle_s=idle_s)
+    finally:
+        worker.close()
+        s = worker.stats
+        click.echo(
+            f"{stage.name}: processed {s.processed}, dead letters {s.dead_letters}, "
+            f"retries {s.retries}",
+            err=True,
+        )
+
+
+@main.command()
+@click.option(
+    "--worker",
+    "as_worker",
+    is_flag=True,
+    help="Run the classify stage (mentions.raw → mentions.classified) instead of "
+    "classifying JSONL from stdin.",
+)
+@click.option("--until-idle", is_flag=True, help="With --worker: exit when nothing is left.")
+@click.option("--idle-seconds", default=2.0, show_default=True)
+@click.option(
+    "--models",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Directory with one trained model per task (DIR/sentiment, DIR/complaint, "
+    "DIR/topic); tasks without one use the default [default: SOCIALCARE_MODELS].",
+)
+@click.option(
+    "--explain",
+    is_flag=True,
+    help="Also say why: the sentiment's strongest features (learned model) or VADER score and "
+    "care cues (default), and the spam reasons.",
+)
+@batch_option
+@with_runtime()
+def classify(rt: Runtime, as_worker, until_idle, idle_seconds, models, explain, batch_size) -> None:
+    """Classify JSONL from stdin to stdout (one line out per line in), or run the stage."""
+    from classify.classifier import Classifier
+    from classify.learned import load_dir
+
+    classifier = Classifier(load_dir(models or rt.settings.models))
+    if as_worker:
+        from classify.stage import ClassifyStage
+
+        _run_worker(rt, ClassifyStage(classifier), until_idle, idle_seconds, batch_size)
+        return
+    from classify.stdio import classify_stream
+
+    settle_heap()
+    classify_stream(sys.stdin.buffer, sys.stdout.buffer, classifier, explain)
+
+
+@main.command()
+@click.option("--until-idle", is_flag=True, help="Exit when nothing is left to route.")
+@click.option("--idle-seconds", default=2.0, show_default=True)
+@batch_option
+@with_runtime(rules=True)
+def route(rt: Runtime, until_idle, idle_seconds, batch_size) -> None:
+    """Run the router stage alone: mentions.classified → cases."""
+    from route.stage import RouteStage
+
+    _run_worker(rt, RouteStage(rt.engine, rt.rules), until_idle, idle_seconds, batch_size)
+
+
+@main.command()
+@click.option(
+    "--interval",
+    default=10.0,
+    show_default=True,
+    type=click.FloatRange(0.5),
+    help="Seconds between checks.",
+)
+@click.option("--once", is_flag=True, help="Check once and exit.")
+@with_runtime(rules=True)
+def watchdog(rt: Runtime, interval, once) -> None:
+    """Warn before SLA breaches and escalate on them (also runs inside `run`)."""
+    from route.watchdog import Watchdog
+
+    dog = Watchdog(rt.engine, rt.rules, webhook_url=rt.settings.webhook_url)
+    stop = stop_on_signals()
+    while True:
+        report = dog.tick()
+        if once:
+            echo_json(report.summary())
+            return
+        if stop.wait(interval):
+            return
+
+
+@main.command()
+@serve_options
+@with_runtime(rules=True)
+def desk(rt: Runtime, host, port) -> None:
+    """Serve the desk (web pages and JSON API) on the case store."""
+    from socialcare.desk.server import serve
+
+    click.echo(f"desk: http://{host}:{port}/", err=True)
+    serve(rt, host, port)
+
+
+@main.group()
+def replies() -> None:
+    """Agents' replies: the outbox, and posting it through the networks' adapters."""
+
+
+@replies.command("send")
+@click.option(
+    "--live/--dry-run",
+    default=None,
+    help="Post for real, or only mark as dry run [default: SOCIALCARE_REPLIES, else dry run].",
+)
+@click.option("--loop", is_flag=True, help="Keep sending every --interval seconds.")
+@click.option("--interval", default=10.0, show_default=True, type=click.FloatRange(0.5))
+@with_runtime()
+def replies_send(rt: Runtime, live, loop, interval) -> None:
+    """Post the queued replies that are due (also runs inside `run`)."""
+    sender = rt.replies
+    if live is not None:
+        sender.live = live
+    stop = stop_on_signals()
+    while True:
+        click.echo(json.dumps(sender.send_due()))
+        if not loop or stop.wait(interval):
+            return
+
+
+@replies.command("list")
+@click.option("--status", type=click.Choice(["queued", "sent", "dry_run", "failed"]))
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1))
+@with_runtime()
+def replies_list(rt: Runtime, status, limit) -> None:
+    """The outbox, newest first, one JSON object per line."""
+    from socialcare.store.outbox import list_replies
+
+    for row in list_replies(rt.engine, status, limit):
+        echo_json(row)

@@ -1,0 +1,62 @@
+"""Server-rendered pages: the Jinja2 templates (autoescaped: post text is untrusted), their
+filters, and the two helpers every page route uses, `page` and `back` (flash and redirect)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.templating import Jinja2Templates
+
+from socialcare.desk.render import bar_chart
+from socialcare.desk.security import GRANTS, csrf_token
+from socialcare.store.users import User
+
+HERE = Path(__file__).parent
+TEMPLATES = Jinja2Templates(directory=str(HERE / "templates"))
+
+
+def _when(value: str | None) -> str:
+    if not value:
+        return ""
+    return datetime.fromisoformat(value).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _parts(parts: dict[str, int] | None) -> str:
+    """Priority parts as an agent reads them: base 45 · urgency +15 · sentiment +7."""
+    if not parts:
+        return ""
+    return " · ".join(f"base {v}" if k == "rule" else f"{k} {v:+d}" for k, v in parts.items())
+
+
+def _minutes(seconds: float | None) -> str:
+    return "" if seconds is None else f"{seconds / 60:.1f}"
+
+
+TEMPLATES.env.filters["when"] = _when
+TEMPLATES.env.filters["parts"] = _parts
+TEMPLATES.env.filters["minutes"] = _minutes
+TEMPLATES.env.globals["bar_chart"] = bar_chart
+
+
+def page(request: Request, name: str, user: User | None, **context: Any) -> HTMLResponse:
+    flash = request.session.pop("flash", None)
+    return TEMPLATES.TemplateResponse(
+        request,
+        name,
+        {
+            "user": user,
+            "csrf": csrf_token(request),
+            "flash": flash,
+            "grants": GRANTS.get(user.role, set()) if user else set(),
+            **context,
+        },
+    )
+
+
+def back(request: Request, url: str, message: str) -> RedirectResponse:
+    request.session["flash"] = message
+    return RedirectResponse(url, status_code=303)

@@ -1,0 +1,222 @@
+"""Agents: the queue view and case pages, and the same actions in the JSON API."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi import APIRouter, Body, Depends, Form, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from route.casebook import clock_refresher
+from socialcare.desk.context import Desk, desk
+from socialcare.desk.inputs import CaseId, parse_time, unicode_text
+from socialcare.desk.pages import back, page
+from socialcare.desk.security import need
+from socialcare.errors import SocialcareError
+from socialcare.store import actions, claims
+from socialcare.store.cases import get_case, list_cases, queue_summary
+from socialcare.store.users import User, list_users
+
+router = APIRouter()
+AGENT = need("agent")
+
+# -- case actions: one function each, found by name ------------------------------------------
+Action = Callable[[Desk, str, dict[str, str], User], str]
+ACTIONS: dict[str, Action] = {}
+
+
+def action(name: str) -> Callable[[Action], Action]:
+    def register(f: Action) -> Action:
+        ACTIONS[name] = f
+        return f
+
+    return register
+
+
+@action("claim")
+def _claim(d: Desk, case_id: str, params: dict[str, str], user: User) -> str:
+    claims.claim(d.engine, case_id, user.name)
+    return "Claimed for 15 minutes; replying renews it."
+
+
+@action("release")
+def _release(d: Desk, case_id: str, params: dict[str, str], user: User) -> str:
+    claims.release(d.engine, case_id, user.name)
+    return "Released back to the queue."
+
+
+@action("reply")
+def _reply(d: Desk, case_id: str, params: dict[str, str], user: User) -> str:
+    refresh = clock_refresher(d.rules())
+    actions.reply(d.engine, refresh, case_id, user.name, params.get("text", ""))
+    if d.settings.live_replies:
+        return "Reply recorded and queued; it is posted on the network within seconds."
+    return (
+        "Reply recorded and queued (dry run: nothing is posted to the network until an admin "
+        "sets SOCIALCARE_REPLIES=live)."
+    )
+
+
+@action("note")
+def _note(d: Desk, case_id: str, params: dict[str, str], user: User) -> str:
+    actions.note(d.engine, case_id, user.name, params.get("text", ""))
+    return "Note added."
+
+
+@action("resolve")
+def _resolve(d: Desk, case_id: str, params: dict[str, str], user: User) -> str:
+    claims.resolve(d.engine, case_id, user.name, params.get("note", "")[:2000])
+    return "Resolved."
+
+
+@action("reopen")
+def _reopen(d: Desk, case_id: str, params: dict[str, str], user: User) -> str:
+    actions.reopen(d.engine, clock_refresher(d.rules()), case_id, user.name)
+    return "Reopened."
+
+
+@action("snooze")
+def _snooze(d: Desk, case_id: str, params: dict[str, str], user: User) -> str:
+    until = parse_time(params.get("until", ""))
+    actions.snooze(d.engine, case_id, user.name, until)
+    return f"Snoozed until {until:%Y-%m-%d %H:%M} UTC."
+
+
+@action("reassign")
+def _reassign(d: Desk, case_id: str, params: dict[str, str], user: User) -> str:
+    actions.reassign(d.engine, case_id, user.name, params.get("to", ""))
+    return f"Reassigned to {params.get('to')}."
+
+
+@action("correct")
+def _correct(d: Desk, case_id: str, params: dict[str, str], user: User) -> str:
+    actions.correct(d.engine, case_id, user.name, params.get("field", ""), params.get("value", ""))
+    return "Tag corrected; kept as a training example."
+
+
+CASE_ACTIONS = tuple(ACTIONS)
+# after a page action, these go back to the queue; the others stay on the case
+_BACK_TO_QUEUE = {"resolve", "snooze", "release", "reassign"}
+
+
+def do_action(d: Desk, case_id: str, name: str, params: dict[str, str], user: User) -> str:
+    if name not in ACTIONS:
+        raise HTTPException(404, f"no action {name!r}; actions: {', '.join(CASE_ACTIONS)}")
+    return ACTIONS[name](d, case_id, params, user)
+
+
+# -- pages ------------------------------------------------------------------------------------
+@router.get("/", response_class=HTMLResponse)
+def queues_page(
+    request: Request,
+    queue: str | None = Query(None, max_length=64),
+    user: User = Depends(AGENT),
+    d: Desk = Depends(desk),
+):
+    rows = [
+        r
+        for r in list_cases(d.engine, queue, None, 300, hide_snoozed=True)
+        if r["status"] != "resolved"
+    ]
+    return page(
+        request,
+        "queues.html",
+        user,
+        queues=queue_summary(d.engine),
+        cases=rows,
+        queue=queue,
+        live=True,
+    )
+
+
+@router.get("/cases/{case_id}", response_class=HTMLResponse)
+def case_page(
+    request: Request, case_id: CaseId, user: User = Depends(AGENT), d: Desk = Depends(desk)
+):
+    case = get_case(d.engine, case_id)
+    if case is None:
+        raise HTTPException(404, "no such case")
+    agents = [
+        u["name"]
+        for u in list_users(d.engine)
+        if u["role"] in ("agent", "admin") and not u["disabled"]
+    ]
+    return page(
+        request, "case.html", user, case=case, agents=agents, corrections=actions.CORRECTABLE
+    )
+
+
+@router.post("/cases/next")
+async def claim_next_page(
+    request: Request, queue: str = Form(""), user: User = Depends(AGENT), d: Desk = Depends(desk)
+):
+    case_id = claims.claim_next(d.engine, user.name, queue or None)
+    if case_id is None:
+        return back(request, "/", "Nothing to claim right now.")
+    return RedirectResponse(f"/cases/{case_id}", status_code=303)
+
+
+@router.post("/cases/{case_id}/{name}")
+async def case_action_page(
+    request: Request,
+    case_id: CaseId,
+    name: str,
+    user: User = Depends(AGENT),
+    d: Desk = Depends(desk),
+):
+    form = await request.form()
+    params = {k: v for k, v in form.items() if k != "csrf" and isinstance(v, str)}
+    try:
+        message = do_action(d, case_id, name, params, user)
+    except SocialcareError as exc:
+        return back(request, f"/cases/{case_id}", f"Not done: {exc}")
+    return back(request, "/" if name in _BACK_TO_QUEUE else f"/cases/{case_id}", message)
+
+
+# -- API --------------------------------------------------------------------------------------
+@router.get("/api/queues")
+def api_queues(user: User = Depends(AGENT), d: Desk = Depends(desk)) -> list[dict]:
+    return queue_summary(d.engine)
+
+
+@router.get("/api/cases")
+def api_cases(
+    queue: str | None = Query(None, max_length=64),
+    status: str | None = Query(None, pattern="^(open|claimed|resolved)$"),
+    limit: int = Query(200, ge=1, le=5000),
+    user: User = Depends(AGENT),
+    d: Desk = Depends(desk),
+) -> list[dict]:
+    return list_cases(d.engine, queue, status, limit, with_posts=True)
+
+
+@router.get("/api/cases/{case_id}")
+def api_case(case_id: CaseId, user: User = Depends(AGENT), d: Desk = Depends(desk)) -> dict:
+    case = get_case(d.engine, case_id)
+    if case is None:
+        raise HTTPException(404, f"no case {case_id!r}")
+    return case
+
+
+@router.post("/api/claim-next")
+def api_claim_next(
+    body: dict = Body(default={}), user: User = Depends(AGENT), d: Desk = Depends(desk)
+) -> dict:
+    queue = body.get("queue") if isinstance(body, dict) else None
+    queue = unicode_text(queue)[:64] if isinstance(queue, str) else None
+    return {"case_id": claims.claim_next(d.engine, user.name, queue)}
+
+
+@router.post("/api/cases/{case_id}/{name}")
+def api_case_action(
+    case_id: CaseId,
+    name: str,
+    body: dict = Body(default={}),
+    user: User = Depends(AGENT),
+    d: Desk = Depends(desk),
+) -> dict:
+    if not isinstance(body, dict):
+        raise HTTPException(422, "send a JSON object")
+    params = {k: unicode_text(v) for k, v in body.items() if isinstance(v, str)}
+    message = do_action(d, unicode_text(case_id), name, params, user)
+    return {"ok": True, "message": message}
