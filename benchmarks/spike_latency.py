@@ -17,7 +17,6 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from socialcare.store.reports import percentile
 from sqlalchemy import select
 
 from classify.stage import ClassifyStage
@@ -26,6 +25,7 @@ from ingest.sources.demo import DemoSource
 from route.rules import default_rules
 from route.stage import RouteStage
 from socialcare.store.db import open_store
+from socialcare.store.reports import percentile
 from socialcare.store.tables import cases, posts
 from socialcare.stream.bus import PIPELINE_TOPICS, OutMessage
 from socialcare.stream.embedded import EmbeddedBus

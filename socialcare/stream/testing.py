@@ -28,7 +28,7 @@ def run_stage(
     finally:
         worker.close()
     out: dict[str, list[Record]] = defaultdict(list)
-    for (topic,) in bus._conn.execute("SELECT name FROM topics").fetchall():
+    for topic in bus.topics():
         if topic not in stage.input_topics:
             out[topic] = bus.read_all(topic)
     bus.close()

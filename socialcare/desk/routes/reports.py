@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse
 
@@ -16,23 +18,27 @@ from socialcare.store.users import User
 
 router = APIRouter()
 ANALYST = need("analyst")
-KIND = Query("response", pattern="^(response|backlog|volume)$")
-BY = Query("queue", pattern="^(queue|account|priority|topic|hour|agent)$")
-DAY = Query(None, max_length=32)
 
 
-def _rows(d: Desk, kind: str, by: str, since: str | None, until: str | None) -> list[dict]:
-    lo = parse_time(since) if since else None
-    hi = parse_time(until) if until else None
-    return run_report(d.engine, kind, by, lo, hi)[0]
+@dataclass
+class ReportQuery:
+    """The filters every report route takes (the same names as `socialcare report`)."""
+
+    kind: str = Query("response", pattern="^(response|backlog|volume)$")
+    by: str = Query("queue", pattern="^(queue|account|priority|topic|hour|agent)$")
+    since: str | None = Query(None, max_length=32)
+    until: str | None = Query(None, max_length=32)
+
+    def rows(self, d: Desk, kind: str | None = None) -> list[dict]:
+        lo = parse_time(self.since) if self.since else None
+        hi = parse_time(self.until) if self.until else None
+        return run_report(d.engine, kind or self.kind, self.by, lo, hi)[0]
 
 
 @router.get("/reports", response_class=HTMLResponse)
 def reports_page(
     request: Request,
-    by: str = BY,
-    since: str | None = DAY,
-    until: str | None = DAY,
+    q: ReportQuery = Depends(),
     user: User = Depends(ANALYST),
     d: Desk = Depends(desk),
 ):
@@ -40,38 +46,28 @@ def reports_page(
         request,
         "reports.html",
         user,
-        rows=_rows(d, "response", by, since, until),
-        by=by,
-        since=since or "",
-        until=until or "",
+        rows=q.rows(d, "response"),
+        by=q.by,
+        since=q.since or "",
+        until=q.until or "",
         backlog=backlog_report(d.engine),
         volume=volume_report(d.engine)[-30:],
     )
 
 
 @router.get("/reports.csv", response_class=PlainTextResponse)
-def reports_csv(
-    kind: str = KIND,
-    by: str = BY,
-    since: str | None = DAY,
-    until: str | None = DAY,
-    user: User = Depends(ANALYST),
-    d: Desk = Depends(desk),
-):
+def reports_csv(q: ReportQuery = Depends(), user: User = Depends(ANALYST), d: Desk = Depends(desk)):
     return PlainTextResponse(
-        to_csv(_rows(d, kind, by, since, until)),
+        to_csv(q.rows(d)),
         media_type="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="socialcare-{kind}-by-{by}.csv"'},
+        headers={
+            "Content-Disposition": f'attachment; filename="socialcare-{q.kind}-by-{q.by}.csv"'
+        },
     )
 
 
 @router.get("/api/reports")
 def api_reports(
-    kind: str = KIND,
-    by: str = BY,
-    since: str | None = DAY,
-    until: str | None = DAY,
-    user: User = Depends(ANALYST),
-    d: Desk = Depends(desk),
+    q: ReportQuery = Depends(), user: User = Depends(ANALYST), d: Desk = Depends(desk)
 ) -> list[dict]:
-    return _rows(d, kind, by, since, until)
+    return q.rows(d)
