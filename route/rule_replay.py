@@ -19,14 +19,9 @@ from route import calendar
 from route.casebook import REPEAT_WINDOW
 from route.rules import Decision, Facts, RuleSet, decide
 from socialcare.store.batches import chunks
+from socialcare.store.reports import PRIORITY_BANDS, priority_band
 from socialcare.store.tables import cases, posts
 from socialcare.stream.schema import parse_mention, utcnow
-
-BANDS = ((70, "70-100"), (40, "40-69"), (0, "0-39"))
-
-
-def band(priority: int) -> str:
-    return next(name for floor, name in BANDS if priority >= floor)
 
 
 def _breached(
@@ -90,7 +85,7 @@ def replay(
                 decision = d
         assert decision is not None
         queues_before[case["queue"]] += 1
-        bands_before[band(case["priority"])] += 1
+        bands_before[priority_band(case["priority"])] += 1
         breaches_before += _breached(
             current.sla_policies.get(case["sla_policy"]),
             case["opened_at"],
@@ -102,7 +97,7 @@ def replay(
             queues_after[f"(ignored: {decision.ignored})"] += 1
         else:
             queues_after[decision.queue] += 1
-            bands_after[band(decision.priority)] += 1
+            bands_after[priority_band(decision.priority)] += 1
             breaches_after += _breached(
                 decision.sla, case["opened_at"], case["first_response_at"], now
             )
@@ -138,7 +133,7 @@ def replay(
         "proposed_version": proposed.version,
         "queues": {q: {"before": queues_before[q], "after": queues_after[q]} for q in names},
         "priority_bands": {
-            b: {"before": bands_before[b], "after": bands_after[b]} for _, b in BANDS
+            b: {"before": bands_before[b], "after": bands_after[b]} for _, b in PRIORITY_BANDS
         },
         "first_response_breaches": {"before": breaches_before, "after": breaches_after},
         "moved": len(moved),

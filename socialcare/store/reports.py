@@ -54,13 +54,17 @@ def _stats(values: list[float], prefix: str) -> dict[str, float | None]:
     }
 
 
-def _band(priority: int) -> str:
-    return "70-100" if priority >= 70 else "40-69" if priority >= 40 else "0-39"
+PRIORITY_BANDS = ((70, "70-100"), (40, "40-69"), (0, "0-39"))
+
+
+def priority_band(priority: int) -> str:
+    """The band a priority falls in, as reports and `rules replay` group them."""
+    return next(name for floor, name in PRIORITY_BANDS if priority >= floor)
 
 
 def _key(row, by: str) -> str:
     if by == "priority":
-        return _band(row.priority)
+        return priority_band(row.priority)
     if by == "hour":
         return f"{row.opened_at.hour:02d}"
     value = getattr(row, by)
