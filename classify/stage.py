@@ -1,6 +1,7 @@
 """The classify stage: `mentions.raw` → `mentions.classified`, one batch per poll. Critical
 mentions go to `mentions.urgent` instead, which the router drains first: in a backlog, a safety
-issue does not wait behind thousands of questions."""
+issue does not wait behind thousands of questions. Watermark markers are passed on to every
+partition of both output topics, behind the mentions that came before them."""
 
 from __future__ import annotations
 
@@ -13,12 +14,16 @@ from socialcare.stream.bus import (
     TOPIC_RAW,
     TOPIC_RAW_URGENT,
     TOPIC_URGENT,
+    Bus,
     OutMessage,
     Record,
 )
 from socialcare.stream.deadletter import DeadLetter
-from socialcare.stream.schema import SchemaError, parse_mention
+from socialcare.stream.schema import Mention, SchemaError, parse_mention
+from socialcare.stream.watermarks import broadcast, is_marker, read_marker
 from socialcare.stream.worker import Stage, StageOutput
+
+OUTPUT_TOPICS = (TOPIC_URGENT, TOPIC_CLASSIFIED)
 
 
 class ClassifyStage(Stage):
@@ -27,24 +32,42 @@ class ClassifyStage(Stage):
 
     def __init__(self, classifier: Classifier | None = None) -> None:
         self.classifier = classifier or Classifier()
+        self.outputs: dict[str, int] = {t: 1 for t in OUTPUT_TOPICS}
+        self.fanout = len(self.input_topics) * len(OUTPUT_TOPICS)
+
+    def bind(self, bus: Bus) -> None:
+        self.outputs = {t: bus.partitions(t) for t in OUTPUT_TOPICS}
+        lanes = sum(bus.partitions(t) for t in self.input_topics)
+        self.fanout = lanes * sum(self.outputs.values())
 
     def process(self, records: list[Record]) -> StageOutput:
         out = StageOutput()
-        good = []
+        # in record order: a mention, or the marker messages that follow it
+        slots: list[Mention | list[OutMessage]] = []
         for record in records:
             try:
-                good.append((record, parse_mention(record.value)))
-            except SchemaError as exc:
+                if is_marker(record):
+                    mark = read_marker(record).forwarded(record, self.fanout)
+                    slots.append(broadcast(mark, self.outputs))
+                else:
+                    slots.append(parse_mention(record.value))
+            except (SchemaError, ValueError) as exc:
                 out.dead.append(DeadLetter.from_record(record, exc, self.name))
-        if not good:
-            return out
-        mentions = [m for _, m in good]
-        tags = self.classifier.classify(
-            [m.text for m in mentions],
-            [Reach(m.author.followers, m.author.verified) for m in mentions],
+        mentions = [s for s in slots if isinstance(s, Mention)]
+        tags = iter(
+            self.classifier.classify(
+                [m.text for m in mentions],
+                [Reach(m.author.followers, m.author.verified) for m in mentions],
+            )
+            if mentions
+            else []
         )
-        for (_record, mention), tag in zip(good, tags, strict=True):
-            classified = mention.model_copy(update={"classification": tag})
+        for slot in slots:
+            if not isinstance(slot, Mention):
+                out.messages.extend(slot)
+                continue
+            tag = next(tags)
+            classified = slot.model_copy(update={"classification": tag})
             topic = TOPIC_URGENT if tag.urgency.level == "critical" else TOPIC_CLASSIFIED
-            out.messages.append(OutMessage(topic, mention.conversation_id, classified.to_json()))
+            out.messages.append(OutMessage(topic, slot.conversation_id, classified.to_json()))
         return out

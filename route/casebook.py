@@ -20,8 +20,9 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, insert, select, update
 
+from route.priority import total
 from route.rules import Decision, Facts, RuleSet, decide
-from route.sla import first_response_due, sla_clock, sla_due
+from route.sla import breached_as_of, first_response_due, sla_clock, sla_due
 from socialcare.store import lookups
 from socialcare.store.tables import case_events, cases, posts
 from socialcare.stream.schema import Mention, Routing
@@ -371,6 +372,47 @@ class CaseBook:
         )
 
     # -- writing ----------------------------------------------------------------------------
+    def _retract_if_contradicted(self, state: _CaseState) -> None:
+        """A post that arrived late can show an escalation was wrong: the SLA was met at the
+        due time it escalated for. Then it is retracted: an event says so, and the escalation's
+        priority, queue and tag go (the watchdog escalates again if the case is late after all)."""
+        case = state.row
+        due = case["sla_escalated_due"]
+        if breached_as_of(case, state.timeline, self.rules, due):
+            return
+        esc = self.rules.escalation
+        parts = dict(case["priority_parts"] or {})
+        left = parts.pop("escalation", 0) - esc.priority_boost
+        if left > 0:  # an earlier escalation of this case still stands
+            parts["escalation"] = left
+        before = {"queue": case["queue"], "priority": case["priority"]}
+        case["priority_parts"] = parts
+        case["priority"] = total(parts)
+        if left <= 0:
+            if case.get("escalated_from_queue") and esc.queue and case["queue"] == esc.queue:
+                case["queue"] = case["escalated_from_queue"]
+            case["tags"] = [t for t in case["tags"] or [] if t != "sla-breached"]
+            case["escalated_from_queue"] = None
+        target = case.get("sla_escalated_target") or "first_response"
+        case["sla_escalated_due"] = None
+        case["sla_escalated_target"] = None
+        self.events.append(
+            Event(
+                case["id"],
+                "escalation_retracted",
+                self.now,
+                "router",
+                {
+                    "due": due.isoformat(),
+                    "reason": f"a post that arrived late shows the {target.replace('_', ' ')} "
+                    "SLA was met",
+                    "from": before,
+                    "to": {"queue": case["queue"], "priority": case["priority"]},
+                },
+            )
+        )
+        state.changed = True
+
     def _write(self, states: dict[tuple[str, str], _CaseState]) -> None:
         for state in states.values():
             if state.changed:
@@ -380,6 +422,8 @@ class CaseBook:
                     state.timeline, policy.calendar if policy else None
                 )
                 self._refresh_sla(case)
+                if case.get("sla_escalated_due") is not None:
+                    self._retract_if_contradicted(state)
         new_cases = [s.row for s in states.values() if s.is_new]
         changed = [s.row for s in states.values() if s.changed and not s.is_new]
         if new_cases:

@@ -50,3 +50,24 @@ def sla_due(case: dict, rules: RuleSet) -> datetime | None:
         return None
     paused = timedelta(seconds=int(case.get("sla_paused_s") or 0))
     return calendar.add(policy.calendar, case["opened_at"], policy.resolution + paused)
+
+
+def breached_as_of(case: dict, timeline: Timeline, rules: RuleSet, at: datetime) -> bool:
+    """Whether the case's SLA target was breached at event time `at`, judged on every post
+    posted up to `at` (including those that arrived only later): its first response (or
+    resolution) was due by `at` and had not come."""
+    known = [e for e in timeline if e[0] <= at]
+    policy = rules.sla_policies.get(case["sla_policy"])
+    if policy is None:
+        return False
+    answers = sorted(t for t, brand, _h in known if brand and t >= case["opened_at"])
+    waiting, paused = sla_clock(known, policy.calendar)
+    as_of = {
+        **case,
+        "status": "open",
+        "first_response_at": answers[0] if answers else None,
+        "waiting_since": waiting,
+        "sla_paused_s": paused,
+    }
+    due = sla_due(as_of, rules)
+    return due is not None and due <= at

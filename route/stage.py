@@ -12,9 +12,11 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from route.casebook import CaseBook
 from route.rules import RuleSet
 from socialcare.errors import TransientError, as_storage_error
+from socialcare.store.watermarks import RoutedMark, record_routed
 from socialcare.stream.bus import TOPIC_CLASSIFIED, TOPIC_EVENTS, TOPIC_URGENT, OutMessage, Record
 from socialcare.stream.deadletter import DeadLetter
 from socialcare.stream.schema import SchemaError, parse_mention, utcnow
+from socialcare.stream.watermarks import is_marker, read_marker
 from socialcare.stream.worker import Stage, StageOutput
 
 _EVENT_JSON = json.JSONEncoder(default=str)  # one encoder, not one per event as json.dumps makes
@@ -31,10 +33,14 @@ class RouteStage(Stage):
     def process(self, records: list[Record]) -> StageOutput:
         out = StageOutput()
         mentions = []
+        marks: list[RoutedMark] = []
         for record in records:
             try:
+                if is_marker(record):
+                    marks.append(_routed(record))
+                    continue
                 mention = parse_mention(record.value)
-            except SchemaError as exc:
+            except (SchemaError, ValueError) as exc:
                 out.dead.append(DeadLetter.from_record(record, exc, self.name))
                 continue
             if mention.classification is None:
@@ -47,12 +53,14 @@ class RouteStage(Stage):
                 )
                 continue
             mentions.append(mention)
-        if not mentions:
+        if not mentions and not marks:
             return out
         rules = self.rules()
+        now = utcnow()
         try:
             with self.engine.begin() as conn:
-                events = CaseBook(conn, rules, utcnow()).apply(mentions)
+                events = CaseBook(conn, rules, now).apply(mentions) if mentions else []
+                record_routed(conn, marks, now)  # with the cases of the posts before them
         except OperationalError as exc:  # database down, locked past its timeout, …
             if storage := as_storage_error(exc, "case store"):
                 raise storage from exc
@@ -72,3 +80,12 @@ class RouteStage(Stage):
                 OutMessage(TOPIC_EVENTS, ev.case_id, _EVENT_JSON.encode(payload).encode())
             )
         return out
+
+
+def _routed(record: Record) -> RoutedMark:
+    """A marker the router read, as the stream it came through."""
+    mark = read_marker(record)
+    if mark.lane is None or mark.fanout is None:
+        raise ValueError("a watermark marker reached the router without its lane")
+    stream = f"{mark.lane}/{mark.lane_partition}>{record.topic}/{record.partition}"
+    return RoutedMark(mark.source, stream, mark.at, int(mark.fanout))

@@ -1,6 +1,9 @@
-"""The escalation watchdog: no case ages past its SLA without someone being told.
+"""The escalation watchdog: no case ages past its SLA without someone being told, and nobody is
+told about a case that was answered in time.
 
-Each tick looks at open cases with an SLA clock running:
+Decisions are taken in event time, per network, up to the clock of route/event_time.py: a due
+time counts as passed only once every source that could answer the case has delivered past it
+and the router has routed it. Each tick looks at open cases with an SLA clock running:
 - due within the rule file's `escalation.warn_before`: an `sla_warning` event, once per due time;
 - past due: an `escalated` event, once per due time, the priority raised by
   `escalation.priority_boost` (recorded as the `escalation` part), the case moved to
@@ -22,9 +25,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, insert, or_, update
+from sqlalchemy import Connection, Engine, and_, bindparam, case, insert, or_, select, update
 
 from route.casebook import Event
+from route.event_time import EventClock
 from route.rules import RuleSet
 from socialcare.store.tables import case_events, cases
 from socialcare.stream.schema import utcnow
@@ -37,13 +41,27 @@ class TickReport:
     warned: list[str] = field(default_factory=list)
     escalated: list[str] = field(default_factory=list)
     webhook_failures: int = 0
+    held_back: list[str] = field(default_factory=list)  # networks waiting for their sources
 
     def summary(self) -> dict[str, Any]:
         return {
             "warned": self.warned,
             "escalated": self.escalated,
             "webhook_failures": self.webhook_failures,
+            "held_back": self.held_back,
         }
+
+
+@dataclass
+class _Work:
+    """One tick's context and what it has done so far."""
+
+    conn: Connection
+    rules: RuleSet
+    now: datetime
+    report: TickReport
+    events: list[dict]
+    notices: list[dict]
 
 
 def _post_json(url: str, payload: dict[str, Any], timeout_s: float = 5.0) -> None:
@@ -73,92 +91,30 @@ class Watchdog:
         self.webhook_url = webhook_url
 
     def tick(self, now: datetime | None = None) -> TickReport:
+        """Warn and escalate on every network, each up to its event-time clock
+        (route/event_time.py); a network whose sources have not caught up waits."""
         now = now or utcnow()
         rules = self.rules()
-        esc = rules.escalation
         report = TickReport()
         notices: list[dict] = []
         with self.engine.begin() as conn:
-            # each step is one UPDATE … RETURNING: the rows it returns are exactly the cases this
-            # watchdog acted on, whatever another watchdog does at the same moment
-            due_soon = conn.execute(
-                update(cases)
-                .where(
-                    cases.c.status == "open",
-                    cases.c.sla_due.is_not(None),
-                    cases.c.sla_due > now,
-                    cases.c.sla_due <= now + esc.warn_before,
-                    or_(
-                        cases.c.sla_warned_due.is_(None), cases.c.sla_warned_due != cases.c.sla_due
-                    ),
-                )
-                .values(sla_warned_due=cases.c.sla_due)
-                .returning(cases.c.id, cases.c.sla_due, cases.c.first_response_at, cases.c.queue)
-            ).all()
-            events: list[dict] = []
-            for row in sorted(due_soon, key=lambda r: r.id):
-                data = {
-                    "target": _target(row),
-                    "due": row.sla_due.isoformat(),
-                    "minutes_left": round((row.sla_due - now).total_seconds() / 60, 1),
-                }
-                events.append(Event(row.id, "sla_warning", now, "watchdog", data).row())
-                report.warned.append(row.id)
-                notices.append(
-                    {"type": "sla_warning", "case_id": row.id, "queue": row.queue, **data}
-                )
-            breached = conn.execute(
-                update(cases)
-                .where(
-                    cases.c.status == "open",
-                    cases.c.sla_due.is_not(None),
-                    cases.c.sla_due <= now,
-                    or_(
-                        cases.c.sla_escalated_due.is_(None),
-                        cases.c.sla_escalated_due != cases.c.sla_due,
-                    ),
-                )
-                .values(sla_escalated_due=cases.c.sla_due, updated_at=now)
-                .returning(
-                    cases.c.id,
-                    cases.c.sla_due,
-                    cases.c.first_response_at,
-                    cases.c.queue,
-                    cases.c.priority,
-                    cases.c.priority_parts,
-                    cases.c.tags,
-                )
-            ).all()
-            changes: list[dict] = []
-            for row in sorted(breached, key=lambda r: r.id):
-                parts = dict(row.priority_parts or {})
-                parts["escalation"] = parts.get("escalation", 0) + esc.priority_boost
-                priority = max(0, min(100, sum(parts.values())))
-                queue = esc.queue or row.queue
-                tags = sorted(set(row.tags or []) | {"sla-breached"})
-                changes.append(
-                    {
-                        "case_key": row.id,
-                        "priority": priority,
-                        "priority_parts": parts,
-                        "queue": queue,
-                        "tags": tags,
-                    }
-                )
-                data = {
-                    "reason": f"{_target(row).replace('_', ' ')} SLA breached",
-                    "due": row.sla_due.isoformat(),
-                    "from": {"queue": row.queue, "priority": row.priority},
-                    "to": {"queue": queue, "priority": priority},
-                }
-                events.append(Event(row.id, "escalated", now, "watchdog", data).row())
-                report.escalated.append(row.id)
-                notices.append({"type": "escalated", "case_id": row.id, **data})
-            if changes:
-                conn.execute(update(cases).where(cases.c.id == bindparam("case_key")), changes)
-            if events:
-                conn.execute(insert(case_events), events)
-        url = esc.webhook or self.webhook_url
+            clock = EventClock.load(conn, now)
+            networks = conn.execute(
+                select(cases.c.network)
+                .where(cases.c.status == "open", cases.c.sla_due.is_not(None))
+                .distinct()
+            ).scalars()
+            work = _Work(conn, rules, now, report, [], notices)
+            for network in sorted(networks):
+                at = clock.clock(network)
+                if at is None:
+                    report.held_back.append(network)
+                    continue
+                self._warn(work, network, at)
+                self._escalate(work, network, at)
+            if work.events:
+                conn.execute(insert(case_events), work.events)
+        url = rules.escalation.webhook or self.webhook_url
         if url:
             for notice in notices:
                 try:
@@ -169,6 +125,107 @@ class Watchdog:
         if report.warned or report.escalated:
             log.info("watchdog: %d warned, %d escalated", len(report.warned), len(report.escalated))
         return report
+
+    # each step is one UPDATE … RETURNING: the rows it returns are exactly the cases this
+    # watchdog acted on, whatever another watchdog does at the same moment
+    def _warn(self, w: _Work, network: str, at: datetime) -> None:
+        esc = w.rules.escalation
+        due_soon = w.conn.execute(
+            update(cases)
+            .where(
+                cases.c.network == network,
+                cases.c.status == "open",
+                cases.c.sla_due.is_not(None),
+                cases.c.sla_due > at,
+                cases.c.sla_due <= at + esc.warn_before,
+                or_(cases.c.sla_warned_due.is_(None), cases.c.sla_warned_due != cases.c.sla_due),
+            )
+            .values(sla_warned_due=cases.c.sla_due)
+            .returning(cases.c.id, cases.c.sla_due, cases.c.first_response_at, cases.c.queue)
+        ).all()
+        for row in sorted(due_soon, key=lambda r: r.id):
+            data = {
+                "target": _target(row),
+                "due": row.sla_due.isoformat(),
+                "minutes_left": round((row.sla_due - at).total_seconds() / 60, 1),
+                "event_time": at.isoformat(),
+            }
+            w.events.append(Event(row.id, "sla_warning", w.now, "watchdog", data).row())
+            w.report.warned.append(row.id)
+            w.notices.append({"type": "sla_warning", "case_id": row.id, "queue": row.queue, **data})
+
+    def _escalate(self, w: _Work, network: str, at: datetime) -> None:
+        """Escalate each case whose current target is overdue at `at`, and each case answered
+        after its first-response target passed (a replay routes the late answer before the
+        watchdog looks: the case was late all the same, and live it would have been escalated)."""
+        esc = w.rules.escalation
+        overdue = and_(
+            cases.c.sla_due.is_not(None),
+            cases.c.sla_due <= at,
+            or_(cases.c.sla_escalated_due.is_(None), cases.c.sla_escalated_due != cases.c.sla_due),
+        )
+        answered_late = and_(
+            cases.c.sla_escalated_due.is_(None),
+            cases.c.first_response_due <= at,
+            cases.c.first_response_at > cases.c.first_response_due,
+        )
+        breached = w.conn.execute(
+            update(cases)
+            .where(
+                cases.c.network == network, cases.c.status == "open", or_(overdue, answered_late)
+            )
+            .values(
+                sla_escalated_due=case(
+                    (overdue, cases.c.sla_due), else_=cases.c.first_response_due
+                ),
+                updated_at=w.now,
+            )
+            .returning(
+                cases.c.id,
+                cases.c.sla_escalated_due,
+                cases.c.first_response_due,
+                cases.c.first_response_at,
+                cases.c.queue,
+                cases.c.priority,
+                cases.c.priority_parts,
+                cases.c.tags,
+                cases.c.escalated_from_queue,
+            )
+        ).all()
+        changes: list[dict] = []
+        for row in sorted(breached, key=lambda r: r.id):
+            parts = dict(row.priority_parts or {})
+            parts["escalation"] = parts.get("escalation", 0) + esc.priority_boost
+            priority = max(0, min(100, sum(parts.values())))
+            queue = esc.queue or row.queue
+            target = (
+                "first_response"
+                if row.first_response_at is None or row.sla_escalated_due == row.first_response_due
+                else "resolution"
+            )
+            changes.append(
+                {
+                    "case_key": row.id,
+                    "priority": priority,
+                    "priority_parts": parts,
+                    "queue": queue,
+                    "tags": sorted(set(row.tags or []) | {"sla-breached"}),
+                    "sla_escalated_target": target,
+                    "escalated_from_queue": row.escalated_from_queue or row.queue,
+                }
+            )
+            data = {
+                "reason": f"{target.replace('_', ' ')} SLA breached",
+                "due": row.sla_escalated_due.isoformat(),
+                "event_time": at.isoformat(),
+                "from": {"queue": row.queue, "priority": row.priority},
+                "to": {"queue": queue, "priority": priority},
+            }
+            w.events.append(Event(row.id, "escalated", w.now, "watchdog", data).row())
+            w.report.escalated.append(row.id)
+            w.notices.append({"type": "escalated", "case_id": row.id, **data})
+        if changes:
+            w.conn.execute(update(cases).where(cases.c.id == bindparam("case_key")), changes)
 
 
 def _target(row) -> str:

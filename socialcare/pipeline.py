@@ -50,11 +50,15 @@ class Pipeline:
     def step(self) -> int:
         done = self.ingest.step() + self.classify.step(0) + self.route.step(0)
         if time.monotonic() >= self._next_watch:
-            if self.watchdog is not None:
-                self.watchdog.tick()
-            self.replies.send_due()
-            self._next_watch = time.monotonic() + WATCH_EVERY_S
+            self.watch()
         return done
+
+    def watch(self) -> None:
+        """Warn, escalate (in event time) and send due replies."""
+        if self.watchdog is not None:
+            self.watchdog.tick()
+        self.replies.send_due()
+        self._next_watch = time.monotonic() + WATCH_EVERY_S
 
     def idle(self) -> bool:
         return self.ingest.exhausted and self.classify.lag() == 0 and self.route.lag() == 0
@@ -83,6 +87,8 @@ class Pipeline:
             on_progress=(lambda: on_progress(self.progress())) if on_progress else None,
             report_every_s=report_every_s,
         )
+        if until_idle and not stop.is_set():
+            self.watch()  # the last word on what everything just routed means for SLAs
 
     def close(self) -> None:
         """Close the stage workers; the runtime (bus, engine) is closed by its owner."""

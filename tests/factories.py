@@ -41,7 +41,8 @@ def classified(
     minutes: float = 0,
     **over: Any,
 ) -> Mention:
-    m = mention(post_id, conv, created_at=(T0 + timedelta(minutes=minutes)).isoformat(), **over)
+    over.setdefault("created_at", (T0 + timedelta(minutes=minutes)).isoformat())
+    m = mention(post_id, conv, **over)
     tag = Classification(
         sentiment=Sentiment(label=sentiment, score=score),
         urgency=Urgency(level=urgency, score=0.5, reasons=[]),

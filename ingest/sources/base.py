@@ -2,7 +2,9 @@
 
 A source is stateless about progress: the ingest worker hands it the last durable cursor and
 stores the cursor it returns only after the mentions are flushed to the bus. A restart therefore
-resumes exactly where the last durable write ended.
+resumes exactly where the last durable write ended. Each fetch also says the source's watermark
+(event time up to which everything was delivered), which the pipeline carries to the router so
+SLA decisions wait for it (socialcare/stream/watermarks.py).
 """
 
 from __future__ import annotations
@@ -23,12 +25,24 @@ class BadInput:
     line: int | None = None
 
 
+def unusable(exc: BaseException) -> str:
+    """The reason a post could not become a mention, for its dead letter. Readable errors
+    (schema, value) keep their text; anything else also names its type, since it is a bug or a
+    shape nobody expected."""
+    if isinstance(exc, ValueError):
+        return str(exc) or type(exc).__name__
+    return f"{type(exc).__name__}: {exc}"[:2000]
+
+
 @dataclass(slots=True)
 class Fetched:
     mentions: list[Mention] = field(default_factory=list)
     bad: list[BadInput] = field(default_factory=list)
     cursor: str | None = None  # where the next fetch starts; stored after the flush
     exhausted: bool = False  # nothing more to read for now (end of file, empty poll)
+    #: event time: every post this source will ever deliver that was posted up to this time
+    #: has been delivered by now (this fetch included); None: nothing can be said yet
+    watermark: datetime | None = None
     rate_limited_until: datetime | None = None  # the API said: not before then
     error: str | None = None  # what went wrong this poll (it is tried again next poll)
 
@@ -40,6 +54,9 @@ class Source(ABC):
     finite: bool = True
     #: how long an endless source rests after a poll that found nothing new
     poll_interval_s: float = 0.0
+    #: the networks whose posts this source delivers (None: any), so SLA decisions on one
+    #: network do not wait for a source that can never answer them
+    networks: frozenset[str] | None = None
 
     @abstractmethod
     def fetch(self, cursor: str | None, limit: int) -> Fetched:

@@ -327,7 +327,14 @@ class DemoSource(Source):
             raw.extend(p.data for p in self.episode(k, start))
             k += 1
         cursor = json.dumps({"base": base.timestamp(), "k": k})
-        return Fetched(self._finish(raw), cursor=cursor, exhausted=k >= total)
+        # every episode before k is out; episode k and later start at its start time or later
+        if k < total:
+            mark = base + timedelta(seconds=k * 2 * 3600 / max(1, total), microseconds=-1)
+        else:
+            mark = datetime.now(UTC)
+        return Fetched(
+            self._finish(raw), cursor=cursor, exhausted=k >= total, watermark=min(mark, utcnow())
+        )
 
     def _fetch_realtime(self, state: dict, limit: int) -> Fetched:
         now = time.time()
@@ -344,4 +351,9 @@ class DemoSource(Source):
                 if since < due <= now:
                     raw.append(post.data)
         cursor = json.dumps({"t0": t0, "t": now})
-        return Fetched(self._finish(raw[: max(limit, len(raw))]), cursor=cursor, exhausted=not raw)
+        return Fetched(
+            self._finish(raw[: max(limit, len(raw))]),
+            cursor=cursor,
+            exhausted=not raw,
+            watermark=datetime.fromtimestamp(now, UTC),  # every post due by now is out
+        )

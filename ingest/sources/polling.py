@@ -21,9 +21,9 @@ from typing import Any, TypeVar
 
 from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential
 
-from ingest.sources.base import BadInput, Fetched, Source
+from ingest.sources.base import BadInput, Fetched, Source, unusable
 from socialcare.errors import ConfigError
-from socialcare.stream.schema import Mention, SchemaError, utcnow
+from socialcare.stream.schema import Mention, utcnow
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -75,6 +75,10 @@ class NewestFirstSource(Source):
     #: seconds between polls that find nothing new (SOCIALCARE_<NETWORK>_POLL_SECONDS)
     poll_interval_s = 60.0
 
+    @property
+    def networks(self) -> frozenset[str]:  # type: ignore[override]
+        return frozenset({self.network})
+
     def _spec(self, kind: str, arg: str, account: str = "ACCOUNT") -> None:
         """Check and keep a `NETWORK:mentions:ACCOUNT` or `NETWORK:search:QUERY` spec."""
         if kind not in ("mentions", "search") or not arg:
@@ -101,10 +105,16 @@ class NewestFirstSource(Source):
         blocked = state.get("rate_limited_until")
         if blocked and datetime.fromisoformat(blocked) > utcnow():
             return Fetched(
-                cursor=cursor, exhausted=True, rate_limited_until=datetime.fromisoformat(blocked)
+                cursor=cursor,
+                exhausted=True,
+                rate_limited_until=datetime.fromisoformat(blocked),
+                watermark=datetime.fromisoformat(state["wm"]) if state.get("wm") else None,
             )
         state.pop("rate_limited_until", None)
         out = Fetched(exhausted=True)
+        # a poll that starts now will have delivered everything posted before now once it
+        # reaches `since`: that start time becomes the watermark then (kept across restarts)
+        state.setdefault("poll_started", utcnow().isoformat())
         try:
             while len(out.mentions) + len(out.bad) < limit:
                 page = self.page(state, state.get("since"), state.get("token"))
@@ -127,6 +137,7 @@ class NewestFirstSource(Source):
                     state["since"] = state["poll_newest"]
                 state.pop("poll_newest", None)
                 state.pop("token", None)
+                state["wm"] = state.pop("poll_started")
                 out.exhausted = not out.mentions
                 break
         except RateLimited as exc:
@@ -139,15 +150,19 @@ class NewestFirstSource(Source):
             out.exhausted = True
             log.warning("%s: %s; will try again next poll", self.name, exc)
         out.cursor = json.dumps(state, sort_keys=True)
+        out.watermark = datetime.fromisoformat(state["wm"]) if state.get("wm") else None
         return out
 
     def _take(self, page: Page, out: Fetched) -> None:
         for item in page.items:
             try:
                 mention = self.normalize(item, page.context)
-            except (SchemaError, KeyError, TypeError, ValueError, AttributeError) as exc:
-                raw = json.dumps(item, default=str)[:65536].encode()
-                out.bad.append(BadInput(raw, f"{self.name}: post not usable: {exc}"))
+            except Exception as exc:  # one unusable post is a dead letter, never a halt
+                try:
+                    raw = json.dumps(item, default=str)[:65536].encode()
+                except (TypeError, ValueError, RecursionError):
+                    raw = repr(item)[:65536].encode("utf-8", "replace")
+                out.bad.append(BadInput(raw, f"{self.name}: post not usable: {unusable(exc)}"))
                 continue
             if mention is not None:
                 out.mentions.append(mention)

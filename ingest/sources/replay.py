@@ -3,10 +3,14 @@
 
 JSONL is streamed; the cursor is the byte offset and line number of the next line, plus a
 fingerprint of the file so an edited file is read again from the start (dedup then keeps what was
-already ingested from taking effect twice).
+already ingested from taking effect twice). Its watermark is the latest post time read so far: a
+file in time order delivers everything up to it; a post further back that comes later is a late
+post, which the router handles as one (an escalation it contradicts is retracted).
 
 twcs CSV is read whole, because a post's conversation id is the root of its reply chain and a
-parent can come later in the file than its reply. The cursor is the number of rows consumed.
+parent can come later in the file than its reply. Its posts are then delivered in time order
+(unreadable rows first), so the watermark is exact: just before the next post's time, and the
+last post's time at the end. The cursor is the number of rows consumed.
 """
 
 from __future__ import annotations
@@ -17,10 +21,10 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
-from ingest.sources.base import BadInput, Fetched, Source
+from ingest.sources.base import BadInput, Fetched, Source, unusable
 from ingest.sources.polling import SourceConfigError
 from socialcare.stream.schema import Mention, SchemaError, mention_from_dict, utcnow
 
@@ -63,20 +67,30 @@ class _Position:
     fp: str
     byte: int = 0
     line: int = 0
+    wm: datetime | None = None  # the watermark so far (kept when an edited file starts over)
 
     def encode(self) -> str:
-        return json.dumps({"fp": self.fp, "byte": self.byte, "line": self.line})
+        data: dict = {"fp": self.fp, "byte": self.byte, "line": self.line}
+        if self.wm is not None:
+            data["wm"] = self.wm.isoformat()
+        return json.dumps(data)
 
     @classmethod
     def decode(cls, cursor: str | None, fp: str) -> _Position:
         if cursor:
             try:
                 data = json.loads(cursor)
+                wm = datetime.fromisoformat(data["wm"]) if data.get("wm") else None
                 if data.get("fp") == fp:
-                    return cls(fp, int(data["byte"]), int(data["line"]))
+                    return cls(fp, int(data["byte"]), int(data["line"]), wm)
+                return cls(fp, wm=wm)
             except (ValueError, KeyError, TypeError):
                 pass  # an unreadable or foreign cursor starts over; dedup keeps effects once
         return cls(fp)
+
+    def saw(self, mention: Mention) -> None:
+        if self.wm is None or mention.created_at > self.wm:
+            self.wm = mention.created_at
 
 
 class JsonlReplay(Source):
@@ -106,11 +120,15 @@ class JsonlReplay(Source):
                 if not line:
                     continue
                 try:
-                    out.mentions.append(self._parse(line, pos.line))
-                except (SchemaError, ValueError) as exc:
-                    out.bad.append(BadInput(line, str(exc), pos.line))
+                    mention = self._parse(line, pos.line)
+                except Exception as exc:  # any unusable line is a dead letter, never a halt
+                    out.bad.append(BadInput(line, unusable(exc), pos.line))
+                    continue
+                out.mentions.append(mention)
+                pos.saw(mention)
             pos.byte = fh.tell()
         out.cursor = pos.encode()
+        out.watermark = pos.wm
         return out
 
     def _parse(self, line: bytes, lineno: int) -> Mention:
@@ -160,7 +178,7 @@ class TwcsReplay(Source):
     def _items(self) -> tuple[str, list[Mention | BadInput]]:
         fp = fingerprint(self.path)
         if self._loaded is None or self._loaded[0] != fp:
-            self._loaded = (fp, load_twcs(self.path, self.name))
+            self._loaded = (fp, in_time_order(load_twcs(self.path, self.name)))
         return self._loaded
 
     def fetch(self, cursor: str | None, limit: int) -> Fetched:
@@ -168,10 +186,25 @@ class TwcsReplay(Source):
         pos = _Position.decode(cursor, fp)
         chunk = items[pos.line : pos.line + limit]
         pos.line += len(chunk)
-        out = Fetched(cursor=pos.encode(), exhausted=pos.line >= len(items))
+        out = Fetched(exhausted=pos.line >= len(items))
         for item in chunk:
             (out.mentions if isinstance(item, Mention) else out.bad).append(item)
+        if pos.line < len(items) and isinstance(items[pos.line], Mention):
+            mark: datetime | None = items[pos.line].created_at - timedelta(microseconds=1)
+        else:
+            mark = max((m.created_at for m in items if isinstance(m, Mention)), default=None)
+        if mark is not None and (pos.wm is None or mark > pos.wm):
+            pos.wm = mark
+        out.cursor = pos.encode()
+        out.watermark = pos.wm
         return out
+
+
+def in_time_order(items: list[Mention | BadInput]) -> list[Mention | BadInput]:
+    """Unreadable rows first (they have no time), then posts by time, file order on a tie."""
+    bad = [i for i in items if not isinstance(i, Mention)]
+    posts = sorted((i for i in items if isinstance(i, Mention)), key=lambda m: m.created_at)
+    return [*bad, *posts]
 
 
 def read_twcs_rows(path: Path) -> Iterator[TwcsRow | BadInput]:
@@ -224,16 +257,30 @@ def _twcs_row(fields: list[str], index: dict[str, int], line: int) -> TwcsRow | 
             raise ValueError(
                 f"created_at {get['created_at'][:40]!r} is not like 'Tue Oct 31 22:10:47 +0000 2017'"
             ) from None
-        parent = get["in_response_to_tweet_id"].strip()
-        parent = str(int(float(parent))) if parent else None  # pandas wrote some as 1.0e5 floats
+        parent = _tweet_id(get["in_response_to_tweet_id"].strip(), "in_response_to_tweet_id")
         responses = [r.strip() for r in get["response_tweet_id"].split(",") if r.strip()]
     except UnicodeEncodeError:
         return BadInput(original, "row is not valid UTF-8", line)
-    except ValueError as exc:
+    except (ValueError, OverflowError) as exc:
         return BadInput(original, str(exc), line)
     return TwcsRow(
         line, tweet_id, author, inbound_text == "true", created, get["text"], responses, parent
     )
+
+
+def _tweet_id(text: str, column: str) -> str | None:
+    """A tweet id column: digits, or a float pandas wrote (1.0e5); empty is None."""
+    if not text:
+        return None
+    if text.isdigit():
+        return text
+    try:
+        value = float(text)
+        if not value.is_integer() or value < 0:
+            raise ValueError
+        return str(int(value))
+    except (ValueError, OverflowError):
+        raise ValueError(f"{column} must be a tweet id, got {text[:40]!r}") from None
 
 
 def conversation_roots(rows: list[TwcsRow]) -> dict[str, str]:

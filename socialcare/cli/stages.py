@@ -18,6 +18,7 @@ from socialcare.cli.app import (
     stop_on_signals,
     with_runtime,
 )
+from socialcare.errors import NotFoundError
 from socialcare.runtime import Runtime
 from socialcare.stream.worker import Stage, Worker, run_loop, settle_heap
 
@@ -73,18 +74,36 @@ def run(rt: Runtime, sources, until_idle, no_desk, no_watchdog, host, port) -> N
 @click.option(
     "--status",
     is_flag=True,
-    help="Show each source's cursor, last success, rate limit and errors, and exit.",
+    help="Show each source's cursor, health and watermarks, whether it holds SLA decisions "
+    "back, and up to when SLA decisions are taken per network; then exit.",
+)
+@click.option(
+    "--retire",
+    metavar="SOURCE",
+    help="Mark a source that is no longer run (as --status names it) so it holds nothing back.",
 )
 @batch_option
 @with_runtime()
-def ingest(rt: Runtime, sources, until_idle, status, batch_size) -> None:
+def ingest(rt: Runtime, sources, until_idle, status, retire, batch_size) -> None:
     """Run the ingest stage alone: sources → mentions.raw."""
     from ingest.ingestor import IngestWorker
     from socialcare.store.ingest_state import IngestState
 
+    if retire:
+        if not IngestState(rt.engine).retire(retire):
+            raise NotFoundError(f"no source {retire!r}; see `socialcare ingest --status`")
+        click.echo(f"retired {retire}: it no longer holds SLA decisions back", err=True)
+        return
     if status:
-        for row in IngestState(rt.engine).sources():
-            echo_json(row)
+        from datetime import timedelta
+
+        from route.event_time import status as source_status
+        from socialcare.stream.schema import utcnow
+
+        lag = timedelta(minutes=rt.settings.source_lag_alert_minutes)
+        with rt.engine.connect() as conn:
+            for row in source_status(conn, utcnow(), lag):
+                echo_json(row)
         return
     worker = IngestWorker(rt.sources(sources), rt.bus, IngestState(rt.engine), batch_size)
     try:

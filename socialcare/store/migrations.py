@@ -19,11 +19,13 @@ from sqlalchemy import (
     String,
     Table,
     func,
+    inspect,
     select,
     text,
 )
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from socialcare.store import tables
 from socialcare.store.tables import metadata, outbox
 
 _version_meta = MetaData()
@@ -36,12 +38,65 @@ schema_version = Table(
 )
 
 Migration = tuple[int, str, Callable[[Connection], None]]
+
+
+def add_columns(table: Table, *names: str) -> Callable[[Connection], None]:
+    """A migration adding `table`'s columns `names` (as tables.py defines them) where they are
+    missing: a store created at this version by migration 1 has them already."""
+
+    def apply(conn: Connection) -> None:
+        have = {c["name"] for c in inspect(conn).get_columns(table.name)}
+        for name in names:
+            if name in have:
+                continue
+            column = table.c[name]
+            kind = column.type.compile(dialect=conn.dialect)
+            conn.execute(text(f'ALTER TABLE {table.name} ADD COLUMN "{name}" {kind}'))
+
+    return apply
+
+
+def create_tables(*new: Table) -> Callable[[Connection], None]:
+    def apply(conn: Connection) -> None:
+        for table in new:
+            table.create(conn, checkfirst=True)
+
+    return apply
+
+
+def _all(*steps: Callable[[Connection], None]) -> Callable[[Connection], None]:
+    def apply(conn: Connection) -> None:
+        for step in steps:
+            step(conn)
+
+    return apply
+
+
 MIGRATIONS: list[Migration] = [
     (1, "cases, posts, case events, ingest cursors", lambda conn: metadata.create_all(conn)),
     (
         2,
         "outbox: desk replies posted through the network adapters",
         lambda conn: outbox.create(conn, checkfirst=True),
+    ),
+    (
+        3,
+        "event time (source watermarks, routed watermarks, escalation retraction) and desk "
+        "access (server-side sessions, token expiry, sign-in throttling)",
+        _all(
+            add_columns(
+                tables.source_cursors,
+                "last_error_at",
+                "watermark",
+                "networks",
+                "finite",
+                "finished",
+                "retired",
+            ),
+            add_columns(tables.cases, "sla_escalated_target", "escalated_from_queue"),
+            add_columns(tables.api_tokens, "expires_at"),
+            create_tables(tables.routed_watermarks, tables.desk_sessions, tables.login_failures),
+        ),
     ),
 ]
 _LOCK_ID = 0x50C1A1  # any constant shared by every socialcare process

@@ -115,6 +115,8 @@ cases = Table(
     # the watchdog: the due time it last warned about / escalated, so each happens once per due
     Column("sla_warned_due", UTCDateTime),
     Column("sla_escalated_due", UTCDateTime),
+    Column("sla_escalated_target", String(16)),  # first_response | resolution
+    Column("escalated_from_queue", String(64)),  # where a retraction puts the case back
     Column("decided_at", UTCDateTime, nullable=False),  # time of the post that decided routing
     Column("snoozed_until", UTCDateTime),  # hidden from the queue view until then
     Column("created_at", UTCDateTime, nullable=False),  # when socialcare opened it
@@ -172,7 +174,28 @@ source_cursors = Table(
     Column("last_success_at", UTCDateTime),
     Column("error_count", Integer, nullable=False, default=0),
     Column("last_error", String(500)),
+    Column("last_error_at", UTCDateTime),
     Column("rate_limited_until", UTCDateTime),
+    # event time: everything this source posted up to `watermark` has been delivered to the bus
+    Column("watermark", UTCDateTime),
+    Column("networks", String(200)),  # the networks it can deliver posts of; "*": any
+    Column("finite", Boolean),  # a replay or demo:N ends; a network source is polled forever
+    Column("finished", Boolean),  # a finite source that has delivered everything
+    Column("retired", Boolean),  # `ingest --retire`: no longer run; holds nothing back
+)
+
+# Event time the router has reached, per source: one row per stream a watermark travels through
+# (lane topic and partition → router topic and partition); a source's routed watermark is the
+# least of its rows once all `fanout` of them exist (see route/event_time.py)
+routed_watermarks = Table(
+    "routed_watermarks",
+    metadata,
+    Column("source", String(1024), nullable=False),
+    Column("stream", String(200), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("fanout", Integer, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    PrimaryKeyConstraint("source", "stream", name="pk_routed_watermarks"),
 )
 
 ingest_seen = Table(
@@ -213,6 +236,28 @@ api_tokens = Table(
     Column("token_hash", String(64), primary_key=True),  # sha256 of the token; never the token
     Column("user", String(128), nullable=False, index=True),
     Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime),  # none: until revoked
+)
+
+# Desk sign-ins, server side: the session cookie carries a random id whose hash is kept here, so
+# signing out, disabling the user or a password change ends it at once
+desk_sessions = Table(
+    "desk_sessions",
+    metadata,
+    Column("id_hash", String(64), primary_key=True),
+    Column("user", String(128), nullable=False, index=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+)
+
+# Wrong passwords, per account ("user:NAME") and per address ("addr:IP"), for throttling
+login_failures = Table(
+    "login_failures",
+    metadata,
+    Column("key", String(200), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("first_at", UTCDateTime, nullable=False),
+    Column("locked_until", UTCDateTime),
 )
 
 app_secrets = Table(

@@ -8,7 +8,7 @@ validated here for shape and size, and escaped wherever they are shown.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Literal
 
 from pydantic import (
@@ -24,6 +24,10 @@ from socialcare.errors import InputError
 
 SCHEMA_VERSION = 1
 MAX_TEXT_CHARS = 40_000  # a long Reddit post fits; anything larger is hostile or broken
+#: the times a mention may carry: from before any network we read existed, to a day ahead of
+#: this machine's clock (clock skew); outside that a timestamp is broken or hostile
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+FUTURE_SKEW = timedelta(days=1)
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -43,10 +47,31 @@ class Author(_Model):
     verified: bool = False
 
 
+def sane_time(value: datetime, what: str = "time") -> datetime:
+    """An aware datetime in UTC within [2000-01-01, now + 1 day]; else ValueError saying why.
+    Out-of-range values (year 1, year 9999 with an offset) must never reach arithmetic."""
+    if value.tzinfo is None:
+        raise ValueError(f"{what} must carry a time zone (e.g. 2017-10-31T22:10:47Z)")
+    try:
+        value = value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(f"{what} {value.isoformat()[:40]} is out of range") from None
+    if value < EARLIEST or value > datetime.now(UTC) + FUTURE_SKEW:
+        raise ValueError(
+            f"{what} {value.isoformat()} is out of range ({EARLIEST.year} to tomorrow)"
+        )
+    return value
+
+
 class IngestMeta(_Model):
     source: Annotated[str, StringConstraints(min_length=1, max_length=1024)]
     fetched_at: datetime
     line: int | None = None  # line in a replay file, for dead letters and audits
+
+    @field_validator("fetched_at")
+    @classmethod
+    def _sane(cls, value: datetime) -> datetime:
+        return sane_time(value, "ingest.fetched_at")
 
 
 class Sentiment(_Model):
@@ -101,9 +126,7 @@ class Mention(_Model):
     @field_validator("created_at")
     @classmethod
     def _utc(cls, value: datetime) -> datetime:
-        if value.tzinfo is None:
-            raise ValueError("created_at must carry a time zone (e.g. 2017-10-31T22:10:47Z)")
-        return value.astimezone(UTC)
+        return sane_time(value, "created_at")
 
     @field_validator("text")
     @classmethod

@@ -103,6 +103,10 @@ class Stage(ABC):
         """(consumer group, topic) of every input lane, in priority order."""
         return [(cls.group_for(t), t) for t in cls.input_topics]
 
+    def bind(self, bus: Bus) -> None:
+        """Called once by the worker before the first batch, with the bus it reads (a stage
+        that fans markers out needs the partition counts)."""
+
     @abstractmethod
     def process(self, records: list[Record]) -> StageOutput:
         """Handle a batch. Raise TransientError to retry it; any other exception isolates the
@@ -130,6 +134,7 @@ class Worker:
         self.batch_size = batch_size
         self.poll_timeout_s = poll_timeout_s
         self.max_backoff_s = max_backoff_s
+        stage.bind(bus)
         # one consumer per input topic, highest priority first
         self.lanes = [bus.consumer(stage.group_for(t), [t]) for t in stage.input_topics]
         self.producer = bus.producer()

@@ -1,0 +1,333 @@
+"""SLA decisions wait for a complete view (issue: false escalations on a bad day).
+
+The watchdog decides a breach only up to the event-time clock of route/event_time.py: every
+source that could answer a case has delivered past its due time and the router has routed it. A
+replay of history escalates exactly the cases that were late in history; a post that arrives
+late anyway retracts the escalation it contradicts."""
+
+from __future__ import annotations
+
+import json
+import random
+import threading
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import select
+
+from ingest.sources.demo import DemoSource
+from route.casebook import CaseBook, case_id_for
+from route.event_time import EventClock, SourceTime
+from route.rules import parse_rules
+from route.watchdog import Watchdog
+from socialcare.cli import main
+from socialcare.pipeline import Pipeline
+from socialcare.runtime import Runtime
+from socialcare.settings import Settings
+from socialcare.store.db import open_store
+from socialcare.store.ingest_state import IngestState, SourceOutcome
+from socialcare.store.tables import case_events, cases
+from socialcare.store.watermarks import RoutedMark, record_routed
+from tests.factories import T0, classified
+
+NOW = datetime.now(UTC).replace(microsecond=0)
+ONE_QUEUE = """
+version: 1
+queues: {care: {}, escalations: {}}
+sla_policies: {thirty: {first_response: 30m, resolution: 30d}}
+escalation: {warn_before: 5m, priority_boost: 20, queue: escalations}
+default: {queue: care, priority: 40, sla: thirty}
+"""
+
+
+def post(pid, conv, at, text="my flight is cancelled, please help", brand=False, reply_to=None):
+    return {
+        "schema": 1,
+        "network": "x",
+        "post_id": pid,
+        "conversation_id": conv,
+        "author": {
+            "id": "AcmeAir" if brand else f"u{conv}",
+            "handle": "AcmeAir" if brand else f"u{conv}",
+        },
+        "text": text,
+        "created_at": at.isoformat(),
+        "from_brand": brand,
+        "brand": "AcmeAir",
+        "in_reply_to": reply_to,
+    }
+
+
+def write_jsonl(path: Path, rows: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+def escalated(home: Path) -> dict[str, dict]:
+    engine = open_store(f"sqlite:///{home / 'cases.db'}")
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(cases.c.conversation_id, cases.c.queue, cases.c.priority, cases.c.tags).where(
+                cases.c.sla_escalated_due.is_not(None)
+            )
+        ).all()
+    engine.dispose()
+    return {r.conversation_id: dict(r._mapping) for r in rows}
+
+
+def invoke(*args: str) -> str:
+    result = CliRunner().invoke(main, list(args))
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+# -- the reproductions ------------------------------------------------------------------------
+def test_a_replayed_case_answered_a_minute_later_is_not_escalated(tmp_path):
+    file = write_jsonl(
+        tmp_path / "one.jsonl",
+        [
+            post("1", "c1", NOW - timedelta(minutes=30), "there is smoke in the cabin, help"),
+            post("2", "c1", NOW - timedelta(minutes=29), "Crew alerted, sorry", True, "1"),
+        ],
+    )
+    home = tmp_path / "home"
+    invoke("run", "--source", f"replay:{file}", "--until-idle", "--home", str(home))
+    assert escalated(home) == {}
+    dog = json.loads(invoke("watchdog", "--once", "--home", str(home)))
+    assert dog["escalated"] == [] and dog["held_back"] == []
+
+
+def test_stages_run_apart_decide_only_on_what_was_routed(tmp_path):
+    home = tmp_path / "home"
+    h = ("--home", str(home))
+    first = write_jsonl(
+        tmp_path / "part.jsonl",
+        [post("1", "c1", NOW - timedelta(minutes=30), "there is smoke in the cabin, help")],
+    )
+    invoke("ingest", "--source", f"replay:{first}", "--until-idle", *h)
+    invoke("classify", "--worker", "--until-idle", "--idle-seconds", "0.5", *h)
+    invoke("route", "--until-idle", "--idle-seconds", "0.5", *h)
+    # the file says nothing past the customer's post: the 15-minute target is not known missed
+    assert json.loads(invoke("watchdog", "--once", *h))["escalated"] == []
+    # the reply arrives later (the file grows): still nothing to escalate
+    first.write_text(
+        first.read_text()
+        + json.dumps(post("2", "c1", NOW - timedelta(minutes=29), "On it", True, "1"))
+        + "\n"
+    )
+    invoke("ingest", "--source", f"replay:{first}", "--until-idle", *h)
+    assert json.loads(invoke("watchdog", "--once", *h))["escalated"] == []  # not routed yet
+    invoke("classify", "--worker", "--until-idle", "--idle-seconds", "0.5", *h)
+    invoke("route", "--until-idle", "--idle-seconds", "0.5", *h)
+    assert json.loads(invoke("watchdog", "--once", *h))["escalated"] == []
+    assert escalated(home) == {}
+
+
+def test_a_replay_of_history_escalates_exactly_the_cases_late_in_history(tmp_path):
+    rng = random.Random(5)
+    start = NOW - timedelta(days=2)
+    rows, late, on_time = [], set(), set()
+    for i in range(120):
+        conv = f"k{i}"
+        opened = start + timedelta(minutes=rng.uniform(0, 24 * 60))
+        rows.append(post(f"{conv}-0", conv, opened))
+        fate = rng.random()
+        if fate < 0.45:  # answered within the 30-minute target
+            rows.append(
+                post(
+                    f"{conv}-1",
+                    conv,
+                    opened + timedelta(minutes=rng.uniform(1, 29)),
+                    "Sorry!",
+                    True,
+                )
+            )
+            on_time.add(conv)
+        elif fate < 0.8:  # answered, late
+            rows.append(
+                post(
+                    f"{conv}-1",
+                    conv,
+                    opened + timedelta(minutes=rng.uniform(31, 300)),
+                    "Sorry!",
+                    True,
+                )
+            )
+            late.add(conv)
+        else:  # never answered; the file goes on for a day after it, so it was late
+            late.add(conv)
+    rows.append(post("end", "end", start + timedelta(hours=30)))  # history reaches this far
+    rng.shuffle(rows)  # a file not in time order: late lines are late posts
+    rows.sort(key=lambda r: r["created_at"])  # … but a replay of history is in time order
+    file = write_jsonl(tmp_path / "history.jsonl", rows)
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(ONE_QUEUE)
+    home = tmp_path / "home"
+    invoke(
+        "run",
+        "--source",
+        f"replay:{file}",
+        "--until-idle",
+        "--rules",
+        str(rules),
+        "--home",
+        str(home),
+    )
+    got = escalated(home)
+    assert set(got) == late  # and none of the on-time ones
+    assert all(r["queue"] == "escalations" and "sla-breached" in r["tags"] for r in got.values())
+
+
+# -- retraction -------------------------------------------------------------------------------
+def _routed_up_to(engine, source: str, at: datetime) -> None:
+    """A source (on X) whose watermark `at` the router has passed on its only stream."""
+    IngestState(engine).commit(
+        source, None, [], 0, SourceOutcome(watermark=at, networks="x", finite=False)
+    )
+    with engine.begin() as conn:
+        record_routed(conn, [RoutedMark(source, "raw/0>classified/0", at, 1)], at)
+
+
+def test_a_late_reply_retracts_the_escalation_it_contradicts(tmp_path):
+    engine = open_store(f"sqlite:///{tmp_path / 'cases.db'}")
+    rules = parse_rules(ONE_QUEUE)
+    with engine.begin() as conn:
+        CaseBook(conn, rules, T0).apply([classified("1", "c", minutes=0)])
+    case_id = case_id_for("x", "c")
+    with engine.connect() as conn:
+        before = conn.execute(select(cases).where(cases.c.id == case_id)).one()
+    _routed_up_to(engine, "x:mentions:AcmeAir", T0 + timedelta(minutes=40))
+    report = Watchdog(engine, lambda: rules).tick(T0 + timedelta(hours=1))
+    assert report.escalated == [case_id]
+    with engine.connect() as conn:
+        hot = conn.execute(select(cases).where(cases.c.id == case_id)).one()
+    assert hot.queue == "escalations" and hot.priority_parts["escalation"] == 20
+    # the network delivers, late, the brand's reply posted 10 minutes after the customer
+    late_reply = classified(
+        "2", "c", minutes=10, from_brand=True, author={"id": "AcmeAir", "handle": "AcmeAir"}
+    )
+    with engine.begin() as conn:
+        events = CaseBook(conn, rules, T0 + timedelta(hours=1)).apply([late_reply])
+    assert "escalation_retracted" in [e.type for e in events]
+    with engine.connect() as conn:
+        row = conn.execute(select(cases).where(cases.c.id == case_id)).one()
+        kinds = (
+            conn.execute(select(case_events.c.type).where(case_events.c.case_id == case_id))
+            .scalars()
+            .all()
+        )
+    assert (row.queue, row.priority, row.priority_parts, row.tags) == (
+        before.queue,
+        before.priority,
+        before.priority_parts,
+        before.tags,
+    )
+    assert "sla-breached" not in row.tags and row.sla_escalated_due is None
+    assert kinds[-1] == "escalation_retracted"
+    # answered in time: the watchdog does not escalate it again
+    assert Watchdog(engine, lambda: rules).tick(T0 + timedelta(hours=2)).escalated == []
+
+
+def test_a_genuinely_late_reply_keeps_the_escalation(tmp_path):
+    engine = open_store(f"sqlite:///{tmp_path / 'cases.db'}")
+    rules = parse_rules(ONE_QUEUE)
+    with engine.begin() as conn:
+        CaseBook(conn, rules, T0).apply([classified("1", "c", minutes=0)])
+    _routed_up_to(engine, "x:mentions:AcmeAir", T0 + timedelta(minutes=40))
+    assert Watchdog(engine, lambda: rules).tick(T0 + timedelta(hours=1)).escalated
+    late = classified(
+        "2", "c", minutes=35, from_brand=True, author={"id": "AcmeAir", "handle": "AcmeAir"}
+    )
+    with engine.begin() as conn:
+        events = CaseBook(conn, rules, T0 + timedelta(hours=1)).apply([late])
+    assert "escalation_retracted" not in [e.type for e in events]
+
+
+# -- a source that is behind holds decisions back -----------------------------------------------
+def test_a_lagging_source_holds_back_decisions_and_says_so(tmp_path):
+    home = tmp_path / "home"
+    engine = open_store(f"sqlite:///{home / 'cases.db'}")
+    rules = parse_rules(ONE_QUEUE)
+    with engine.begin() as conn:
+        CaseBook(conn, rules, NOW).apply(
+            [classified("1", "c", created_at=(NOW - timedelta(hours=2)).isoformat())]
+        )
+    # the X source has routed only up to 3 hours ago (rate limited, say)
+    _routed_up_to(engine, "x:mentions:AcmeAir", NOW - timedelta(hours=3))
+    report = Watchdog(engine, lambda: rules).tick(NOW)
+    assert report.escalated == [] and report.warned == []
+    status = [
+        json.loads(line) for line in invoke("ingest", "--status", "--home", str(home)).splitlines()
+    ]
+    source = next(r for r in status if r.get("source") == "x:mentions:AcmeAir")
+    assert source["holds_sla_checks"] is True
+    network = next(r for r in status if r.get("network") == "x")
+    assert network["sla_decided_up_to"].startswith((NOW - timedelta(hours=3)).isoformat()[:16])
+    # once it catches up, the decision is taken
+    _routed_up_to(engine, "x:mentions:AcmeAir", NOW)
+    assert Watchdog(engine, lambda: rules).tick(NOW).escalated == [case_id_for("x", "c")]
+    # a source no longer run can be retired, so it holds nothing back
+    invoke("ingest", "--retire", "x:mentions:AcmeAir", "--home", str(home))
+    assert IngestState(engine).sources()[0]["retired"] is True
+
+
+def test_the_demo_backfill_escalates_no_case_answered_in_time(tmp_path):
+    runtime = Runtime(Settings.resolve(tmp_path / "home"))
+    pipeline = Pipeline(runtime, [DemoSource(rate=2.0, backfill_s=20 * 60)])
+    stop = threading.Event()
+    timer = threading.Timer(3.0, stop.set)
+    timer.start()
+    pipeline.run(stop)
+    pipeline.watch()
+    pipeline.close()
+    with runtime.engine.connect() as conn:
+        wrong = conn.execute(
+            select(cases.c.id).where(
+                cases.c.sla_escalated_due.is_not(None),
+                cases.c.first_response_at.is_not(None),
+                cases.c.first_response_at <= cases.c.first_response_due,
+            )
+        ).all()
+        total = conn.execute(select(cases.c.id)).all()
+    runtime.close()
+    assert len(total) > 100 and wrong == []
+
+
+# -- the clock's rule, piece by piece ---------------------------------------------------------
+def src(name, routed, nets=None, finished=False, delivered=None, retired=False):
+    return SourceTime(
+        name, nets, delivered if delivered else routed, routed, finished, finished, retired
+    )
+
+
+@pytest.mark.parametrize(
+    ("sources", "network", "expected"),
+    [
+        ([], "x", NOW),  # no source could answer: the wall clock
+        ([src("x", NOW - timedelta(hours=1), frozenset({"x"}))], "x", NOW - timedelta(hours=1)),
+        ([src("x", NOW - timedelta(hours=1), frozenset({"x"}))], "reddit", NOW),  # not its network
+        (
+            [src("a", NOW - timedelta(hours=1)), src("b", NOW - timedelta(hours=2))],
+            "x",
+            NOW - timedelta(hours=2),
+        ),
+        ([src("a", None)], "x", None),  # a source still silent: nothing decided yet
+        ([src("replay", T0, finished=True)], "x", T0),  # history ends where the replay ends
+        (
+            [src("replay", T0, finished=True), src("live", NOW - timedelta(minutes=1))],
+            "x",
+            NOW - timedelta(minutes=1),
+        ),
+        (
+            [src("replay", T0, finished=True, delivered=T0 + timedelta(hours=1))],
+            "x",
+            T0,
+        ),  # not drained yet
+        ([src("old", T0, retired=True)], "x", NOW),
+        ([src("future", NOW + timedelta(days=1))], "x", NOW),  # never past the wall clock
+    ],
+)
+def test_the_event_time_clock(sources, network, expected):
+    assert EventClock(NOW, tuple(sources)).clock(network) == expected
