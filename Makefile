@@ -38,7 +38,8 @@ lint: install
 
 ## chaos: the long chaos run (many random SIGKILLs); `make test` runs a short one
 chaos: install
-	SOCIALCARE_CHAOS_KILLS=$${SOCIALCARE_CHAOS_KILLS:-40} $(BIN)/pytest tests/chaos -v
+	SOCIALCARE_CHAOS_KILLS=$${SOCIALCARE_CHAOS_KILLS:-40} \
+	SOCIALCARE_CHAOS_KAFKA_ROUNDS=$${SOCIALCARE_CHAOS_KAFKA_ROUNDS:-20} $(BIN)/pytest tests/chaos -v
 
 ## bench: throughput figures, printed and saved under bench-results/
 bench: install

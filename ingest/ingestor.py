@@ -160,8 +160,8 @@ class IngestWorker:
         prog.failed = f"{type(exc).__name__}: {exc}"[:500]
         wait = min(MAX_BACKOFF_S, 2.0 ** min(prog.failures, 16))
         prog.next_poll = time.monotonic() + wait
-        if source.finite and prog.failures >= 3:
-            prog.exhausted = True  # `--until-idle` ends; audit reports the source as failing
+        if source.finite:  # a file that fails to read fails again: `--until-idle` ends, and
+            prog.exhausted = True  # `audit` reports the source as failing until a rerun reads it
         log.error(
             "%s failed (%d in a row), trying again in %.0f s: %s",
             source.name,

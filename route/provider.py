@@ -15,7 +15,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from route.rules import DEFAULT_RULES_PATH, RuleFileError, RuleSet, load_rules, parse_rules
+from route.rules import DEFAULT_RULES_PATH, RuleSet, load_rules, parse_rules
 from socialcare.store import rulesets
 
 log = logging.getLogger(__name__)
@@ -39,7 +39,7 @@ class RulesFile:
             try:
                 self._rules = load_rules(self.path)
                 log.info("rules reloaded from %s: version %s", self.path, self._rules.version)
-            except RuleFileError as exc:
+            except Exception as exc:  # whatever is wrong with the edit, routing goes on
                 log.error(
                     "rules file changed but is invalid, keeping version %s:\n%s",
                     self._rules.version,
@@ -69,8 +69,15 @@ class PublishedRules:
                 found = rulesets.current(self.engine)
                 if found is not None:
                     self._id, text = found
-                    self._rules = parse_rules(text, f"<published #{self._id}>")
-                    log.info("rules in force: published version %s", self._rules.version)
+                    try:
+                        self._rules = parse_rules(text, f"<published #{self._id}>")
+                        log.info("rules in force: published version %s", self._rules.version)
+                    except Exception as exc:  # stored by other code; keep the last good
+                        log.error(
+                            "published rules #%s are invalid, keeping the last good: %s",
+                            self._id,
+                            exc,
+                        )
         return self._rules if self._rules is not None else self.fallback()
 
 

@@ -43,6 +43,8 @@ class Pipeline:
         )
         self.replies = runtime.replies
         self._next_watch = 0.0
+        # how long "nothing left" must hold before it is believed (see Bus.exact_lag)
+        self.settle_s = 0.0 if bus.exact_lag else 2.0
         self.ingest = IngestWorker(sources, bus, IngestState(engine), batch_size)
         self.classify = Worker(ClassifyStage(), bus, batch_size, poll_timeout_s=0)
         self.route = Worker(RouteStage(engine, rules), bus, batch_size, poll_timeout_s=0)
@@ -61,7 +63,11 @@ class Pipeline:
         self._next_watch = time.monotonic() + WATCH_EVERY_S
 
     def idle(self) -> bool:
-        return self.ingest.exhausted and self.classify.lag() == 0 and self.route.lag() == 0
+        return (
+            self.ingest.exhausted
+            and self.classify.idle_for(self.settle_s)
+            and self.route.idle_for(self.settle_s)
+        )
 
     def progress(self) -> Progress:
         return Progress(

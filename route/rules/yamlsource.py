@@ -9,6 +9,7 @@ import yaml
 
 MAX_BYTES = 1 << 20
 MAX_NODES = 50_000
+MAX_DEPTH = 64  # nesting of mappings and lists; a real rule file needs about 12
 
 Path_ = tuple[str | int, ...]
 
@@ -24,6 +25,7 @@ def load_with_lines(text: str) -> tuple[Any, dict[Path_, int]]:
     """Parse YAML safely; return the data and {path: 1-based line}."""
     if len(text.encode("utf-8", "replace")) > MAX_BYTES:
         raise YamlError(1, f"file is larger than {MAX_BYTES} bytes")
+    _check_depth(text)
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
@@ -55,6 +57,27 @@ def load_with_lines(text: str) -> tuple[Any, dict[Path_, int]]:
     except yaml.YAMLError as exc:  # pragma: no cover - compose already parsed it
         raise YamlError(1, f"YAML: {exc}") from None
     return data, lines
+
+
+def _check_depth(text: str) -> None:
+    """Refuse nesting deeper than MAX_DEPTH before anything recurses over it. PyYAML's parser
+    streams events without recursion; its composer (and every validator after it) recurses per
+    level, so `[[[[…]]]]` five thousand deep would otherwise end in a RecursionError."""
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    line = event.start_mark.line + 1 if event.start_mark else 1
+                    raise YamlError(line, f"too deeply nested (more than {MAX_DEPTH} levels)")
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        raise YamlError((mark.line + 1) if mark else 1, f"YAML syntax: {exc.problem}") from None
+    except yaml.YAMLError as exc:
+        raise YamlError(1, f"YAML syntax: {exc}") from None
 
 
 def resolve(data: Any, loc: tuple) -> Path_:

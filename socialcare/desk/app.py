@@ -17,25 +17,39 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 from starlette.middleware.sessions import SessionMiddleware
+from starlette.types import ASGIApp
 
 from route.rules import RuleSet
 from socialcare.desk import routes
 from socialcare.desk.context import Desk
 from socialcare.desk.pages import HERE
-from socialcare.desk.security import LoginRequired, SecurityHeaders
+from socialcare.desk.security import Guard, LoginRequired
 from socialcare.errors import SocialcareError
 from socialcare.settings import Settings
 from socialcare.store.users import session_secret
+
+
+class DeskApp(FastAPI):
+    """FastAPI with the desk's `Guard` (security headers, body limit) outside everything,
+    FastAPI's own error handling included."""
+
+    max_body = 2 * 1024 * 1024
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return Guard(super().build_middleware_stack(), self.max_body)
 
 
 def create_app(
     engine: Engine, rules: Callable[[], RuleSet], settings: Settings | None = None
 ) -> FastAPI:
     settings = settings or Settings()
-    app = FastAPI(title="socialcare desk", version="0.1.0")
+    # /docs and /redoc are off; the API description is for signed-in users (see routes/auth)
+    app = DeskApp(
+        title="socialcare desk", version="0.1.0", docs_url=None, redoc_url=None, openapi_url=None
+    )
+    app.max_body = settings.desk_max_body_bytes
     app.state.desk = Desk(engine, rules, settings)
     app.state.engine = engine
-    app.add_middleware(SecurityHeaders)
     app.add_middleware(
         SessionMiddleware,
         secret_key=session_secret(engine),

@@ -22,10 +22,18 @@ def unicode_text(text: str) -> str:
     return text
 
 
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(3000, 1, 1, tzinfo=UTC)
+
+
 def parse_time(text: str) -> datetime:
-    """`2026-11-23`, `2026-11-23T14:30` or with seconds / a zone; naive means UTC."""
+    """`2026-11-23`, `2026-11-23T14:30` or with seconds / a zone; naive means UTC. Years
+    before 1970 or from 3000 on are refused (422), never sent into date arithmetic."""
     try:
         value = datetime.fromisoformat(text.strip())
-    except ValueError:
+        value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    except (ValueError, OverflowError):
         raise InputError(f"not a date or time: {text[:40]!r} (use 2026-11-23T14:30)") from None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    if not EARLIEST <= value < LATEST:
+        raise InputError(f"{text[:40]!r} is out of range (1970 to 2999)")
+    return value

@@ -7,10 +7,11 @@ import secrets
 from collections.abc import Awaitable, Callable
 
 from fastapi import HTTPException, Request
+from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
-from starlette.middleware.base import BaseHTTPMiddleware
-from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from socialcare.store.sessions import session_user
 from socialcare.store.users import User, get_user, user_for_token
 
 #: which roles a user of each role holds: an admin may do everything
@@ -29,13 +30,16 @@ def csrf_token(request: Request) -> str:
 
 
 def principal(request: Request) -> tuple[User | None, bool]:
-    """(user, by_token). Token requests carry no cookies, so they need no CSRF check."""
+    """(user, by_token). Token requests carry no cookies, so they need no CSRF check. A
+    session counts only while its row lives in the store (signing out, disabling the user or a
+    new password end it at once), and only for a user who is not disabled."""
     engine: Engine = request.app.state.desk.engine
     auth = request.headers.get("authorization", "")
     if auth.lower().startswith("bearer "):
         return user_for_token(engine, auth[7:].strip()), True
-    name = request.session.get("user")
-    return (get_user(engine, name) if isinstance(name, str) else None), False
+    sid = request.session.get("sid")
+    name = session_user(engine, sid) if isinstance(sid, str) else None
+    return (get_user(engine, name) if name else None), False
 
 
 async def check_csrf(request: Request) -> None:
@@ -71,14 +75,76 @@ def need(role: str | None) -> Callable[[Request], Awaitable[User]]:
     return dependency
 
 
-class SecurityHeaders(BaseHTTPMiddleware):
-    async def dispatch(self, request: Request, call_next) -> Response:
-        response = await call_next(request)
-        response.headers["Content-Security-Policy"] = (
-            "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-            "img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+SECURITY_HEADERS = [
+    (
+        b"content-security-policy",
+        b"default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+        b"img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+    ),
+    (b"x-frame-options", b"DENY"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+]
+
+
+class Guard:
+    """The outermost layer of the desk (outside FastAPI's own error handling, so a 500 is
+    covered too): every response carries the security headers, and a request body larger than
+    `max_body` is refused with 413 before it is read into memory (by its Content-Length, or
+    while it streams in: at most `max_body` bytes are ever held)."""
+
+    def __init__(self, app: ASGIApp, max_body: int) -> None:
+        self.app = app
+        self.max_body = max_body
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                names = {k.lower() for k, _v in message.get("headers", [])}
+                message["headers"] = [
+                    *message.get("headers", []),
+                    *((k, v) for k, v in SECURITY_HEADERS if k not in names),
+                ]
+            await send(message)
+
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.max_body):
+            await self._too_large(send_with_headers)
+            return
+        if scope.get("method") in ("POST", "PUT", "PATCH"):
+            body, more = b"", True
+            while more:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    return
+                body += message.get("body", b"")
+                more = message.get("more_body", False)
+                if len(body) > self.max_body:
+                    await self._too_large(send_with_headers)
+                    return
+            replayed = False
+
+            async def replay() -> Message:
+                nonlocal replayed
+                if not replayed:
+                    replayed = True
+                    return {"type": "http.request", "body": body, "more_body": False}
+                return await receive()
+
+            await self.app(scope, replay, send_with_headers)
+            return
+        await self.app(scope, receive, send_with_headers)
+
+    async def _too_large(self, send: Send) -> None:
+        response = JSONResponse(
+            {"detail": f"request body larger than {self.max_body} bytes"}, status_code=413
         )
-        response.headers["X-Frame-Options"] = "DENY"
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Referrer-Policy"] = "same-origin"
-        return response
+        await response({"type": "http"}, _nothing, send)
+
+
+async def _nothing() -> Message:  # pragma: no cover - a response never reads the request
+    return {"type": "http.disconnect"}

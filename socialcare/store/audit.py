@@ -1,6 +1,8 @@
 """`socialcare audit`: prove nothing was dropped. Every ingested mention must be in a case,
 ignored with a stated reason, a brand post (a response), or a dead letter; every customer post
-stored without a case must carry its reason. Anything else is listed."""
+stored without a case must carry its reason. Anything else is listed. A source whose last fetch
+failed, or a replay that stopped before its end, is listed too: what it never ingested cannot be
+in a case, so the audit does not pass while one exists."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
-from socialcare.store.tables import ingest_seen, posts
+from socialcare.store.tables import ingest_seen, posts, source_cursors
 from socialcare.stream.bus import PIPELINE_TOPICS, TOPIC_EVENTS, Bus, dlq_topic
 
 
@@ -32,8 +34,34 @@ def _dead_keys(bus: Bus) -> tuple[set[tuple[str, str]], int, int]:
     return keys, total, rejected
 
 
+def source_problems(conn) -> list[dict[str, Any]]:
+    """Sources that are failing (the last fetch raised or errored, nothing succeeded since) or
+    stalled (a finite source, such as a replay, that has not reached its end)."""
+    problems = []
+    for row in conn.execute(select(source_cursors)):
+        if row.retired:
+            continue
+        failing = row.last_error_at is not None and (
+            row.last_success_at is None or row.last_error_at >= row.last_success_at
+        )
+        if failing:
+            problems.append(
+                {"source": row.source, "problem": "failing", "last_error": row.last_error}
+            )
+        elif row.finite and not row.finished:
+            problems.append(
+                {
+                    "source": row.source,
+                    "problem": "stalled: stopped before its end (run it again to resume)",
+                    "last_error": row.last_error,
+                }
+            )
+    return problems
+
+
 def audit(engine: Engine, bus: Bus, lag: int | None = 0, limit: int = 100) -> dict[str, Any]:
     with engine.connect() as conn:
+        sources = source_problems(conn)
         seen = {
             (n, p) for n, p in conn.execute(select(ingest_seen.c.network, ingest_seen.c.post_id))
         }
@@ -72,5 +100,6 @@ def audit(engine: Engine, bus: Bus, lag: int | None = 0, limit: int = 100) -> di
         "unaccounted": len(missing) + len(unexplained_stored),
         "missing": missing[:limit],
         "stored_without_case_or_reason": unexplained_stored[:limit],
-        "ok": not missing and not unexplained_stored and not lag,
+        "sources_failing_or_stalled": sources,
+        "ok": not missing and not unexplained_stored and not lag and not sources,
     }

@@ -63,8 +63,11 @@ def list_cases(
             q = select(posts.c.case_id, posts.c.post_id).where(posts.c.case_id.is_not(None))
             if limit or queue or status:
                 q = q.where(posts.c.case_id.in_([r["id"] for r in rows]))
-            for case_id, post_id in conn.execute(q.order_by(posts.c.created_at)):
-                post_ids[case_id].append(post_id)
+            by_case: dict[str, list[tuple]] = defaultdict(list)
+            for case_id, post_id, at in conn.execute(q.add_columns(posts.c.created_at)):
+                by_case[case_id].append((at, post_id))
+            for case_id, timed in by_case.items():  # the same order on every database
+                post_ids[case_id] = [post_id for _at, post_id in sorted(timed)]
     return [case_json(r, post_ids[r["id"]] if with_posts else None) for r in rows]
 
 

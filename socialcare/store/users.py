@@ -7,15 +7,16 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from socialcare.errors import InputError
-from socialcare.store.tables import api_tokens, app_secrets, users
+from socialcare.errors import InputError, NotFoundError
+from socialcare.store.tables import api_tokens, app_secrets, desk_sessions, users
 from socialcare.stream.schema import utcnow
 
 ROLES = ("agent", "admin", "analyst")
@@ -40,8 +41,7 @@ def add_user(engine: Engine, name: str, role: str, password: str) -> User:
         )
     if role not in ROLES:
         raise UserError(f"role must be one of {', '.join(ROLES)}")
-    if len(password) < 10:
-        raise UserError("a password needs at least 10 characters")
+    _check_password(password)
     try:
         with engine.begin() as conn:
             conn.execute(
@@ -56,6 +56,11 @@ def add_user(engine: Engine, name: str, role: str, password: str) -> User:
     except IntegrityError:
         raise UserError(f"user {name!r} exists already") from None
     return User(name, role)
+
+
+def _check_password(password: str) -> None:
+    if len(password) < 10:
+        raise UserError("a password needs at least 10 characters")
 
 
 def get_user(engine: Engine, name: str) -> User | None:
@@ -91,17 +96,29 @@ def authenticate(engine: Engine, name: str, password: str) -> User | None:
     return User(row.name, row.role)
 
 
-def _digest(token: str) -> str:
+def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_token(engine: Engine, name: str) -> str:
+def token_id(digest: str) -> str:
+    """A token's public id: the start of its hash (enough to name it, useless to use it)."""
+    return digest[:12]
+
+
+def create_token(engine: Engine, name: str, expires_in: timedelta | None = None) -> str:
+    """A new API token for `name` (only its hash is kept); it expires after `expires_in`."""
     if get_user(engine, name) is None:
         raise UserError(f"no user {name!r}; add one with `socialcare user add`")
     token = "sc_" + secrets.token_urlsafe(32)
+    now = utcnow()
     with engine.begin() as conn:
         conn.execute(
-            insert(api_tokens).values(token_hash=_digest(token), user=name, created_at=utcnow())
+            insert(api_tokens).values(
+                token_hash=token_hash(token),
+                user=name,
+                created_at=now,
+                expires_at=now + expires_in if expires_in else None,
+            )
         )
     return token
 
@@ -110,15 +127,90 @@ def user_for_token(engine: Engine, token: str) -> User | None:
     if not token.startswith("sc_") or len(token) > 100:
         return None
     with engine.connect() as conn:
-        name = conn.execute(
-            select(api_tokens.c.user).where(api_tokens.c.token_hash == _digest(token))
-        ).scalar()
-    return get_user(engine, name) if name else None
+        row = conn.execute(
+            select(api_tokens.c.user, api_tokens.c.expires_at).where(
+                api_tokens.c.token_hash == token_hash(token)
+            )
+        ).first()
+    if row is None or (row.expires_at is not None and row.expires_at <= utcnow()):
+        return None
+    return get_user(engine, row.user)
+
+
+def list_tokens(engine: Engine, name: str) -> list[dict]:
+    """A user's tokens: id, created, expires (never the token)."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(api_tokens).where(api_tokens.c.user == name).order_by(api_tokens.c.created_at)
+        ).all()
+    now = utcnow()
+    return [
+        {
+            "id": token_id(r.token_hash),
+            "user": r.user,
+            "created_at": r.created_at.isoformat(),
+            "expires_at": r.expires_at.isoformat() if r.expires_at else None,
+            "expired": r.expires_at is not None and r.expires_at <= now,
+        }
+        for r in rows
+    ]
+
+
+def revoke_token(engine: Engine, tid: str) -> str:
+    """Revoke the token whose id is `tid`; returns its user."""
+    tid = tid.strip().lower()
+    if not re.fullmatch(r"[0-9a-f]{12}", tid):
+        raise UserError("a token id is the 12 characters `socialcare token list` shows")
+    with engine.begin() as conn:
+        row = conn.execute(
+            select(api_tokens.c.token_hash, api_tokens.c.user).where(
+                api_tokens.c.token_hash.startswith(tid)
+            )
+        ).first()
+        if row is None:
+            raise NotFoundError(f"no token {tid}; see `socialcare token list NAME`")
+        conn.execute(delete(api_tokens).where(api_tokens.c.token_hash == row.token_hash))
+    return row.user
+
+
+def _known(engine: Engine, name: str) -> None:
+    with engine.connect() as conn:
+        if conn.execute(select(users.c.name).where(users.c.name == name)).first() is None:
+            raise NotFoundError(f"no user {name!r}")
 
 
 def disable_user(engine: Engine, name: str) -> None:
+    """The user can no longer sign in, and their sessions and API tokens stop working at once
+    (tokens work again if the user is enabled; revoke them to end them for good)."""
+    _known(engine, name)
     with engine.begin() as conn:
         conn.execute(update(users).where(users.c.name == name).values(disabled=True))
+        conn.execute(delete(desk_sessions).where(desk_sessions.c.user == name))
+
+
+def enable_user(engine: Engine, name: str) -> None:
+    _known(engine, name)
+    with engine.begin() as conn:
+        conn.execute(update(users).where(users.c.name == name).values(disabled=False))
+
+
+def set_password(engine: Engine, name: str, password: str) -> None:
+    """A new password; every session of the user ends."""
+    _known(engine, name)
+    _check_password(password)
+    with engine.begin() as conn:
+        conn.execute(
+            update(users).where(users.c.name == name).values(password_hash=_hasher.hash(password))
+        )
+        conn.execute(delete(desk_sessions).where(desk_sessions.c.user == name))
+
+
+def set_role(engine: Engine, name: str, role: str) -> None:
+    _known(engine, name)
+    if role not in ROLES:
+        raise UserError(f"role must be one of {', '.join(ROLES)}")
+    with engine.begin() as conn:
+        conn.execute(update(users).where(users.c.name == name).values(role=role))
 
 
 def session_secret(engine: Engine) -> str:

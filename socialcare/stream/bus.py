@@ -118,6 +118,10 @@ class Bus(ABC):
     """A connection to one transport; makes producers and consumers."""
 
     config: TransportConfig
+    #: whether a consumer's `lag()` is exact at any moment (the embedded log reads it from the
+    #: log); Kafka's comes from the high watermark of the last fetch, so it is exact only once a
+    #: fetch has come back since the last write: callers then wait a moment before trusting 0
+    exact_lag = True
 
     @abstractmethod
     def ensure_topics(self, topics: Iterable[str], partitions: int | None = None) -> None:

@@ -6,13 +6,14 @@ from datetime import timedelta
 import pytest
 from fastapi.testclient import TestClient
 
-from route.casebook import CaseBook
+from route.casebook import CaseBook, case_id_for
 from route.rules import default_rules
 from socialcare.desk.app import create_app
 from socialcare.store.db import open_store
 from socialcare.store.users import add_user, create_token
 from tests.factories import T0, classified
 
+HOT = case_id_for("x", "hot")
 XSS = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 PASSWORD = "correct horse battery"
 USERS = {"ana": "agent", "ada": "admin", "ann": "analyst", "bob": "agent"}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Body, Depends, Form, HTTPException, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 
 from route.publishing import publish, rollback
 from route.rule_replay import replay
@@ -27,19 +27,35 @@ def _check_text(text: str) -> RuleSet:
     return parse_rules(text, "rules.yaml")
 
 
-@router.get("/admin/rules", response_class=HTMLResponse)
-def rules_page(request: Request, user: User = Depends(ADMIN), d: Desk = Depends(desk)):
+def _editor(
+    request: Request,
+    user: User,
+    d: Desk,
+    text: str | None = None,
+    problems: list[str] | None = None,
+    preview: dict | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    """The rules editor, with a draft, its problems or a replay preview shown in place (kept
+    out of the session cookie, which a preview of many cases would overflow)."""
     current = d.rules()
-    return page(
+    response = page(
         request,
         "rules.html",
         user,
-        text=request.session.pop("draft", None) or current.source,
+        text=text or current.source,
         version=current.version,
         history=list(reversed(rulesets.history(d.engine))),
-        problems=request.session.pop("problems", []),
-        preview=request.session.pop("preview", None),
+        problems=problems or [],
+        preview=preview,
     )
+    response.status_code = status_code
+    return response
+
+
+@router.get("/admin/rules", response_class=HTMLResponse)
+def rules_page(request: Request, user: User = Depends(ADMIN), d: Desk = Depends(desk)):
+    return _editor(request, user, d)
 
 
 @router.post("/admin/rules")
@@ -55,20 +71,20 @@ async def rules_submit(
     try:
         proposed = _check_text(text)
     except RuleFileError as exc:
-        request.session["draft"] = text
-        request.session["problems"] = exc.problems[:50]
-        return back(request, "/admin/rules", "The rules have problems; nothing was published.")
+        request.session["flash"] = "The rules have problems; nothing was published."
+        return _editor(request, user, d, text, problems=exc.problems[:50], status_code=422)
     if action == "publish":
         if not message.strip():
-            request.session["draft"] = text
-            return back(request, "/admin/rules", "Say why in the message to publish.")
+            request.session["flash"] = "Say why in the message to publish."
+            return _editor(request, user, d, text, status_code=422)
         publish(d.engine, text, user.name, message.strip())
         return back(request, "/admin/rules", f"Published version {proposed.version}.")
-    request.session["draft"] = text
     if action == "preview":
-        request.session["preview"] = replay(d.engine, d.rules(), proposed, examples=10)
-        return back(request, "/admin/rules", "Replay preview below; nothing was changed.")
-    return back(request, "/admin/rules", f"Valid: version {proposed.version}.")
+        request.session["flash"] = "Replay preview below; nothing was changed."
+        report = replay(d.engine, d.rules(), proposed, examples=10)
+        return _editor(request, user, d, text, preview=report)
+    request.session["flash"] = f"Valid: version {proposed.version}."
+    return _editor(request, user, d, text)
 
 
 @router.post("/admin/rules/rollback")
@@ -92,11 +108,12 @@ def api_rules(user: User = Depends(ADMIN), d: Desk = Depends(desk)) -> dict:
 
 
 @router.post("/api/rules/validate")
-def api_rules_validate(body: dict = Body(...), user: User = Depends(ADMIN)) -> dict:
+def api_rules_validate(body: dict = Body(...), user: User = Depends(ADMIN)):
+    """200 with the version if valid, else 422 with every problem as `FILE:LINE: message`."""
     try:
         rs = _check_text(unicode_text(str(body.get("text", ""))))
     except RuleFileError as exc:
-        return {"ok": False, "problems": exc.problems}
+        return JSONResponse({"ok": False, "problems": exc.problems}, status_code=422)
     return {"ok": True, "version": rs.version}
 
 

@@ -1,17 +1,33 @@
-"""Admins: desk users."""
+"""Admins: desk users. Add, change role, disable (ends every session and stops the user's tokens
+at once) and enable again; the same in the API."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Form, Request
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Depends, Form, Request
+from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse
 
 from socialcare.desk.context import Desk, desk
 from socialcare.desk.pages import back, page
 from socialcare.desk.security import need
-from socialcare.store.users import ROLES, User, UserError, add_user, list_users
+from socialcare.errors import SocialcareError
+from socialcare.store.users import (
+    ROLES,
+    User,
+    UserError,
+    add_user,
+    disable_user,
+    enable_user,
+    list_users,
+    set_role,
+)
 
 router = APIRouter()
 ADMIN = need("admin")
+UserName = Annotated[str, PathParam(min_length=1, max_length=64)]
 
 
 @router.get("/admin/users", response_class=HTMLResponse)
@@ -35,6 +51,51 @@ async def users_add(
     return back(request, "/admin/users", f"Added {name} as {role}.")
 
 
+def _change(d: Desk, admin: User, name: str, change: str, role: str | None) -> str:
+    if name == admin.name and change in ("disable", "role"):
+        raise UserError("you cannot disable yourself or change your own role; ask another admin")
+    actions: dict[str, Callable[[], None]] = {
+        "disable": lambda: disable_user(d.engine, name),
+        "enable": lambda: enable_user(d.engine, name),
+        "role": lambda: set_role(d.engine, name, role or ""),
+    }
+    actions[change]()
+    return {
+        "disable": f"{name} is disabled: their sessions and API tokens stopped working.",
+        "enable": f"{name} can sign in again.",
+        "role": f"{name} is now {role}.",
+    }[change]
+
+
+@router.post("/admin/users/{user_name}/{change}")
+async def users_change_page(
+    request: Request,
+    user_name: UserName,
+    change: Annotated[str, PathParam(pattern="^(disable|enable|role)$")],
+    role: str = Form(""),
+    user: User = Depends(ADMIN),
+    d: Desk = Depends(desk),
+):
+    try:
+        message = _change(d, user, user_name, change, role)
+    except SocialcareError as exc:
+        return back(request, "/admin/users", f"Not done: {exc}")
+    return back(request, "/admin/users", message)
+
+
 @router.get("/api/users")
 def api_users(user: User = Depends(ADMIN), d: Desk = Depends(desk)) -> list[dict]:
     return list_users(d.engine)
+
+
+@router.post("/api/users/{user_name}/{change}")
+def api_users_change(
+    user_name: UserName,
+    change: Annotated[str, PathParam(pattern="^(disable|enable|role)$")],
+    body: dict = Body(default={}),
+    user: User = Depends(ADMIN),
+    d: Desk = Depends(desk),
+) -> dict:
+    role = body.get("role") if isinstance(body, dict) else None
+    message = _change(d, user, user_name, change, role if isinstance(role, str) else None)
+    return {"ok": True, "message": message}
