@@ -60,15 +60,21 @@ def test_the_example_config_lists_every_network_setting():
     assert networked - optional <= listed, networked - optional - listed
 
 
-def test_a_home_with_url_characters_keeps_the_store_inside_it(tmp_path):
+def test_a_home_with_url_characters_keeps_log_and_store_inside_it(tmp_path):
     home = tmp_path / "we%ird?home#1"
-    settings = Settings.resolve(home)
-    from socialcare.store.db import open_store
+    ran = CliRunner().invoke(
+        main, ["run", "--source", "demo:3", "--until-idle", "--home", str(home)]
+    )
+    assert ran.exit_code == 0, ran.output
+    assert (home / "cases.db").is_file() and (home / "bus.db").is_file()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [home.name]
 
-    engine = open_store(settings.db_url)
-    engine.dispose()
-    assert (home / "cases.db").is_file()
-    assert not (tmp_path / "we").exists()
+
+def test_a_bad_bus_url_is_a_clear_error(tmp_path):
+    bad = CliRunner().invoke(
+        main, ["dlq", "list", "--home", str(tmp_path), "--bus", "kafka://h:9x"]
+    )
+    assert bad.exit_code == 2 and "kafka://HOST:PORT" in bad.output
 
 
 def test_config_show_masks_secrets_and_names_sources(tmp_path, monkeypatch):

@@ -3,7 +3,7 @@ filters, and the two helpers every page route uses, `page` and `back` (flash and
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -11,9 +11,11 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
+from route.event_time import EventClock
 from socialcare.desk.render import bar_chart
 from socialcare.desk.security import GRANTS, csrf_token
 from socialcare.store.users import User
+from socialcare.stream.schema import utcnow
 
 HERE = Path(__file__).parent
 TEMPLATES = Jinja2Templates(directory=str(HERE / "templates"))
@@ -42,8 +44,18 @@ TEMPLATES.env.filters["minutes"] = _minutes
 TEMPLATES.env.globals["bar_chart"] = bar_chart
 
 
+def held_back(request: Request) -> list[dict[str, Any]]:
+    """The sources holding SLA decisions back (route/event_time.py), for the banner."""
+    d = request.app.state.desk
+    with d.engine.connect() as conn:
+        clock = EventClock.load(conn, utcnow())
+    return clock.holding_back(timedelta(minutes=d.settings.source_lag_alert_minutes))
+
+
 def page(request: Request, name: str, user: User | None, **context: Any) -> HTMLResponse:
     flash = request.session.pop("flash", None)
+    if user is not None:
+        context.setdefault("held_back", held_back(request))
     return TEMPLATES.TemplateResponse(
         request,
         name,

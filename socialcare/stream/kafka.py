@@ -50,9 +50,10 @@ class KafkaBus(Bus):
     exact_lag = False  # from fetch high watermarks (Tansu answers ListOffsets wrongly)
 
     def __init__(self, bootstrap: str, config: TransportConfig | None = None) -> None:
-        if not bootstrap:
-            raise ConfigError("kafka bus needs kafka://HOST:PORT[,HOST:PORT]")
-        self.bootstrap = bootstrap.split(",")
+        servers = [s.strip() for s in bootstrap.split(",") if s.strip()]
+        if not servers or not all(_host_port(s) for s in servers):
+            raise ConfigError(f"kafka bus needs kafka://HOST:PORT[,HOST:PORT], not {bootstrap!r}")
+        self.bootstrap = servers
         self.config = config or TransportConfig()
         self._partitions: dict[str, int] = {}
 
@@ -129,6 +130,11 @@ class KafkaBus(Bus):
             return out[:limit] if limit is not None else out
         finally:
             consumer.close()
+
+
+def _host_port(server: str) -> bool:
+    host, _, port = server.rpartition(":")
+    return bool(host) and port.isdigit() and 0 < int(port) < 65536
 
 
 def _caught_up(consumer: KafkaConsumer, tps: list[KTP]) -> bool:

@@ -234,3 +234,17 @@ def test_the_cli_takes_access_back(tmp_path):
     assert (
         runner.invoke(main, ["token", "create", "ana", "--expires", "soon", *home]).exit_code == 2
     )
+
+
+def test_the_desk_shows_when_a_source_holds_sla_decisions_back(app, engine):
+    from socialcare.store.ingest_state import IngestState, SourceOutcome
+    from socialcare.stream.schema import utcnow
+
+    ana = login(app, "ana")
+    assert 'id="sla-hold"' not in ana.get("/").text
+    IngestState(engine).commit(
+        "x:mentions:AcmeAir", None, [], 0, SourceOutcome(watermark=utcnow(), networks="x")
+    )  # delivered, but nothing of it routed yet
+    page = ana.get("/").text
+    assert 'id="sla-hold"' in page and "x:mentions:AcmeAir" in page
+    assert ana.get("/api/sla-hold").json()[0]["source"] == "x:mentions:AcmeAir"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from route.rules import RuleFileError, decide, default_rules, parse_rules
+from route.rules import DEFAULT_RULES_PATH, RuleFileError, decide, default_rules, parse_rules
 from tests.factories import classified
 
 HEAD = """version: 1
@@ -172,3 +172,48 @@ def test_the_shipped_default_rules_are_valid_and_route_the_obvious_cases():
         == "praise"
     )
     assert decide(rs, classified("5", sentiment="neutral", score=0.0)).queue == "questions"
+
+
+def test_a_deeply_nested_file_is_a_line_numbered_error_everywhere(tmp_path):
+    from click.testing import CliRunner
+
+    from socialcare.cli import main
+
+    nested = "[" * 5000 + "]" * 5000
+    with pytest.raises(RuleFileError, match="too deeply nested"):
+        parse_rules(nested, "r.yaml")
+    file = tmp_path / "r.yaml"
+    file.write_text(nested)
+    checked = CliRunner().invoke(main, ["rules", "check", str(file)])
+    assert checked.exit_code == 1 and checked.output.startswith(f"{file}:1: too deeply nested")
+    # a router reading the file keeps the last good version when it is edited into this
+    from route.provider import RulesFile
+
+    good = tmp_path / "good.yaml"
+    good.write_text(DEFAULT_RULES_PATH.read_text())
+    provider = RulesFile(good)
+    before = provider().version
+    import os
+
+    good.write_text(nested)
+    os.utime(good, ns=(1, 1))
+    assert provider().version == before
+
+
+def test_the_desk_refuses_a_deeply_nested_file_with_422(tmp_path):
+    from fastapi.testclient import TestClient
+
+    from socialcare.desk.app import create_app
+    from socialcare.store.db import open_store
+    from socialcare.store.users import add_user, create_token
+
+    engine = open_store(f"sqlite:///{tmp_path / 'c.db'}")
+    add_user(engine, "ada", "admin", "correct horse battery")
+    client = TestClient(
+        create_app(engine, default_rules),
+        headers={"Authorization": f"Bearer {create_token(engine, 'ada')}"},
+    )
+    nested = "[" * 5000 + "]" * 5000
+    for path in ("/api/rules/validate", "/api/rules/publish"):
+        r = client.post(path, json={"text": nested, "message": "m"})
+        assert r.status_code == 422 and "too deeply nested" in r.text

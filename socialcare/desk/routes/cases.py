@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from route.casebook import clock_refresher
 from socialcare.desk.context import Desk, desk
 from socialcare.desk.inputs import CaseId, parse_time, unicode_text
-from socialcare.desk.pages import back, page
+from socialcare.desk.pages import back, held_back, page
 from socialcare.desk.security import need
 from socialcare.errors import SocialcareError
 from socialcare.store import actions, claims
@@ -177,6 +177,12 @@ async def case_action_page(
 @router.get("/api/queues")
 def api_queues(user: User = Depends(AGENT), d: Desk = Depends(desk)) -> list[dict]:
     return queue_summary(d.engine)
+
+
+@router.get("/api/sla-hold")
+def api_sla_hold(request: Request, user: User = Depends(AGENT)) -> list[dict]:
+    """The sources holding SLA decisions back, as the banner shows them."""
+    return held_back(request)
 
 
 @router.get("/api/cases")
