@@ -13,17 +13,21 @@ batch changes nothing.
 from __future__ import annotations
 
 import hashlib
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, insert, select, update
 
+from route.incidents import Matcher
+from route.incidents import _Open as _OpenIncident
 from route.priority import total
 from route.rules import Decision, Facts, RuleSet, decide
 from route.sla import breached_as_of, first_response_due, sla_clock, sla_due
-from socialcare.store import lookups
+from route.spikes import bucket_of
+from socialcare.store import incidents as incident_store
+from socialcare.store import lookups, traffic
 from socialcare.store.tables import case_events, cases, posts
 from socialcare.stream.schema import Mention, Routing
 
@@ -74,6 +78,11 @@ class CaseBook:
         # brand posts stored earlier in conversations that have no case yet
         self.stored_brand: dict[tuple[str, str], list[tuple[str, datetime, str]]] = {}
         self.attach: list[dict] = []  # conversations whose stored brand posts join a new case
+        self.traffic: Counter[tuple[str, int, bool]] = Counter()  # (key, minute, negative)
+        self.incident_of: dict[tuple[str, str], _OpenIncident] = {}
+        self.excluded: set[tuple[str, str]] = set()
+        self.incident_seen: dict[str, datetime] = {}
+        self.alert_brands: set[str] = set()
 
     def apply(self, mentions: list[Mention]) -> list[Event]:
         unique: dict[tuple[str, str], Mention] = {}
@@ -95,6 +104,7 @@ class CaseBook:
         )
         customers = list(dict.fromkeys((m.network, m.author.id) for m in fresh if not m.from_brand))
         self.recent = lookups.recent_conversations(self.conn, customers, self.now - REPEAT_WINDOW)
+        self._crisis_context(fresh, states)
         for m in fresh:
             conv = (m.network, m.conversation_id)
             if m.from_brand:
@@ -134,6 +144,10 @@ class CaseBook:
             "topic": c.topic if c else None,
             "spam": c.spam if c else None,
             "ignored_reason": ignored,
+            "brand": m.brand,
+            "incident_id": found.id
+            if (found := self.incident_of.get((m.network, m.post_id))) and case_id
+            else None,
             "mention": m.to_json().decode(),
             "stored_at": self.now,
         }
@@ -175,9 +189,61 @@ class CaseBook:
             state.changed = True
 
     # -- customer posts ---------------------------------------------------------------------
+    def _crisis_context(self, fresh: list[Mention], states: dict) -> None:
+        """Count the batch's customer posts for spike detection, and match them to the open
+        incidents of their brand (route/incidents.py), before routing decides: a rule may test
+        `incident.id`, `incident.size` and `alert.active`."""
+        alerts = self.rules.alerts
+        self.incident_of: dict[tuple[str, str], _OpenIncident] = {}
+        self.alert_brands: set[str] = set()
+        customer = [
+            m
+            for m in fresh
+            if not m.from_brand and m.brand and not (m.classification and m.classification.spam)
+        ]
+        if not customer or not alerts.enabled:
+            return
+        for m in customer:
+            topic = m.classification.topic if m.classification else None
+            negative = bool(m.classification and m.classification.sentiment.label == "negative")
+            for key in traffic.keys_of(m.brand or "", topic, m.network, alerts.scope):
+                self.traffic[(key, bucket_of(m.created_at), negative)] += 1
+        opened = incident_store.open_incidents(self.conn)
+        if opened or "alert.active" in self.rules.source:
+            self.alert_brands = incident_store.active_brands(self.conn)
+        if not opened:
+            return
+        sizes = lookups.incident_sizes(self.conn, [r["id"] for r in opened])
+        matcher = Matcher(opened, alerts.similar_threshold, sizes)
+        matched_cases = []
+        for m in customer:
+            found = matcher.match(m.brand, m.text)
+            if found is not None:
+                self.incident_of[(m.network, m.post_id)] = found
+                matched_cases.append(case_id_for(m.network, m.conversation_id))
+        self.excluded = incident_store.excluded(self.conn, matched_cases)
+
+    def _facts(self, m: Mention, repeat: int) -> Facts:
+        found = self.incident_of.get((m.network, m.post_id))
+        return Facts(
+            repeat_contacts=repeat,
+            incident_id=found.id if found else "",
+            incident_size=found.size if found else 0,
+            alert_active=bool(m.brand) and (m.brand or "").lower() in self.alert_brands,
+        )
+
+    def _join_incident(self, m: Mention, case: dict) -> None:
+        found = self.incident_of.get((m.network, m.post_id))
+        if found is None or case.get("incident_id") or (found.id, case["id"]) in self.excluded:
+            return
+        case["incident_id"] = found.id
+        self.incident_seen[found.id] = max(
+            self.incident_seen.get(found.id, m.created_at), m.created_at
+        )
+
     def _customer_post(self, m: Mention, state: _CaseState | None) -> _CaseState | None:
         seen = self.recent[(m.network, m.author.id)]
-        facts = Facts(repeat_contacts=len(seen - {m.conversation_id}))
+        facts = self._facts(m, len(seen - {m.conversation_id}))
         seen.add(m.conversation_id)
         decision = decide(self.rules, m, facts)
         if state is None:
@@ -187,6 +253,7 @@ class CaseBook:
             return self._open_case(m, decision)
         case = state.row
         self._post_row(m, case["id"], self._routing(case["id"], decision))
+        self._join_incident(m, case)
         case["post_count"] += 1
         case["last_customer_at"] = max(case["last_customer_at"], m.created_at)
         state.timeline.append((m.created_at, False, m.author.handle or m.author.id))
@@ -269,6 +336,8 @@ class CaseBook:
             "snoozed_until": None,
         }
         self._take_decision(case, m, d)
+        case["incident_id"] = None
+        self._join_incident(m, case)
         state = _CaseState(case, is_new=True, changed=True)
         state.timeline.append((m.created_at, False, m.author.handle or m.author.id))
         self._post_row(m, case_id, self._routing(case_id, d))
@@ -452,6 +521,9 @@ class CaseBook:
             self.conn.execute(insert(posts), self.post_rows)
         if self.events:
             self.conn.execute(insert(case_events), [e.row() for e in self.events])
+        traffic.add(self.conn, self.traffic)
+        for incident_id, at in self.incident_seen.items():
+            incident_store.attach(self.conn, incident_id, [], at)
 
 
 def clock_refresher(rules: RuleSet):

@@ -60,8 +60,11 @@ class SourceTime:
             last_success_at=row.get("last_success_at"),
         )
 
-    def covers(self, network: str) -> bool:
-        return not self.retired and (self.networks is None or network in self.networks)
+    def covers(self, network: str | None) -> bool:
+        """Whether it could deliver posts of `network` (None: of any network)."""
+        return not self.retired and (
+            network is None or self.networks is None or network in self.networks
+        )
 
     @property
     def drained(self) -> bool:
@@ -87,8 +90,9 @@ class EventClock:
     def load(cls, conn: Connection, now: datetime) -> EventClock:
         return cls(now, tuple(SourceTime.from_row(r) for r in source_times(conn)))
 
-    def clock(self, network: str) -> datetime | None:
-        """Up to when SLA decisions on `network` can be taken; None: not yet at all."""
+    def clock(self, network: str | None) -> datetime | None:
+        """Up to when decisions on `network` (None: on every network, as spike detection
+        needs) can be taken; None: not yet at all."""
         relevant = [s for s in self.sources if s.covers(network)]
         if not relevant:
             return self.now

@@ -27,6 +27,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, bindparam, case, insert, or_, select, update
 
+from route import alerter
 from route.casebook import Event
 from route.event_time import EventClock
 from route.rules import RuleSet
@@ -42,6 +43,7 @@ class TickReport:
     escalated: list[str] = field(default_factory=list)
     webhook_failures: int = 0
     held_back: list[str] = field(default_factory=list)  # networks waiting for their sources
+    alerts: list[str] = field(default_factory=list)  # spike alerts raised
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -49,6 +51,7 @@ class TickReport:
             "escalated": self.escalated,
             "webhook_failures": self.webhook_failures,
             "held_back": self.held_back,
+            "alerts": self.alerts,
         }
 
 
@@ -117,14 +120,25 @@ class Watchdog:
         url = rules.escalation.webhook or self.webhook_url
         if url:
             for notice in notices:
-                try:
-                    self.post(url, {"source": "socialcare", **notice})
-                except (urllib.error.URLError, OSError, ValueError) as exc:
-                    report.webhook_failures += 1
-                    log.warning("webhook %s failed for case %s: %s", url, notice["case_id"], exc)
+                self._notify(url, {"source": "socialcare", **notice}, notice["case_id"], report)
+        if rules.alerts.enabled:  # spikes and incidents, in their own transaction
+            with self.engine.begin() as conn:
+                raised = alerter.tick(conn, rules, clock.clock(None), now)
+            report.alerts = [a["id"] for a in raised]
+            url = rules.alerts.webhook or url
+            for alert in raised if url else ():
+                self._notify(url, alerter.webhook_body(alert), alert["id"], report)
         if report.warned or report.escalated:
             log.info("watchdog: %d warned, %d escalated", len(report.warned), len(report.escalated))
         return report
+
+    def _notify(self, url: str, body: dict, what: str, report: TickReport) -> None:
+        """POST once; a failure is logged and counted, never retried or raised."""
+        try:
+            self.post(url, body)
+        except (urllib.error.URLError, OSError, ValueError) as exc:
+            report.webhook_failures += 1
+            log.warning("webhook %s failed for %s: %s", url, what, exc)
 
     # each step is one UPDATE … RETURNING: the rows it returns are exactly the cases this
     # watchdog acted on, whatever another watchdog does at the same moment

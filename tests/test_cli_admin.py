@@ -104,4 +104,10 @@ def test_publish_history_rollback_and_watchdog(home, tmp_path):
     assert missing.exit_code == 1 and "no published rule set" in missing.output
     dog = runner.invoke(main, ["watchdog", "--once", *h])
     assert dog.exit_code == 0
-    assert set(json.loads(dog.output)) == {"warned", "escalated", "webhook_failures", "held_back"}
+    assert set(json.loads(dog.output)) == {
+        "warned",
+        "escalated",
+        "webhook_failures",
+        "held_back",
+        "alerts",
+    }

@@ -3,6 +3,7 @@ FILE:LINE errors (compile.py), and evaluating a rule set on a mention (evaluate.
 
 from route.rules.compile import (
     DEFAULT_RULES_PATH,
+    AlertSettings,
     CompiledRule,
     Escalation,
     Facts,
@@ -17,6 +18,7 @@ from route.rules.evaluate import Decision, decide
 
 __all__ = [
     "DEFAULT_RULES_PATH",
+    "AlertSettings",
     "CompiledRule",
     "Decision",
     "Escalation",

@@ -14,7 +14,7 @@ import hashlib
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -27,6 +27,7 @@ from route.rules.fields import FIELDS, kind_of
 from route.rules.schema import (
     UNION_TAGS,
     Action,
+    AlertsSpec,
     AllOf,
     AnyOf,
     Condition,
@@ -36,6 +37,7 @@ from route.rules.schema import (
     RuleFile,
 )
 from route.rules.yamlsource import YamlError, dotted, line_for, load_with_lines, resolve
+from route.spikes import SpikeSettings
 from socialcare.errors import InputError
 from socialcare.stream.schema import Mention
 
@@ -53,6 +55,9 @@ class Facts:
     """What the router knows about a mention beyond the mention itself."""
 
     repeat_contacts: int = 0
+    incident_id: str = ""
+    incident_size: int = 0
+    alert_active: bool = False
 
 
 Predicate = Callable[[Mention, Facts], bool]
@@ -84,6 +89,51 @@ class RuleSet:
     default: DefaultAction
     escalation: Escalation
     spec: RuleFile = field(repr=False)
+    alerts: AlertSettings = field(default_factory=lambda: AlertSettings(AlertsSpec()))
+
+
+class AlertSettings:
+    """The rule file's `alerts` section, compiled: spike settings per brand, incidents, crisis."""
+
+    def __init__(self, spec: AlertsSpec) -> None:
+        self.spec = spec
+        self.enabled = spec.enabled
+        self.scope = spec.scope
+        self.incident_idle = parse_duration(spec.incident_idle)
+        self.similar_threshold = spec.similar_threshold
+        self.webhook = spec.webhook
+        self.crisis = spec.crisis
+        self._base = SpikeSettings(
+            sensitivity=spec.sensitivity,
+            min_volume=spec.min_volume,
+            min_similar=spec.min_similar,
+            similar_threshold=spec.similar_threshold,
+            cooldown=parse_duration(spec.cooldown),
+            warm_up=parse_duration(spec.warm_up),
+        )
+        self._brands = {b.lower(): over for b, over in spec.brands.items()}
+
+    def for_brand(self, brand: str) -> SpikeSettings | None:
+        """The spike settings of a brand, or None if its alerts are off."""
+        over = self._brands.get(brand.lower())
+        if not self.enabled or (over is not None and not over.enabled):
+            return None
+        if over is None:
+            return self._base
+        return replace(
+            self._base,
+            **{
+                k: v
+                for k, v in {
+                    "sensitivity": over.sensitivity,
+                    "min_volume": over.min_volume,
+                    "min_similar": over.min_similar,
+                    "cooldown": parse_duration(over.cooldown) if over.cooldown else None,
+                    "warm_up": parse_duration(over.warm_up) if over.warm_up else None,
+                }.items()
+                if v is not None
+            },
+        )
 
 
 class RuleFileError(InputError):
@@ -112,6 +162,12 @@ def _getter(name: str, ctx: _Context) -> Callable[[Mention, Facts], Any]:
         return lambda m, f: hours.is_open(m.created_at)
     if name == "customer.repeat_contacts":
         return lambda m, f: f.repeat_contacts
+    if name == "incident.id":
+        return lambda m, f: f.incident_id
+    if name == "incident.size":
+        return lambda m, f: f.incident_size
+    if name == "alert.active":
+        return lambda m, f: f.alert_active
     raise AssertionError(name)  # pragma: no cover - validated
 
 
@@ -310,7 +366,15 @@ def _compile(spec: RuleFile, text: str) -> RuleSet:
     )
     version = hashlib.sha256(text.encode()).hexdigest()[:12]
     return RuleSet(
-        version, text, tuple(spec.queues), policies, rules, spec.default, escalation, spec
+        version,
+        text,
+        tuple(spec.queues),
+        policies,
+        rules,
+        spec.default,
+        escalation,
+        spec,
+        AlertSettings(spec.alerts),
     )
 
 

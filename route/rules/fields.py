@@ -3,7 +3,8 @@
 `FIELDS` read the mention alone. `CONTEXT_FIELDS` need more: `author.vip` (the rule file's VIP
 list), `business_hours` (its `business_hours_calendar`, at the post's time) and
 `customer.repeat_contacts` (the customer's cases in the last 30 days, looked up by the router and
-passed in as `Facts`)."""
+passed in as `Facts`), `incident.id` / `incident.size` (the open incident the router grouped the
+post into) and `alert.active` (an alert is active for the post's brand)."""
 
 from __future__ import annotations
 
@@ -41,6 +42,9 @@ FIELDS: dict[str, tuple[str, Getter]] = {
     "spam": ("bool", _cls(lambda c: c.spam, False)),
 }
 CONTEXT_FIELDS: dict[str, str] = {
+    "incident.id": "text",  # the open incident the post was grouped into ("" if none)
+    "incident.size": "number",  # its posts so far
+    "alert.active": "bool",  # an alert is active for the post's brand
     "author.vip": "bool",
     "business_hours": "bool",
     "customer.repeat_contacts": "number",

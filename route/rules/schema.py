@@ -201,6 +201,64 @@ class DefaultAction(_Strict):
     sla: Name
 
 
+class BrandAlertsSpec(_Strict):
+    """Per-brand overrides of the spike settings."""
+
+    sensitivity: Annotated[float, Field(ge=1.0, le=50.0)] | None = None
+    min_volume: Annotated[int, Field(ge=5, le=100_000)] | None = None
+    min_similar: Annotated[int, Field(ge=3, le=100_000)] | None = None
+    cooldown: str | None = None
+    warm_up: str | None = None
+    enabled: bool = True
+
+    @field_validator("cooldown", "warm_up")
+    @classmethod
+    def _duration(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_duration(value)
+        return value
+
+
+class CrisisSpec(_Strict):
+    """Where `socialcare crisis on` sends an incident's posts."""
+
+    queue: Name = "crisis"
+    priority: Annotated[int, Field(ge=0, le=100)] = 85
+    first_response: str = "15m"
+    resolution: str = "8h"
+
+    @field_validator("first_response", "resolution")
+    @classmethod
+    def _duration(cls, value: str) -> str:
+        parse_duration(value)
+        return value
+
+
+class AlertsSpec(_Strict):
+    """Spike alerts and incidents (route/spikes.py, route/incidents.py)."""
+
+    enabled: bool = True
+    scope: Literal["brand", "brand+topic", "brand+network"] = "brand"
+    sensitivity: Annotated[float, Field(ge=1.0, le=50.0)] = 6.0
+    min_volume: Annotated[int, Field(ge=5, le=100_000)] = 30
+    min_similar: Annotated[int, Field(ge=3, le=100_000)] = 15
+    cooldown: str = "2h"
+    warm_up: str = "12h"
+    incident_idle: str = "6h"  # an incident that gained no post for this long closes
+    similar_threshold: Annotated[float, Field(ge=0.05, le=0.95)] = 0.15
+    webhook: Annotated[str, StringConstraints(pattern=r"^https?://", max_length=2048)] | None = None
+    brands: dict[
+        Annotated[str, StringConstraints(min_length=1, max_length=256)], BrandAlertsSpec
+    ] = Field(default_factory=dict)
+    crisis: CrisisSpec = Field(default_factory=CrisisSpec)
+
+    @field_validator("cooldown", "warm_up", "incident_idle")
+    @classmethod
+    def _duration(cls, value: str) -> str:
+        parse_duration(value)
+        return value
+
+
 class RuleFile(_Strict):
     version: Literal[1] = 1
     queues: dict[Name, QueueSpec | None] = Field(min_length=1)
@@ -211,5 +269,6 @@ class RuleFile(_Strict):
         default_factory=list
     )  # author handles or ids, any case
     business_hours_calendar: Name | None = None  # for the `business_hours` condition
+    alerts: AlertsSpec = Field(default_factory=AlertsSpec)
     rules: list[Rule] = Field(default_factory=list)
     default: DefaultAction

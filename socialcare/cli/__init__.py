@@ -2,7 +2,15 @@
 reports, rules, users and tokens, models, settings). See socialcare/cli/app.py for the shared
 options and where errors become exit codes."""
 
-from socialcare.cli import cases, config, models, rules, stages, users  # noqa: F401 (registers)
+from socialcare.cli import (  # noqa: F401 (registers the commands)
+    cases,
+    config,
+    crisis,
+    models,
+    rules,
+    stages,
+    users,
+)
 from socialcare.cli.app import main
 
 __all__ = ["main"]

@@ -14,6 +14,7 @@ from fastapi.templating import Jinja2Templates
 from route.event_time import EventClock
 from socialcare.desk.render import bar_chart
 from socialcare.desk.security import GRANTS, csrf_token
+from socialcare.store.incidents import list_alerts
 from socialcare.store.users import User
 from socialcare.stream.schema import utcnow
 
@@ -56,6 +57,7 @@ def page(request: Request, name: str, user: User | None, **context: Any) -> HTML
     flash = request.session.pop("flash", None)
     if user is not None:
         context.setdefault("held_back", held_back(request))
+        context.setdefault("active_alerts", list_alerts(request.app.state.desk.engine, True, 10))
     return TEMPLATES.TemplateResponse(
         request,
         name,

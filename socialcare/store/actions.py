@@ -254,3 +254,16 @@ def export_corrections(engine: Engine, field: str) -> list[dict[str, str]]:
         ).all()
     latest = {case_id: (text, label) for case_id, text, label in rows}
     return [{"text": text, "label": label} for text, label in latest.values()]
+
+
+def tag(engine: Engine, case_id: str, agent: str, label: str, now: datetime | None = None) -> None:
+    """Add a tag to a case (kept once), with a `tagged` event."""
+    now = now or utcnow()
+    label = (label or "").strip().lower()
+    if not label or len(label) > 64:
+        raise ActionError("a tag is 1-64 characters")
+    with engine.begin() as conn:
+        row = _case(conn, case_id)
+        tags = sorted(set(row.tags or []) | {label})
+        conn.execute(update(cases).where(cases.c.id == case_id).values(tags=tags, updated_at=now))
+        record_event(conn, case_id, "tagged", agent, now, {"tag": label})

@@ -79,3 +79,18 @@ def timelines(conn: Connection, case_ids: list[str]) -> dict[str, list[tuple[dat
         ):
             out[case_id].append((at, brand, handle))
     return out
+
+
+def incident_sizes(conn: Connection, incident_ids: list[str]) -> dict[str, int]:
+    """Customer posts grouped into each incident so far."""
+    from sqlalchemy import func
+
+    if not incident_ids:
+        return {}
+    return dict(
+        conn.execute(
+            select(posts.c.incident_id, func.count())
+            .where(posts.c.incident_id.in_(incident_ids), posts.c.from_brand.is_(False))
+            .group_by(posts.c.incident_id)
+        ).all()
+    )

@@ -119,6 +119,7 @@ cases = Table(
     Column("escalated_from_queue", String(64)),  # where a retraction puts the case back
     Column("decided_at", UTCDateTime, nullable=False),  # time of the post that decided routing
     Column("snoozed_until", UTCDateTime),  # hidden from the queue view until then
+    Column("incident_id", String(40)),  # the incident the case is part of (one at a time)
     Column("created_at", UTCDateTime, nullable=False),  # when socialcare opened it
     Column("updated_at", UTCDateTime, nullable=False),
     UniqueConstraint("network", "conversation_id", name="uq_cases_conversation"),
@@ -147,10 +148,85 @@ posts = Table(
     Column("ignored_reason", String(512)),
     Column("mention", Text, nullable=False),  # the whole message as routed (schema JSON)
     Column("stored_at", UTCDateTime, nullable=False),
+    Column("brand", String(256)),  # the brand the post is to (or from)
+    Column("incident_id", String(40)),  # the incident the post was grouped into
     PrimaryKeyConstraint("network", "post_id", name="pk_posts"),
 )
 Index("ix_posts_conversation", posts.c.network, posts.c.conversation_id)
 Index("ix_posts_case", posts.c.case_id)
+Index("ix_posts_brand_time", posts.c.brand, posts.c.created_at)
+Index("ix_posts_incident", posts.c.incident_id)
+
+# Customer posts per key (a brand, or brand|topic, brand|network) per minute of posting time:
+# what spike detection judges (route/spikes.py). Counted in the router's transaction.
+traffic = Table(
+    "traffic",
+    metadata,
+    Column("key", String(400), nullable=False),
+    Column("bucket", Integer, nullable=False),  # minutes since the epoch
+    Column("posts", Integer, nullable=False),
+    Column("negative", Integer, nullable=False),
+    PrimaryKeyConstraint("key", "bucket", name="pk_traffic"),
+)
+spike_state = Table(
+    "spike_state",
+    metadata,
+    Column("key", String(400), primary_key=True),
+    Column("judged_until", Integer, nullable=False),  # the last minute judged
+)
+alerts = Table(
+    "alerts",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("key", String(400), nullable=False),
+    Column("brand", String(256), nullable=False),
+    Column("kind", String(16), nullable=False),  # volume | negative
+    Column("signal", String(32), nullable=False),  # what fired: volume, negative share, similar
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("detected_at", UTCDateTime, nullable=False),  # the event time it fired
+    Column("severity", String(16), nullable=False),
+    Column("observed", Integer, nullable=False),
+    Column("expected", Float, nullable=False),
+    Column("score", Float, nullable=False),
+    Column("negative_share", Float, nullable=False),
+    Column("expected_negative_share", Float, nullable=False),
+    Column("terms", JSON, nullable=False),
+    Column("samples", JSON, nullable=False),  # a few posts: post id, author, text
+    Column("incident_id", String(40)),
+    Column("status", String(16), nullable=False),  # active | acknowledged | closed
+    Column("status_by", String(128)),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+Index("ix_alerts_status", alerts.c.status)
+Index("ix_alerts_key_detected", alerts.c.key, alerts.c.detected_at)
+incidents = Table(
+    "incidents",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("brand", String(256), nullable=False),
+    Column("alert_id", String(40)),
+    Column("title", String(300), nullable=False),
+    Column("terms", JSON, nullable=False),
+    Column("signature", JSON, nullable=False),  # term → weight (classify/similarity.py rising)
+    Column("idf", JSON, nullable=False),  # {"docs": N, "df": {term: n}} for the signature's terms
+    Column("status", String(16), nullable=False),  # open | closed | merged
+    Column("merged_into", String(40)),
+    Column("first_seen", UTCDateTime, nullable=False),
+    Column("last_seen", UTCDateTime, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("closed_at", UTCDateTime),
+    Column("closed_by", String(128)),
+)
+Index("ix_incidents_status_brand", incidents.c.status, incidents.c.brand)
+# cases an agent took out of an incident: a later post of theirs does not put them back
+incident_exclusions = Table(
+    "incident_exclusions",
+    metadata,
+    Column("incident_id", String(40), nullable=False),
+    Column("case_id", String(40), nullable=False),
+    PrimaryKeyConstraint("incident_id", "case_id", name="pk_incident_exclusions"),
+)
 
 case_events = Table(
     "case_events",

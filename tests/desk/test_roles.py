@@ -16,6 +16,8 @@ EXPECTED_ROLE = {  # path prefix → the role a route needs
     "/admin": "admin",
     "/api/reports": "analyst",
     "/reports": "analyst",
+    "/incidents": "agent",
+    "/alerts": "agent",
     "/api/": "agent",
     "/cases": "agent",
     "/": "agent",

@@ -1,0 +1,217 @@
+"""Agents: spike alerts (acknowledge, close) and incidents (the cases about one thing), with the
+bulk actions a bad day needs: one reply to every open case, resolve all, tag all; merge two
+incidents, take a case out. Each case gets its own event, as if handled one by one; a case
+another agent holds is skipped and named in the answer."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request
+from fastapi import Path as PathParam
+from fastapi.responses import HTMLResponse
+
+from route.casebook import clock_refresher
+from socialcare.desk.context import Desk, desk
+from socialcare.desk.inputs import unicode_text
+from socialcare.desk.pages import back, page
+from socialcare.desk.security import need
+from socialcare.errors import SocialcareError
+from socialcare.store import actions, claims
+from socialcare.store import incidents as store
+from socialcare.store.users import User
+from socialcare.stream.schema import utcnow
+
+router = APIRouter()
+AGENT = need("agent")
+Id = Annotated[str, PathParam(min_length=1, max_length=40)]
+
+
+# -- bulk actions -----------------------------------------------------------------------------
+def _held_by_other(case: dict, user: User) -> bool:
+    expires = case["claim_expires"]
+    return (
+        bool(case["claimed_by"])
+        and case["claimed_by"] != user.name
+        and expires
+        and expires > utcnow()
+    )
+
+
+def _each_open_case(
+    d: Desk, incident_id: str, user: User, act: Callable[[str], object]
+) -> dict[str, list]:
+    store.get_incident(d.engine, incident_id)  # 404 if unknown
+    done, skipped, failed = [], [], []
+    for case in store.incident_cases(d.engine, incident_id):
+        if case["status"] == "resolved":
+            continue
+        if _held_by_other(case, user):
+            skipped.append({"case_id": case["id"], "claimed_by": case["claimed_by"]})
+            continue
+        try:
+            act(case["id"])
+            done.append(case["id"])
+        except SocialcareError as exc:
+            failed.append({"case_id": case["id"], "error": str(exc)})
+    return {"done": done, "skipped": skipped, "failed": failed}
+
+
+def bulk(d: Desk, incident_id: str, action: str, params: dict[str, str], user: User) -> dict:
+    if action == "reply":
+        text = params.get("text", "")
+        refresh = clock_refresher(d.rules())
+        out = _each_open_case(
+            d, incident_id, user, lambda cid: actions.reply(d.engine, refresh, cid, user.name, text)
+        )
+        return {"replied": out["done"], "skipped": out["skipped"], "failed": out["failed"]}
+    if action == "resolve":
+        out = _each_open_case(
+            d,
+            incident_id,
+            user,
+            lambda cid: claims.resolve(d.engine, cid, user.name, "incident resolved"),
+        )
+        return {"resolved": out["done"], "skipped": out["skipped"], "failed": out["failed"]}
+    if action == "tag":
+        label = params.get("tag", "")
+        out = _each_open_case(
+            d, incident_id, user, lambda cid: actions.tag(d.engine, cid, user.name, label)
+        )
+        return {"tagged": out["done"], "skipped": out["skipped"], "failed": out["failed"]}
+    if action == "close":
+        store.close_incident(d.engine, incident_id, user.name)
+        return {"closed": incident_id}
+    if action == "merge":
+        store.merge(d.engine, incident_id, params.get("into", ""), user.name)
+        return {"merged_into": params.get("into")}
+    if action == "remove-case":
+        store.remove_case(d.engine, incident_id, params.get("case_id", ""), user.name)
+        return {"removed": params.get("case_id")}
+    raise HTTPException(404, f"no action {action!r}")
+
+
+ACTIONS = "reply|resolve|tag|close|merge|remove-case"
+
+
+# -- pages ------------------------------------------------------------------------------------
+@router.get("/incidents", response_class=HTMLResponse)
+def incidents_page(
+    request: Request,
+    status: str | None = Query(None, pattern="^(open|closed|merged)$"),
+    user: User = Depends(AGENT),
+    d: Desk = Depends(desk),
+):
+    return page(
+        request,
+        "incidents.html",
+        user,
+        incidents=store.list_incidents(d.engine, status),
+        status=status,
+    )
+
+
+@router.get("/incidents/{incident_id}", response_class=HTMLResponse)
+def incident_page(
+    request: Request, incident_id: Id, user: User = Depends(AGENT), d: Desk = Depends(desk)
+):
+    incident = store.get_incident(d.engine, incident_id)
+    others = [
+        i
+        for i in store.list_incidents(d.engine, "open")
+        if i["id"] != incident_id and i["brand"] == incident["brand"]
+    ]
+    return page(
+        request,
+        "incident.html",
+        user,
+        incident=incident,
+        cases=store.incident_cases(d.engine, incident_id),
+        others=others,
+    )
+
+
+@router.post("/incidents/{incident_id}/{action}")
+async def incident_action_page(
+    request: Request,
+    incident_id: Id,
+    action: Annotated[str, PathParam(pattern=f"^({ACTIONS})$")],
+    user: User = Depends(AGENT),
+    d: Desk = Depends(desk),
+):
+    form = await request.form()
+    params = {k: v for k, v in form.items() if k != "csrf" and isinstance(v, str)}
+    try:
+        out = bulk(d, incident_id, action, params, user)
+    except SocialcareError as exc:
+        return back(request, f"/incidents/{incident_id}", f"Not done: {exc}")
+    counts = ", ".join(f"{k} {len(v) if isinstance(v, list) else v}" for k, v in out.items())
+    target = (
+        f"/incidents/{params.get('into')}" if action == "merge" else f"/incidents/{incident_id}"
+    )
+    return back(request, target, f"Done: {counts}.")
+
+
+@router.post("/alerts/{alert_id}/{action}")
+async def alert_action_page(
+    request: Request,
+    alert_id: Id,
+    action: Annotated[str, PathParam(pattern="^(ack|close)$")],
+    user: User = Depends(AGENT),
+    d: Desk = Depends(desk),
+):
+    status = "acknowledged" if action == "ack" else "closed"
+    try:
+        store.set_alert_status(d.engine, alert_id, status, user.name)
+    except SocialcareError as exc:
+        return back(request, "/incidents", f"Not done: {exc}")
+    return back(request, "/incidents", f"Alert {status}.")
+
+
+# -- API --------------------------------------------------------------------------------------
+@router.get("/api/alerts")
+def api_alerts(
+    active: bool = Query(False), user: User = Depends(AGENT), d: Desk = Depends(desk)
+) -> list[dict]:
+    return store.list_alerts(d.engine, active_only=active)
+
+
+@router.post("/api/alerts/{alert_id}/{action}")
+def api_alert_action(
+    alert_id: Id,
+    action: Annotated[str, PathParam(pattern="^(ack|close)$")],
+    user: User = Depends(AGENT),
+    d: Desk = Depends(desk),
+) -> dict:
+    return store.set_alert_status(
+        d.engine, alert_id, "acknowledged" if action == "ack" else "closed", user.name
+    )
+
+
+@router.get("/api/incidents")
+def api_incidents(
+    status: str | None = Query(None, pattern="^(open|closed|merged)$"),
+    user: User = Depends(AGENT),
+    d: Desk = Depends(desk),
+) -> list[dict]:
+    return store.list_incidents(d.engine, status)
+
+
+@router.get("/api/incidents/{incident_id}")
+def api_incident(incident_id: Id, user: User = Depends(AGENT), d: Desk = Depends(desk)) -> dict:
+    return store.get_incident(d.engine, incident_id)
+
+
+@router.post("/api/incidents/{incident_id}/{action}")
+def api_incident_action(
+    incident_id: Id,
+    action: Annotated[str, PathParam(pattern=f"^({ACTIONS})$")],
+    body: dict = Body(default={}),
+    user: User = Depends(AGENT),
+    d: Desk = Depends(desk),
+) -> dict:
+    if not isinstance(body, dict):
+        raise HTTPException(422, "send a JSON object")
+    params = {k: unicode_text(v) for k, v in body.items() if isinstance(v, str)}
+    return {"ok": True, **bulk(d, incident_id, action, params, user)}

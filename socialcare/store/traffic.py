@@ -1,0 +1,135 @@
+"""Traffic per key per minute (what spike detection judges) and how far each key was judged.
+The router adds to the counts in the transaction that stores the posts, so a redelivered batch,
+whose posts are skipped as stored already, counts nothing twice."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+
+from sqlalchemy import Connection, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from socialcare.store.tables import posts, spike_state, traffic
+
+
+def add(conn: Connection, counts: Counter[tuple[str, int, bool]]) -> None:
+    """Add posts to the counts: {(key, minute, negative): n}."""
+    merged: dict[tuple[str, int], list[int]] = {}
+    for (key, bucket, negative), n in counts.items():
+        row = merged.setdefault((key, bucket), [0, 0])
+        row[0] += n
+        row[1] += n if negative else 0
+    if not merged:
+        return
+    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    statement = insert(traffic)
+    statement = statement.on_conflict_do_update(
+        index_elements=[traffic.c.key, traffic.c.bucket],
+        set_={
+            "posts": traffic.c.posts + statement.excluded.posts,
+            "negative": traffic.c.negative + statement.excluded.negative,
+        },
+    )
+    conn.execute(
+        statement,
+        [{"key": k, "bucket": b, "posts": p, "negative": n} for (k, b), (p, n) in merged.items()],
+    )
+
+
+def pending(conn: Connection, up_to: int) -> dict[str, int]:
+    """Keys with counts not judged yet, up to minute `up_to`: key → last minute judged (-1)."""
+    judged = dict(conn.execute(select(spike_state.c.key, spike_state.c.judged_until)).all())
+    latest = conn.execute(
+        select(traffic.c.key, func.max(traffic.c.bucket))
+        .where(traffic.c.bucket <= up_to)
+        .group_by(traffic.c.key)
+    ).all()
+    return {
+        key: judged.get(key, -1)
+        for key, last in latest
+        if last + 10 > judged.get(key, -1)  # a window reaches ten minutes past its last post
+    }
+
+
+def series(conn: Connection, key: str, since: int | None) -> dict[int, tuple[int, int]]:
+    """minute → (posts, negative) of a key from minute `since` on (None: all), plus its very
+    first minute."""
+    query = select(traffic.c.bucket, traffic.c.posts, traffic.c.negative).where(
+        traffic.c.key == key
+    )
+    if since is not None:
+        query = query.where(traffic.c.bucket >= since)
+    rows = conn.execute(query).all()
+    out = {b: (p, n) for b, p, n in rows}
+    first = conn.execute(select(func.min(traffic.c.bucket)).where(traffic.c.key == key)).scalar()
+    if first is not None and first not in out:
+        out[first] = tuple(  # type: ignore[assignment]
+            conn.execute(
+                select(traffic.c.posts, traffic.c.negative).where(
+                    traffic.c.key == key, traffic.c.bucket == first
+                )
+            ).one()
+        )
+    return out
+
+
+def judged(conn: Connection, key: str, until: int) -> None:
+    done = conn.execute(
+        update(spike_state).where(spike_state.c.key == key).values(judged_until=until)
+    ).rowcount
+    if not done:
+        conn.execute(spike_state.insert().values(key=key, judged_until=until))
+
+
+def texts(conn: Connection, brand: str, since, until, limit: int = 5000) -> list[tuple[str, bool]]:
+    """A brand's customer posts posted in [since, until): (text, negative), newest first."""
+    rows = conn.execute(
+        select(posts.c.text, posts.c.sentiment)
+        .where(
+            posts.c.brand == brand,
+            posts.c.from_brand.is_(False),
+            posts.c.created_at >= since,
+            posts.c.created_at < until,
+        )
+        .order_by(posts.c.created_at.desc())
+        .limit(limit)
+    ).all()
+    return [(text, sentiment == "negative") for text, sentiment in rows]
+
+
+def brand_posts(conn: Connection, brand: str, since, until) -> list[dict]:
+    """A brand's customer posts in [since, until), oldest first, for grouping."""
+    rows = conn.execute(
+        select(
+            posts.c.network,
+            posts.c.post_id,
+            posts.c.case_id,
+            posts.c.author_handle,
+            posts.c.text,
+            posts.c.created_at,
+            posts.c.incident_id,
+        )
+        .where(
+            posts.c.brand == brand,
+            posts.c.from_brand.is_(False),
+            posts.c.created_at >= since,
+            posts.c.created_at < until,
+        )
+        .order_by(posts.c.created_at)
+    ).all()
+    return [dict(r._mapping) for r in rows]
+
+
+def keys_of(brand: str, topic: str | None, network: str, scope: str) -> Iterable[str]:
+    """The traffic keys one customer post counts under, by the rule file's alert scope."""
+    if scope == "brand+topic":
+        return (f"{brand}|{topic or 'other'}",)
+    if scope == "brand+network":
+        return (f"{brand}|{network}",)
+    return (brand,)
+
+
+def brand_of(key: str) -> str:
+    return key.split("|", 1)[0]
