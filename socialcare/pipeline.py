@@ -7,10 +7,12 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from classify.stage import ClassifyStage
 from ingest.ingestor import IngestWorker
 from ingest.sources.base import Source
+from route.assigner import Assigner
 from route.stage import RouteStage
 from route.watchdog import Watchdog
 from socialcare.runtime import Runtime
@@ -41,6 +43,8 @@ class Pipeline:
         self.watchdog = (
             Watchdog(engine, rules, webhook_url=runtime.settings.webhook_url) if watchdog else None
         )
+        idle = timedelta(minutes=runtime.settings.desk_idle_away_minutes)
+        self.assigner = Assigner(engine, rules, idle)
         self.replies = runtime.replies
         self._next_watch = 0.0
         # how long "nothing left" must hold before it is believed (see Bus.exact_lag)
@@ -59,6 +63,7 @@ class Pipeline:
         """Warn, escalate (in event time) and send due replies."""
         if self.watchdog is not None:
             self.watchdog.tick()
+        self.assigner.tick()
         self.replies.send_due()
         self._next_watch = time.monotonic() + WATCH_EVERY_S
 

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from ingest.replies import ReplySender
     from ingest.sources.base import Source
     from route.rules import RuleSet
+    from route.saved_replies import SavedReplies
     from socialcare.stream.bus import Bus
 
 
@@ -85,6 +86,13 @@ class Runtime:
         from route.provider import rules_provider
 
         return rules_provider(self.engine, self.settings.rules_path, self.settings.home)
+
+    @cached_property
+    def saved_replies(self) -> Callable[[], SavedReplies]:
+        """The saved replies and macros in force (see route/provider.py)."""
+        from route.provider import saved_replies_provider
+
+        return saved_replies_provider(self.engine, self.settings.home)
 
     @cached_property
     def replies(self) -> ReplySender:

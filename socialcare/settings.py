@@ -174,6 +174,12 @@ class Settings(BaseSettings):
         description="SOCIALCARE_DESK_LOGIN_MAX_FAILURES: wrong passwords for one account "
         "(four times as many from one address) before sign-in is locked for a while.",
     )
+    desk_idle_away_minutes: float = Field(
+        10.0,
+        gt=0,
+        description="SOCIALCARE_DESK_IDLE_AWAY_MINUTES: an agent whose desk made no request for "
+        "this long counts as away (gets no new cases) until it does again.",
+    )
     desk_login_lockout_minutes: float = Field(
         15.0,
         gt=0,

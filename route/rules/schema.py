@@ -191,8 +191,22 @@ class EscalationSpec(_Strict):
         return value
 
 
+Skill = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_+-]{0,31}$")]
+
+
 class QueueSpec(_Strict):
     description: str = ""
+    # how the assigner (route/assigner.py) picks among the agents who may take a case
+    assignment: Literal["most-spare-capacity", "round-robin"] = "most-spare-capacity"
+    skills: list[Skill] = Field(default_factory=list)  # an agent needs all of them
+
+
+class AssignmentSpec(_Strict):
+    """Push assignment: cases to online agents by capacity and skills."""
+
+    enabled: bool = True
+    # a case in another language needs an agent with that language as a skill
+    languages: list[Skill] = Field(default_factory=lambda: ["en"])
 
 
 class DefaultAction(_Strict):
@@ -270,5 +284,6 @@ class RuleFile(_Strict):
     )  # author handles or ids, any case
     business_hours_calendar: Name | None = None  # for the `business_hours` condition
     alerts: AlertsSpec = Field(default_factory=AlertsSpec)
+    assignment: AssignmentSpec = Field(default_factory=AssignmentSpec)
     rules: list[Rule] = Field(default_factory=list)
     default: DefaultAction

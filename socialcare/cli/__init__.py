@@ -9,6 +9,7 @@ from socialcare.cli import (  # noqa: F401 (registers the commands)
     models,
     rules,
     stages,
+    templates,
     users,
 )
 from socialcare.cli.app import main

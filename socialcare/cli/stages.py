@@ -207,6 +207,33 @@ def watchdog(rt: Runtime, interval, once) -> None:
 
 
 @main.command()
+@click.option(
+    "--interval", default=5.0, show_default=True, type=click.FloatRange(0.5), help="Seconds."
+)
+@click.option("--once", is_flag=True, help="One round, then exit.")
+@with_runtime(rules=True)
+def assign(rt: Runtime, interval, once) -> None:
+    """Give waiting cases to online agents by priority, capacity and skills (also in `run`)."""
+    from datetime import timedelta
+
+    from route.assigner import Assigner
+
+    assigner = Assigner(rt.engine, rt.rules, timedelta(minutes=rt.settings.desk_idle_away_minutes))
+    stop = stop_on_signals()
+    while True:
+        result = assigner.tick()
+        if once or result.given:
+            echo_json(
+                {
+                    "given": [{"case_id": c, "to": a} for c, a in result.given],
+                    "waiting": result.waiting,
+                }
+            )
+        if once or stop.wait(interval):
+            return
+
+
+@main.command()
 @serve_options
 @with_runtime(rules=True)
 def desk(rt: Runtime, host, port) -> None:

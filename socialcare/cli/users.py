@@ -23,6 +23,17 @@ def user() -> None:
     """Desk users."""
 
 
+CAPACITY = click.option(
+    "--capacity",
+    type=click.IntRange(0, 1000),
+    help="Most open cases the assigner gives the agent at once [default: 5].",
+)
+SKILLS = click.option(
+    "--skills",
+    help="Comma-separated languages, queues and networks the agent covers (es,urgent,mastodon).",
+)
+
+
 @user.command("add")
 @click.argument("name")
 @click.option("--role", required=True, type=ROLE)
@@ -32,13 +43,45 @@ def user() -> None:
     required=True,
     help="Read the password from standard input (never from the command line).",
 )
+@CAPACITY
+@SKILLS
 @with_runtime()
-def user_add(rt: Runtime, name, role, password_stdin) -> None:
+def user_add(rt: Runtime, name, role, password_stdin, capacity, skills) -> None:
     """Add a desk user with a role; the password comes from stdin."""
     from socialcare.store.users import add_user
 
-    add_user(rt.engine, name, role, _password_from_stdin())
+    add_user(rt.engine, name, role, _password_from_stdin(), capacity, skills)
     click.echo(f"added {name} ({role})", err=True)
+
+
+@user.command("set")
+@click.argument("name")
+@CAPACITY
+@SKILLS
+@with_runtime()
+def user_set(rt: Runtime, name, capacity, skills) -> None:
+    """Change an agent's capacity or skills."""
+    from socialcare.store.users import set_agent
+
+    if capacity is None and skills is None:
+        raise click.UsageError("give --capacity and/or --skills")
+    set_agent(rt.engine, name, capacity, skills)
+    click.echo(f"{name} updated", err=True)
+
+
+@user.command("presence")
+@click.argument("name")
+@click.argument("status", type=click.Choice(["online", "away", "offline"]))
+@with_runtime()
+def user_presence(rt: Runtime, name, status) -> None:
+    """Set an agent's presence (offline hands back the cases they have not touched)."""
+    from socialcare.store.assignment import change_presence
+    from socialcare.stream.schema import utcnow
+
+    back = change_presence(rt.engine, name, status, utcnow())
+    click.echo(
+        f"{name} is {status}" + (f"; {len(back)} cases handed back" if back else ""), err=True
+    )
 
 
 @user.command("list")

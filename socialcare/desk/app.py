@@ -19,7 +19,9 @@ from sqlalchemy import Engine
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp
 
+from route.provider import saved_replies_provider
 from route.rules import RuleSet
+from route.saved_replies import SavedReplies
 from socialcare.desk import routes
 from socialcare.desk.context import Desk
 from socialcare.desk.pages import HERE
@@ -40,15 +42,19 @@ class DeskApp(FastAPI):
 
 
 def create_app(
-    engine: Engine, rules: Callable[[], RuleSet], settings: Settings | None = None
+    engine: Engine,
+    rules: Callable[[], RuleSet],
+    settings: Settings | None = None,
+    saved_replies: Callable[[], SavedReplies] | None = None,
 ) -> FastAPI:
     settings = settings or Settings()
+    saved_replies = saved_replies or saved_replies_provider(engine, None)
     # /docs and /redoc are off; the API description is for signed-in users (see routes/auth)
     app = DeskApp(
         title="socialcare desk", version="0.1.0", docs_url=None, redoc_url=None, openapi_url=None
     )
     app.max_body = settings.desk_max_body_bytes
-    app.state.desk = Desk(engine, rules, settings)
+    app.state.desk = Desk(engine, rules, settings, saved_replies)
     app.state.engine = engine
     app.add_middleware(
         SessionMiddleware,
@@ -64,7 +70,10 @@ def create_app(
 
     @app.exception_handler(SocialcareError)
     async def known_error(request: Request, exc: SocialcareError):
-        return JSONResponse({"detail": str(exc)}, status_code=exc.http_status)
+        body = {"detail": str(exc)}
+        if getattr(exc, "details", None):  # e.g. a stale case: what changed (store/collisions.py)
+            body.update(exc.details)
+        return JSONResponse(body, status_code=exc.http_status)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError):
@@ -89,4 +98,4 @@ def create_app(
 
 def app_for(runtime) -> FastAPI:
     """The desk of a runtime: its case store, rules in force and settings."""
-    return create_app(runtime.engine, runtime.rules, runtime.settings)
+    return create_app(runtime.engine, runtime.rules, runtime.settings, runtime.saved_replies)

@@ -11,6 +11,7 @@ from fastapi import Request
 from sqlalchemy import Engine
 
 from route.rules import RuleSet
+from route.saved_replies import SavedReplies
 from socialcare.settings import Settings
 
 
@@ -19,7 +20,16 @@ class Desk:
     engine: Engine
     rules: Callable[[], RuleSet]
     settings: Settings
+    saved_replies: Callable[[], SavedReplies]
 
 
 def desk(request: Request) -> Desk:
     return request.app.state.desk
+
+
+def just_published(provider: Callable[[], object]) -> None:
+    """After this desk published a version (rules, saved replies), its next request sees it at
+    once; other processes see it within the provider's few seconds (route/provider.py)."""
+    refresh = getattr(provider, "refresh", None)
+    if refresh is not None:
+        refresh()

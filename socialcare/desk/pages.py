@@ -15,7 +15,7 @@ from route.event_time import EventClock
 from socialcare.desk.render import bar_chart
 from socialcare.desk.security import GRANTS, csrf_token
 from socialcare.store.incidents import list_alerts
-from socialcare.store.users import User
+from socialcare.store.users import User, presence_of
 from socialcare.stream.schema import utcnow
 
 HERE = Path(__file__).parent
@@ -57,7 +57,10 @@ def page(request: Request, name: str, user: User | None, **context: Any) -> HTML
     flash = request.session.pop("flash", None)
     if user is not None:
         context.setdefault("held_back", held_back(request))
-        context.setdefault("active_alerts", list_alerts(request.app.state.desk.engine, True, 10))
+        d = request.app.state.desk
+        context.setdefault("active_alerts", list_alerts(d.engine, True, 10))
+        context.setdefault("presence", presence_of(d.engine, user.name))
+        context.setdefault("idle_minutes", d.settings.desk_idle_away_minutes)
     return TEMPLATES.TemplateResponse(
         request,
         name,

@@ -4,6 +4,7 @@ roles on every route, CSRF on every session-authenticated POST, and security hea
 from __future__ import annotations
 
 import secrets
+import time
 from collections.abc import Awaitable, Callable
 
 from fastapi import HTTPException, Request
@@ -12,7 +13,7 @@ from sqlalchemy import Engine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from socialcare.store.sessions import session_user
-from socialcare.store.users import User, get_user, user_for_token
+from socialcare.store.users import User, get_user, seen, user_for_token
 
 #: which roles a user of each role holds: an admin may do everything
 GRANTS = {"agent": {"agent"}, "analyst": {"analyst"}, "admin": {"admin", "agent", "analyst"}}
@@ -70,9 +71,22 @@ def need(role: str | None) -> Callable[[Request], Awaitable[User]]:
             raise HTTPException(403, f"this needs the {role} role; you are {user.role}")
         if request.method not in ("GET", "HEAD") and not by_token:
             await check_csrf(request)
+        _note_seen(request.app.state.desk.engine, user.name)
         return user
 
     return dependency
+
+
+_SEEN: dict[str, float] = {}  # a write-saving cache only: the store holds the truth
+SEEN_EVERY_S = 30.0
+
+
+def _note_seen(engine: Engine, name: str) -> None:
+    """Record that the user's desk is in use (an idle desk turns away), at most every 30 s."""
+    now = time.monotonic()
+    if now - _SEEN.get(name, -SEEN_EVERY_S) >= SEEN_EVERY_S:
+        _SEEN[name] = now
+        seen(engine, name)
 
 
 SECURITY_HEADERS = [

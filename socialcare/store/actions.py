@@ -20,8 +20,10 @@ from typing import Any
 from sqlalchemy import Connection, Engine, insert, or_, select, update
 
 from socialcare.store.claims import LEASE, ActionError, CaseNotFound, ClaimError, record_event
+from socialcare.store.collisions import guard
 from socialcare.store.outbox import enqueue
 from socialcare.store.tables import cases, corrections, posts, users
+from socialcare.stream.reply_length import check as check_length
 from socialcare.stream.schema import mention_from_dict, utcnow
 
 CORRECTABLE = {
@@ -63,13 +65,18 @@ def reply(
     agent: str,
     text: str,
     now: datetime | None = None,
+    seen: int | None = None,
 ) -> str:
-    """Record an agent's reply as the brand's post in the conversation; claims the case."""
+    """Record an agent's reply as the brand's post in the conversation; claims the case.
+    `seen` is the case version the agent's page showed: if others changed the case since,
+    StaleCase (409) and nothing is queued. A reply too long for the network: InputError (422)."""
     now = now or utcnow()
     text = _text(text, "reply")
     with engine.begin() as conn:
         row = _case(conn, case_id)
+        check_length(row.network, text)
         _not_held_by_other(row, agent, now)
+        guard(conn, case_id, seen, agent)
         if row.status == "resolved":
             raise ClaimError(f"case {case_id} is resolved; reopen it to reply")
         account = row.account or "brand"
@@ -138,11 +145,19 @@ def reply(
     return post_id
 
 
-def note(engine: Engine, case_id: str, agent: str, text: str, now: datetime | None = None) -> None:
+def note(
+    engine: Engine,
+    case_id: str,
+    agent: str,
+    text: str,
+    now: datetime | None = None,
+    seen: int | None = None,
+) -> None:
     now = now or utcnow()
     text = _text(text, "note")
     with engine.begin() as conn:
         _case(conn, case_id)
+        guard(conn, case_id, seen, agent)
         record_event(conn, case_id, "note", agent, now, {"text": text})
 
 

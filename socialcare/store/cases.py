@@ -3,6 +3,7 @@ the CLI and API share."""
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from datetime import datetime
 from typing import Any
@@ -92,14 +93,39 @@ def get_case(engine: Engine, case_id: str) -> dict[str, Any] | None:
             .order_by(posts.c.created_at, posts.c.post_id)
         ).all()
         history = conn.execute(
-            select(case_events.c.type, case_events.c.at, case_events.c.actor, case_events.c.data)
+            select(
+                case_events.c.id,
+                case_events.c.type,
+                case_events.c.at,
+                case_events.c.actor,
+                case_events.c.data,
+            )
             .where(case_events.c.case_id == case_id)
             .order_by(case_events.c.id)
         ).all()
     out = case_json(dict(row._mapping), [p.post_id for p in convo])
     out["posts"] = [{k: _iso(v) for k, v in p._mapping.items()} for p in convo]
     out["events"] = [{k: _iso(v) for k, v in e._mapping.items()} for e in history]
+    out["customer_name"] = _display_name(engine, row.network, convo)
+    # the collision guard's version (store/collisions.py): it grows with every change
+    out["version"] = history[-1].id if history else 0
     return out
+
+
+def _display_name(engine: Engine, network: str, convo) -> str | None:
+    """The customer's display name as their opening post gave it (for saved replies)."""
+    opening = next((p.post_id for p in convo if not p.from_brand), None)
+    if opening is None:
+        return None
+    with engine.connect() as conn:
+        raw = conn.execute(
+            select(posts.c.mention).where(posts.c.network == network, posts.c.post_id == opening)
+        ).scalar()
+    try:
+        name = json.loads(raw or "{}").get("author", {}).get("display_name")
+    except (ValueError, AttributeError):
+        return None
+    return name if isinstance(name, str) else None
 
 
 def queue_summary(engine: Engine) -> list[dict[str, Any]]:

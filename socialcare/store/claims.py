@@ -13,6 +13,7 @@ from sqlalchemy import Connection, Engine, insert, or_, select, update
 
 from socialcare.errors import ConflictError, InputError, NotFoundError
 from socialcare.store.cases import QUEUE_ORDER
+from socialcare.store.collisions import guard
 from socialcare.store.tables import case_events, cases
 from socialcare.stream.schema import utcnow
 
@@ -140,11 +141,17 @@ def release(engine: Engine, case_id: str, agent: str, now: datetime | None = Non
 
 
 def resolve(
-    engine: Engine, case_id: str, agent: str, note: str = "", now: datetime | None = None
+    engine: Engine,
+    case_id: str,
+    agent: str,
+    note: str = "",
+    now: datetime | None = None,
+    seen: int | None = None,
 ) -> None:
-    """Resolve a case the agent holds, or one nobody holds."""
+    """Resolve a case the agent holds, or one nobody holds (`seen`: see actions.reply)."""
     now = now or utcnow()
     with engine.begin() as conn:
+        guard(conn, case_id, seen, agent)
         done = conn.execute(
             update(cases)
             .where(

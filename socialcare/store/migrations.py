@@ -114,12 +114,36 @@ MIGRATIONS: list[Migration] = [
             lambda conn: _indexes(conn, "ix_posts_brand_time", "ix_posts_incident"),
         ),
     ),
+    (
+        5,
+        "the agent's day: presence, capacity, skills, assignment, saved replies, viewers, "
+        "customer notes and linked identities",
+        _all(
+            add_columns(
+                tables.users, "presence", "presence_at", "last_seen_at", "capacity", "skills"
+            ),
+            add_columns(tables.cases, "assignee", "assigned_at", "language"),
+            create_tables(
+                tables.saved_replies,
+                tables.case_viewers,
+                tables.assignment_state,
+                tables.customer_notes,
+                tables.customer_links,
+            ),
+            lambda conn: _indexes(conn, "ix_cases_assignee", "ix_customer_notes_who"),
+        ),
+    ),
 ]
 
 
 def _indexes(conn: Connection, *names: str) -> None:
     """Create indexes tables.py defines, where missing (a store from before they existed)."""
-    have = {i["name"] for t in ("posts", "cases") for i in inspect(conn).get_indexes(t)}
+    have = {
+        i["name"]
+        for t in ("posts", "cases", "customer_notes")
+        if inspect(conn).has_table(t)
+        for i in inspect(conn).get_indexes(t)
+    }
     for table in metadata.tables.values():
         for index in table.indexes:
             if index.name in names and index.name not in have:

@@ -120,6 +120,9 @@ cases = Table(
     Column("decided_at", UTCDateTime, nullable=False),  # time of the post that decided routing
     Column("snoozed_until", UTCDateTime),  # hidden from the queue view until then
     Column("incident_id", String(40)),  # the incident the case is part of (one at a time)
+    Column("assignee", String(128)),  # the agent it was given to (ownership; see route/assigner)
+    Column("assigned_at", UTCDateTime),
+    Column("language", String(16)),  # of the opening post
     Column("created_at", UTCDateTime, nullable=False),  # when socialcare opened it
     Column("updated_at", UTCDateTime, nullable=False),
     UniqueConstraint("network", "conversation_id", name="uq_cases_conversation"),
@@ -127,6 +130,7 @@ cases = Table(
 Index("ix_cases_queue_status_priority", cases.c.queue, cases.c.status, cases.c.priority)
 Index("ix_cases_customer", cases.c.network, cases.c.customer_id)
 Index("ix_cases_sla_due", cases.c.sla_due)
+Index("ix_cases_assignee", cases.c.assignee, cases.c.status)
 
 posts = Table(
     "posts",
@@ -304,6 +308,11 @@ users = Table(
     Column("password_hash", String(256), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("disabled", Boolean, nullable=False, default=False),
+    Column("presence", String(16)),  # online | away | offline (none: offline)
+    Column("presence_at", UTCDateTime),
+    Column("last_seen_at", UTCDateTime),  # the desk's last request from the user
+    Column("capacity", Integer),  # most open cases assigned at once (none: 5)
+    Column("skills", JSON),  # languages, queues, networks the agent covers
 )
 
 api_tokens = Table(
@@ -341,6 +350,60 @@ app_secrets = Table(
     metadata,
     Column("key", String(64), primary_key=True),
     Column("value", String(256), nullable=False),
+)
+
+# Saved replies and macros (one YAML text per version, like rule sets): newest in force
+saved_replies = Table(
+    "saved_replies",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("version", String(64), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("action", String(16), nullable=False),  # publish | rollback
+    Column("author", String(128), nullable=False),
+    Column("message", String(1000), nullable=False),
+    Column("published_at", UTCDateTime, nullable=False),
+)
+# who has a case open on the desk now (refreshed while the page is open)
+case_viewers = Table(
+    "case_viewers",
+    metadata,
+    Column("case_id", String(40), nullable=False),
+    Column("user", String(128), nullable=False),
+    Column("seen_at", UTCDateTime, nullable=False),
+    PrimaryKeyConstraint("case_id", "user", name="pk_case_viewers"),
+)
+# round robin: the agent each queue gave a case to last
+assignment_state = Table(
+    "assignment_state",
+    metadata,
+    Column("queue", String(64), primary_key=True),
+    Column("last_agent", String(128), nullable=False),
+)
+customer_notes = Table(
+    "customer_notes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("network", String(32), nullable=False),
+    Column("author_id", String(128), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("agent", String(128), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Index("ix_customer_notes_who", "network", "author_id"),
+)
+# identities an agent said are one person (never guessed): both directions stored
+customer_links = Table(
+    "customer_links",
+    metadata,
+    Column("network", String(32), nullable=False),
+    Column("author_id", String(128), nullable=False),
+    Column("other_network", String(32), nullable=False),
+    Column("other_author_id", String(128), nullable=False),
+    Column("agent", String(128), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    PrimaryKeyConstraint(
+        "network", "author_id", "other_network", "other_author_id", name="pk_customer_links"
+    ),
 )
 
 corrections = Table(

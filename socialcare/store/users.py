@@ -34,7 +34,35 @@ class User:
     role: str
 
 
-def add_user(engine: Engine, name: str, role: str, password: str) -> User:
+DEFAULT_CAPACITY = 5
+PRESENCE = ("online", "away", "offline")
+_SKILL = re.compile(r"^[a-z0-9][a-z0-9_+-]{0,31}$")
+
+
+def skills_of(text: str | list[str] | None) -> list[str]:
+    """Skills from `es,urgent` (or a list): lowercase, sorted, each checked."""
+    items = text.split(",") if isinstance(text, str) else list(text or [])
+    out = sorted({s.strip().lower() for s in items if s.strip()})
+    bad = [s for s in out if not _SKILL.match(s)]
+    if bad:
+        raise UserError(f"a skill is 1-32 letters, digits, _ + - (like es, urgent): not {bad[0]!r}")
+    return out
+
+
+def _capacity(value: int | None) -> int | None:
+    if value is not None and not 0 <= value <= 1000:
+        raise UserError("capacity is 0-1000 open cases")
+    return value
+
+
+def add_user(
+    engine: Engine,
+    name: str,
+    role: str,
+    password: str,
+    capacity: int | None = None,
+    skills: str | list[str] | None = None,
+) -> User:
     if not _NAME.match(name):
         raise UserError(
             "a user name is 1-64 letters, digits, _ . @ - (starting with a letter or digit)"
@@ -51,6 +79,9 @@ def add_user(engine: Engine, name: str, role: str, password: str) -> User:
                     created_at=utcnow(),
                     password_hash=_hasher.hash(password),
                     disabled=False,
+                    presence="offline",
+                    capacity=_capacity(capacity),
+                    skills=skills_of(skills),
                 )
             )
     except IntegrityError:
@@ -76,9 +107,44 @@ def get_user(engine: Engine, name: str) -> User | None:
 def list_users(engine: Engine) -> list[dict]:
     with engine.connect() as conn:
         return [
-            {"name": r.name, "role": r.role, "disabled": r.disabled}
+            {
+                "name": r.name,
+                "role": r.role,
+                "disabled": r.disabled,
+                "presence": r.presence or "offline",
+                "capacity": DEFAULT_CAPACITY if r.capacity is None else r.capacity,
+                "skills": list(r.skills or []),
+            }
             for r in conn.execute(select(users).order_by(users.c.name))
         ]
+
+
+def set_agent(
+    engine: Engine, name: str, capacity: int | None = None, skills: str | list[str] | None = None
+) -> None:
+    """Change an agent's capacity and/or skills (None: unchanged)."""
+    _known(engine, name)
+    values: dict = {}
+    if capacity is not None:
+        values["capacity"] = _capacity(capacity)
+    if skills is not None:
+        values["skills"] = skills_of(skills)
+    if values:
+        with engine.begin() as conn:
+            conn.execute(update(users).where(users.c.name == name).values(**values))
+
+
+def presence_of(engine: Engine, name: str) -> str:
+    with engine.connect() as conn:
+        return (
+            conn.execute(select(users.c.presence).where(users.c.name == name)).scalar() or "offline"
+        )
+
+
+def seen(engine: Engine, name: str) -> None:
+    """The user's desk made a request now (an idle desk turns away: route/assigner.py)."""
+    with engine.begin() as conn:
+        conn.execute(update(users).where(users.c.name == name).values(last_seen_at=utcnow()))
 
 
 def authenticate(engine: Engine, name: str, password: str) -> User | None:

@@ -229,7 +229,7 @@ def test_the_cli_takes_access_back(tmp_path):
     people = [
         json.loads(x) for x in runner.invoke(main, ["user", "list", *home]).output.splitlines()
     ]
-    assert people == [{"name": "ana", "role": "analyst", "disabled": False}]
+    assert [(p["name"], p["role"], p["disabled"]) for p in people] == [("ana", "analyst", False)]
     assert runner.invoke(main, ["user", "disable", "nobody", *home]).exit_code == 1
     assert (
         runner.invoke(main, ["token", "create", "ana", "--expires", "soon", *home]).exit_code == 2

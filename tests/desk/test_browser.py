@@ -33,7 +33,7 @@ def desk_url(tmp_path_factory):
     runtime = Runtime(Settings.resolve(home))
     pipeline = Pipeline(runtime, [DemoSource(60)], watchdog=False)
     pipeline.run(threading.Event(), until_idle=True)
-    for name, role in (("ana", "agent"), ("ada", "admin"), ("ann", "analyst")):
+    for name, role in (("ana", "agent"), ("bob", "agent"), ("ada", "admin"), ("ann", "analyst")):
         add_user(runtime.engine, name, role, PASSWORD)
     pipeline.close()
     with socket.socket() as s:
@@ -133,3 +133,85 @@ def test_analyst_opens_the_report_and_downloads_the_csv(browser, desk_url):
     path = info.value.path()
     header = Path(path).read_text().splitlines()[0]
     assert header.startswith("queue,cases,answered,resolved,first_response_median_s")
+
+
+def fits_the_width(page) -> bool:
+    """Nothing sticks out sideways: the page scrolls only down (wide tables scroll in place)."""
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+def open_a_fresh_case(page, desk_url) -> str:
+    page.goto(desk_url + "/")
+    case_id = page.locator("tr[data-case]").nth(3).get_attribute("data-case")
+    page.goto(f"{desk_url}/cases/{case_id}")
+    return case_id
+
+
+def test_agent_picks_a_saved_reply_sees_it_filled_in_edits_and_sends(browser, desk_url):
+    page = sign_in(browser, desk_url, "ana")
+    open_a_fresh_case(page, desk_url)
+    page.select_option("#saved-reply", "sorry-dm")
+    filled = page.input_value("#reply-text")
+    assert "{{" not in filled and filled.endswith("^ana")
+    page.fill("#reply-text", filled.replace("sorry about this", "so sorry about this"))
+    page.click("#reply-button")
+    assert "Reply recorded" in page.locator(".flash").inner_text()
+    assert page.locator(".post.brand", has_text="so sorry about this").count() == 1
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert fits_the_width(page)
+    page.screenshot(path=str(SHOTS / "agent-case-saved-reply-phone.png"), full_page=True)
+
+
+def test_a_stale_reply_is_stopped_and_the_draft_kept(browser, desk_url):
+    ana = sign_in(browser, desk_url, "ana")
+    case_id = open_a_fresh_case(ana, desk_url)
+    bob = sign_in(browser, desk_url, "bob")
+    bob.goto(f"{desk_url}/cases/{case_id}")
+    assert "Also viewing now" in bob.locator("#viewers").inner_text()
+    bob.fill("#note-text", "Customer called the hotline, rebooked already")
+    bob.click("text=Add note")
+    assert "Note added" in bob.locator(".flash").inner_text()
+    ana.fill("#reply-text", "Let me look into your booking")
+    ana.click("#reply-button")
+    stale = ana.locator("#stale")
+    assert "changed since you opened it" in stale.inner_text()
+    assert "rebooked already" in stale.inner_text() and "bob" in stale.inner_text()
+    assert ana.input_value("#reply-text") == "Let me look into your booking"
+    assert ana.locator(".post.brand", has_text="Let me look into").count() == 0
+    ana.screenshot(path=str(SHOTS / "agent-case-stale.png"), full_page=True)
+    ana.click("#reply-button")  # the page now carries the new version: sent
+    assert "Reply recorded" in ana.locator(".flash").inner_text()
+
+
+def test_the_presence_toggle(browser, desk_url):
+    page = sign_in(browser, desk_url, "bob")
+    page.select_option("#presence", "away")
+    page.wait_for_selector(".flash")
+    assert "You are away" in page.locator(".flash").inner_text()
+    assert page.input_value("#presence") == "away"
+    assert "away" in page.get_attribute("#presence-form", "class")
+    page.select_option("#presence", "online")
+    page.wait_for_selector("text=You are online")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.screenshot(path=str(SHOTS / "agent-queue-phone.png"), full_page=False)
+
+
+def test_customer_profile_and_saved_replies_editor_pages(browser, desk_url):
+    page = sign_in(browser, desk_url, "ana")
+    open_a_fresh_case(page, desk_url)
+    page.click("#customer-link")
+    assert page.locator("#customer-cases tbody tr").count() >= 1
+    page.fill("#customer-note", "prefers DMs")
+    page.click("text=Add note")
+    assert "prefers DMs" in page.locator("#customer-notes").inner_text()
+    for width, name in ((1280, "desktop"), (390, "phone")):
+        page.set_viewport_size({"width": width, "height": 900})
+        assert fits_the_width(page)
+        page.screenshot(path=str(SHOTS / f"agent-customer-{name}.png"), full_page=True)
+    admin = sign_in(browser, desk_url, "ada")
+    admin.goto(f"{desk_url}/admin/saved-replies")
+    text = admin.input_value("#saved-replies-text")
+    admin.fill("#saved-replies-text", text.replace("{{agent.name}}", "{{agent.nickname}}", 1))
+    admin.click("#validate-button")
+    assert "unknown variable agent.nickname" in admin.locator("#problems").inner_text()
+    admin.screenshot(path=str(SHOTS / "admin-saved-replies-error.png"), full_page=False)

@@ -13,6 +13,7 @@ PUBLIC = {"/login", "/healthz", "/openapi.json", "/docs", "/docs/oauth2-redirect
 EXPECTED_ROLE = {  # path prefix → the role a route needs
     "/api/rules": "admin",
     "/api/users": "admin",
+    "/api/saved-replies/publish": "admin",
     "/admin": "admin",
     "/api/reports": "analyst",
     "/reports": "analyst",
@@ -20,6 +21,7 @@ EXPECTED_ROLE = {  # path prefix → the role a route needs
     "/alerts": "agent",
     "/api/": "agent",
     "/cases": "agent",
+    "/customers": "agent",
     "/": "agent",
 }
 ROLE_OF = {"agent": "ana", "admin": "ada", "analyst": "ann"}
@@ -36,7 +38,14 @@ def routes(app):
 
 
 def concrete(path: str) -> str:
-    return path.replace("{case_id}", case_id_for("x", "hot")).replace("{name}", "claim")
+    return (
+        path.replace("{case_id}", case_id_for("x", "hot"))
+        .replace("{name}", "claim")
+        .replace("{network}", "x")
+        .replace("{author_id}", "hot")
+        .replace("{what}", "note")
+        .replace("{macro}", "fixed-and-resolve")
+    )
 
 
 def needed(path: str) -> str | None:

@@ -68,3 +68,55 @@ def test_concurrent_agents_never_claim_the_same_case(pg_url):
 
 def test_concurrent_watchdogs_escalate_each_case_once(pg_url):
     escalate_concurrently(pg_url)
+
+
+def test_concurrent_assigners_give_each_case_once_and_nobody_too_much(pg_url):
+    from datetime import timedelta
+
+    from sqlalchemy import func
+
+    from route.assigner import Assigner
+    from route.rules import default_rules
+    from socialcare.store.assignment import change_presence
+    from socialcare.store.tables import case_events
+    from socialcare.store.users import add_user
+    from tests.factories import T0
+
+    engine = open_store(pg_url)
+    rules = default_rules()
+    with engine.begin() as conn:
+        CaseBook(conn, rules, T0).apply(
+            [classified(str(i), f"conv{i}", minutes=i % 50) for i in range(200)]
+        )
+    for i in range(5):
+        add_user(engine, f"agent{i}", "agent", "correct horse battery", capacity=10)
+        change_presence(engine, f"agent{i}", "online", T0)
+    now = T0 + timedelta(minutes=1)
+    barrier = threading.Barrier(4)
+
+    def run() -> None:
+        assigner = Assigner(open_store(pg_url), lambda: rules, idle=timedelta(days=1))
+        barrier.wait()
+        for _ in range(3):
+            assigner.tick(now)
+
+    threads = [threading.Thread(target=run) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    with engine.connect() as conn:
+        loads = dict(
+            conn.execute(
+                select(cases.c.assignee, func.count())
+                .where(cases.c.assignee.is_not(None))
+                .group_by(cases.c.assignee)
+            ).all()
+        )
+        given = conn.execute(
+            select(case_events.c.case_id, func.count())
+            .where(case_events.c.type == "assigned")
+            .group_by(case_events.c.case_id)
+        ).all()
+    assert sum(loads.values()) == 50 and max(loads.values()) == 10  # every slot filled, none over
+    assert max(n for _c, n in given) == 1  # no case given twice

@@ -1,6 +1,15 @@
 """The desk's routes, one module per page family: sign-in (auth), queues and cases, reports,
-rules, users. Each module's `router` is included by socialcare/desk/app.py."""
+rules, saved replies, customers, users. Each module's `router` is included by socialcare/desk/app.py."""
 
-from socialcare.desk.routes import auth, cases, incidents, reports, rules, users
+from socialcare.desk.routes import (
+    auth,
+    cases,
+    customers,
+    incidents,
+    reports,
+    rules,
+    saved_replies,
+    users,
+)
 
-MODULES = (auth, cases, incidents, reports, rules, users)
+MODULES = (auth, cases, customers, incidents, reports, rules, saved_replies, users)

@@ -7,16 +7,22 @@ from collections.abc import Callable
 from fastapi import APIRouter, Body, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from route import macros
 from route.casebook import clock_refresher
+from route.saved_replies import fill, values_for
 from socialcare.desk.context import Desk, desk
 from socialcare.desk.inputs import CaseId, parse_time, unicode_text
 from socialcare.desk.pages import back, held_back, page
 from socialcare.desk.security import need
-from socialcare.errors import SocialcareError
+from socialcare.errors import InputError, NotFoundError, SocialcareError
 from socialcare.store import actions, claims
+from socialcare.store.assignment import change_presence
 from socialcare.store.cases import get_case, list_cases, queue_summary
+from socialcare.store.collisions import StaleCase, viewers, viewing
 from socialcare.store.incidents import incident_titles
 from socialcare.store.users import User, list_users
+from socialcare.stream.reply_length import LIMITS
+from socialcare.stream.schema import utcnow
 
 router = APIRouter()
 AGENT = need("agent")
@@ -46,10 +52,20 @@ def _release(d: Desk, case_id: str, params: dict[str, str], user: User) -> str:
     return "Released back to the queue."
 
 
+def _seen(params: dict[str, str]) -> int | None:
+    """The case version the agent's page showed (the collision guard), if it sent one."""
+    raw = params.get("version", "")
+    if raw == "":
+        return None
+    if not raw.isdigit() or len(raw) > 18:
+        raise InputError("version is the number GET /api/cases/ID returned")
+    return int(raw)
+
+
 @action("reply")
 def _reply(d: Desk, case_id: str, params: dict[str, str], user: User) -> str:
     refresh = clock_refresher(d.rules())
-    actions.reply(d.engine, refresh, case_id, user.name, params.get("text", ""))
+    actions.reply(d.engine, refresh, case_id, user.name, params.get("text", ""), seen=_seen(params))
     if d.settings.live_replies:
         return "Reply recorded and queued; it is posted on the network within seconds."
     return (
@@ -60,13 +76,13 @@ def _reply(d: Desk, case_id: str, params: dict[str, str], user: User) -> str:
 
 @action("note")
 def _note(d: Desk, case_id: str, params: dict[str, str], user: User) -> str:
-    actions.note(d.engine, case_id, user.name, params.get("text", ""))
+    actions.note(d.engine, case_id, user.name, params.get("text", ""), seen=_seen(params))
     return "Note added."
 
 
 @action("resolve")
 def _resolve(d: Desk, case_id: str, params: dict[str, str], user: User) -> str:
-    claims.resolve(d.engine, case_id, user.name, params.get("note", "")[:2000])
+    claims.resolve(d.engine, case_id, user.name, params.get("note", "")[:2000], seen=_seen(params))
     return "Resolved."
 
 
@@ -95,9 +111,28 @@ def _correct(d: Desk, case_id: str, params: dict[str, str], user: User) -> str:
     return "Tag corrected; kept as a training example."
 
 
+@action("macro")
+def _macro(d: Desk, case_id: str, params: dict[str, str], user: User) -> str:
+    case = get_case(d.engine, case_id)
+    if case is None:
+        raise NotFoundError(f"no case {case_id!r}")
+    name = params.get("macro", "")
+    done = macros.run(
+        d.engine,
+        clock_refresher(d.rules()),
+        d.saved_replies(),
+        name,
+        case,
+        user.name,
+        utcnow(),
+        seen=_seen(params),
+    )
+    return f"Macro {name}: " + ", ".join(done) + "."
+
+
 CASE_ACTIONS = tuple(ACTIONS)
 # after a page action, these go back to the queue; the others stay on the case
-_BACK_TO_QUEUE = {"resolve", "snooze", "release", "reassign"}
+_BACK_TO_QUEUE = {"resolve", "snooze", "release", "reassign", "macro"}
 
 
 def do_action(d: Desk, case_id: str, name: str, params: dict[str, str], user: User) -> str:
@@ -158,10 +193,23 @@ def collapse_incidents(rows: list[dict], titles: dict[str, str]) -> list[dict]:
     return out
 
 
-@router.get("/cases/{case_id}", response_class=HTMLResponse)
-def case_page(
-    request: Request, case_id: CaseId, user: User = Depends(AGENT), d: Desk = Depends(desk)
-):
+def saved_replies_for(d: Desk, case: dict, agent: str) -> list[dict[str, str]]:
+    """The saved replies offered for a case, each filled in for it."""
+    values = values_for(case, agent)
+    return [
+        {"id": t.id, "template": t.text, "text": fill(t.text, values)}
+        for t in d.saved_replies().offered(case)
+    ]
+
+
+def _case_view(
+    request: Request,
+    d: Desk,
+    user: User,
+    case_id: str,
+    draft: dict[str, str] | None = None,
+    stale: dict | None = None,
+) -> HTMLResponse:
     case = get_case(d.engine, case_id)
     if case is None:
         raise HTTPException(404, "no such case")
@@ -170,9 +218,30 @@ def case_page(
         for u in list_users(d.engine)
         if u["role"] in ("agent", "admin") and not u["disabled"]
     ]
-    return page(
-        request, "case.html", user, case=case, agents=agents, corrections=actions.CORRECTABLE
+    response = page(
+        request,
+        "case.html",
+        user,
+        case=case,
+        agents=agents,
+        corrections=actions.CORRECTABLE,
+        saved_replies=saved_replies_for(d, case, user.name),
+        macros=list(d.saved_replies().macros.values()),
+        viewers=viewing(d.engine, case_id, user.name, utcnow()),
+        reply_limit=LIMITS.get(case["network"], actions.MAX_TEXT),
+        draft=draft or {},
+        stale=stale,
     )
+    if stale:
+        response.status_code = 409
+    return response
+
+
+@router.get("/cases/{case_id}", response_class=HTMLResponse)
+def case_page(
+    request: Request, case_id: CaseId, user: User = Depends(AGENT), d: Desk = Depends(desk)
+):
+    return _case_view(request, d, user, case_id)
 
 
 @router.post("/cases/next")
@@ -197,6 +266,12 @@ async def case_action_page(
     params = {k: v for k, v in form.items() if k != "csrf" and isinstance(v, str)}
     try:
         message = do_action(d, case_id, name, params, user)
+    except StaleCase as exc:
+        # show the case as it is now, what changed, and the agent's draft to send again
+        request.session["flash"] = f"Not sent: {exc}"
+        return _case_view(
+            request, d, user, case_id, draft={name: params.get("text", "")}, stale=exc.details
+        )
     except SocialcareError as exc:
         return back(request, f"/cases/{case_id}", f"Not done: {exc}")
     return back(request, "/" if name in _BACK_TO_QUEUE else f"/cases/{case_id}", message)
@@ -227,10 +302,50 @@ def api_cases(
 
 @router.get("/api/cases/{case_id}")
 def api_case(case_id: CaseId, user: User = Depends(AGENT), d: Desk = Depends(desk)) -> dict:
+    """The case with its posts, events, `version` (send it back with a reply, note or resolve
+    to be told if the case changed meanwhile) and who else is viewing it now."""
     case = get_case(d.engine, case_id)
     if case is None:
         raise HTTPException(404, f"no case {case_id!r}")
+    with d.engine.connect() as conn:
+        case["viewers"] = viewers(conn, case_id, utcnow(), excluding=user.name)
     return case
+
+
+@router.get("/api/cases/{case_id}/saved-replies")
+def api_case_saved_replies(
+    case_id: CaseId, user: User = Depends(AGENT), d: Desk = Depends(desk)
+) -> list[dict]:
+    """The saved replies offered for the case, filled in for it (edit, then reply)."""
+    case = get_case(d.engine, case_id)
+    if case is None:
+        raise HTTPException(404, f"no case {case_id!r}")
+    return saved_replies_for(d, case, user.name)
+
+
+@router.post("/api/cases/{case_id}/viewing")
+def api_case_viewing(case_id: CaseId, user: User = Depends(AGENT), d: Desk = Depends(desk)):
+    """Say you have the case open (the case page does every 20 s); returns who else has."""
+    if get_case(d.engine, case_id) is None:
+        raise HTTPException(404, f"no case {case_id!r}")
+    return {"viewers": viewing(d.engine, case_id, user.name, utcnow())}
+
+
+@router.post("/api/cases/{case_id}/macro/{macro}")
+def api_case_macro(
+    case_id: CaseId,
+    macro: str,
+    body: dict = Body(default={}),
+    user: User = Depends(AGENT),
+    d: Desk = Depends(desk),
+) -> dict:
+    """Run a macro: each of its steps is recorded as its own event."""
+    if not isinstance(body, dict):
+        raise HTTPException(422, "send a JSON object")
+    version = body.get("version")
+    params = {"version": "" if version is None else str(version)}
+    params["macro"] = unicode_text(macro)[:64]
+    return {"ok": True, "message": do_action(d, case_id, "macro", params, user)}
 
 
 @router.post("/api/claim-next")
@@ -253,5 +368,31 @@ def api_case_action(
     if not isinstance(body, dict):
         raise HTTPException(422, "send a JSON object")
     params = {k: unicode_text(v) for k, v in body.items() if isinstance(v, str)}
+    if isinstance(body.get("version"), int) and not isinstance(body["version"], bool):
+        params["version"] = str(body["version"])
     message = do_action(d, unicode_text(case_id), name, params, user)
     return {"ok": True, "message": message}
+
+
+# -- presence ---------------------------------------------------------------------------------
+@router.post("/api/presence")
+def api_presence(
+    body: dict = Body(...), user: User = Depends(AGENT), d: Desk = Depends(desk)
+) -> dict:
+    """Set your presence: online (cases are given to you), away (none new), offline (the cases
+    you have not touched go back to the queue)."""
+    status = body.get("status") if isinstance(body, dict) else None
+    back_to_queue = change_presence(d.engine, user.name, str(status), utcnow())
+    return {"status": status, "handed_back": back_to_queue}
+
+
+@router.post("/presence")
+async def presence_page(
+    request: Request,
+    status: str = Form(..., pattern="^(online|away|offline)$"),
+    user: User = Depends(AGENT),
+    d: Desk = Depends(desk),
+):
+    back_to_queue = change_presence(d.engine, user.name, status, utcnow())
+    note = f" {len(back_to_queue)} untouched cases went back to the queue." if back_to_queue else ""
+    return back(request, request.headers.get("x-return-to", "/"), f"You are {status}.{note}")

@@ -8,7 +8,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from route.publishing import publish, rollback
 from route.rule_replay import replay
 from route.rules import RuleFileError, RuleSet, parse_rules
-from socialcare.desk.context import Desk, desk
+from socialcare.desk.context import Desk, desk, just_published
 from socialcare.desk.inputs import unicode_text
 from socialcare.desk.pages import back, page
 from socialcare.desk.security import need
@@ -78,6 +78,7 @@ async def rules_submit(
             request.session["flash"] = "Say why in the message to publish."
             return _editor(request, user, d, text, status_code=422)
         publish(d.engine, text, user.name, message.strip())
+        just_published(d.rules)
         return back(request, "/admin/rules", f"Published version {proposed.version}.")
     if action == "preview":
         request.session["flash"] = "Replay preview below; nothing was changed."
@@ -96,6 +97,7 @@ async def rules_rollback(
 ):
     try:
         rollback(d.engine, version, user.name)
+        just_published(d.rules)
     except SocialcareError as exc:
         return back(request, "/admin/rules", str(exc))
     return back(request, "/admin/rules", f"Version {version} is in force again.")
@@ -128,6 +130,7 @@ def api_rules_publish(
         rs = publish(d.engine, unicode_text(str(body.get("text", ""))), user.name, message)
     except RuleFileError as exc:
         raise HTTPException(422, {"problems": exc.problems}) from None
+    just_published(d.rules)
     return {"ok": True, "version": rs.version}
 
 

@@ -22,6 +22,7 @@ from socialcare.store.users import (
     disable_user,
     enable_user,
     list_users,
+    set_agent,
     set_role,
 )
 
@@ -83,9 +84,44 @@ async def users_change_page(
     return back(request, "/admin/users", message)
 
 
+@router.post("/admin/users/{user_name}/agent")
+async def users_agent_page(
+    request: Request,
+    user_name: UserName,
+    capacity: int = Form(..., ge=0, le=1000),
+    skills: str = Form("", max_length=500),
+    user: User = Depends(ADMIN),
+    d: Desk = Depends(desk),
+):
+    try:
+        set_agent(d.engine, user_name, capacity, skills)
+    except SocialcareError as exc:
+        return back(request, "/admin/users", f"Not done: {exc}")
+    return back(
+        request, "/admin/users", f"{user_name}: capacity {capacity}, skills {skills or 'none'}."
+    )
+
+
 @router.get("/api/users")
 def api_users(user: User = Depends(ADMIN), d: Desk = Depends(desk)) -> list[dict]:
     return list_users(d.engine)
+
+
+@router.post("/api/users/{user_name}/agent")
+def api_users_agent(
+    user_name: UserName,
+    body: dict = Body(default={}),
+    user: User = Depends(ADMIN),
+    d: Desk = Depends(desk),
+) -> dict:
+    capacity = body.get("capacity") if isinstance(body, dict) else None
+    skills = body.get("skills") if isinstance(body, dict) else None
+    if capacity is not None and (isinstance(capacity, bool) or not isinstance(capacity, int)):
+        raise UserError("capacity is a whole number")
+    if skills is not None and not isinstance(skills, str | list):
+        raise UserError("skills is a comma-separated text or a list")
+    set_agent(d.engine, user_name, capacity, skills)
+    return next(u for u in list_users(d.engine) if u["name"] == user_name)
 
 
 @router.post("/api/users/{user_name}/{change}")

@@ -48,3 +48,55 @@ document.addEventListener("keydown", (ev) => {
   else if (ev.key === "e") click("#resolve-button");
   else if (ev.key === "u") { const a = document.querySelector("#back"); if (a) location.href = a.href; }
 });
+
+// Presence: the header's select sets it; a desk left idle turns away by itself and comes back
+// online at the next key or click (only if it was this page that turned it away).
+(function () {
+  const form = document.getElementById("presence-form");
+  if (!form) return;
+  const select = document.getElementById("presence");
+  select.addEventListener("change", () => form.submit());
+  const csrf = document.querySelector('meta[name="csrf-token"]').content;
+  const idleMs = parseFloat(form.dataset.idleMinutes || "10") * 60000;
+  let last = Date.now(), autoAway = false;
+  const set = (status) => fetch("/api/presence", {
+    method: "POST", credentials: "same-origin",
+    headers: {"Content-Type": "application/json", "X-CSRF-Token": csrf},
+    body: JSON.stringify({status}),
+  }).then((r) => { if (r.ok) { select.value = status; form.className = `presence ${status}`; } });
+  const active = () => {
+    last = Date.now();
+    if (autoAway) { autoAway = false; set("online"); }
+  };
+  ["keydown", "mousedown", "mousemove", "touchstart", "scroll"].forEach((e) => document.addEventListener(e, active, {passive: true}));
+  setInterval(() => {
+    if (!autoAway && select.value === "online" && Date.now() - last > idleMs) { autoAway = true; set("away"); }
+  }, 15000);
+})();
+
+// Case page: a saved reply fills the reply box (the server filled in its variables; the agent
+// edits before sending), and the page tells the desk every 20 s that the case is open here,
+// showing who else has it open.
+(function () {
+  const picker = document.getElementById("saved-reply");
+  const box = document.getElementById("reply-text");
+  if (picker && box) {
+    picker.addEventListener("change", () => {
+      const opt = picker.selectedOptions[0];
+      if (opt && opt.dataset.text !== undefined) { box.value = opt.dataset.text; box.focus(); }
+    });
+  }
+  const viewers = document.getElementById("viewers");
+  const meta = document.querySelector('meta[name="csrf-token"]');
+  if (!viewers || !meta) return;
+  const ping = () => fetch(`/api/cases/${encodeURIComponent(viewers.dataset.case)}/viewing`, {
+    method: "POST", credentials: "same-origin",
+    headers: {"Content-Type": "application/json", "X-CSRF-Token": meta.content},
+  }).then((r) => r.ok ? r.json() : null).then((body) => {
+    if (!body) return;
+    const others = body.viewers;
+    viewers.className = others.length ? "viewers" : "muted";
+    viewers.textContent = others.length ? `Also viewing now: ${others.join(", ")}` : "Nobody else has this case open.";
+  }).catch(() => {});
+  setInterval(ping, 20000);
+})();
