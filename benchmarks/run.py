@@ -14,6 +14,8 @@ Measures, on this machine, one process each:
   one router process on a local Tansu broker; mentions/s from raw to classified, timed by the
   produce timestamps of the first and last classified record (the group join before the first
   is not counted), and end to end, until the router has stored every post.
+- reports: each listening and response-time report on 100,000 stored posts
+  (benchmarks/reports.py).
 Peak memory (max RSS) is reported per process where a stage runs as its own process (the
 classify command, the all-in-one process, the largest Kafka classify worker), and for the
 whole benchmark process (which holds the spike's 100k mentions in memory).
@@ -40,6 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+import reports as report_bench  # noqa: E402
 import spike_latency  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
@@ -382,6 +385,12 @@ def main() -> None:
         help="steady-rate run length at --latency-rate; 0 skips",
     )
     parser.add_argument("--latency-rate", type=int, default=1000)
+    parser.add_argument(
+        "--report-posts",
+        type=int,
+        default=100_000,
+        help="stored posts the reports are timed on (benchmarks/reports.py); 0 skips",
+    )
     args = parser.parse_args()
     results: list[dict] = []
     failed: list[dict] = []
@@ -414,6 +423,9 @@ def main() -> None:
     if args.latency_seconds:
         print("running latency …", file=sys.stderr, flush=True)
         extra["latency"] = spike_latency.latency(args.latency_rate, args.latency_seconds)
+    if args.report_posts:
+        print("running reports …", file=sys.stderr, flush=True)
+        extra["reports"] = report_bench.bench(args.report_posts)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"\n{'stage':42} {'items':>8} {'seconds':>8} {'per second':>11} {'peak RSS':>9}")
     for r in results:
@@ -443,6 +455,11 @@ def main() -> None:
             f"p50 {lt['latency_p50_ms']} ms, p95 {lt['latency_p95_ms']} ms, "
             f"p99 {lt['latency_p99_ms']} ms"
         )
+    if "reports" in extra:
+        rp = extra["reports"]
+        print(f"\nreports on {rp['posts']:,} stored posts (SQLite), median of 3:")
+        for r in rp["reports"]:
+            print(f"  {r['report']:44} {r['seconds'] * 1000:8.0f} ms")
     print(f"peak memory (max RSS of the benchmark process): {peak_mb:.0f} MB")
     args.out.mkdir(parents=True, exist_ok=True)
     report = {

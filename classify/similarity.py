@@ -14,37 +14,14 @@ whose centroid is at least `threshold` alike, or start a new one.
 from __future__ import annotations
 
 import math
-import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
 
+from socialcare.stream.terms import words
+
 Vector = dict[str, float]
-
-_TOKEN = re.compile(r"[a-z][a-z']+")
-_NOISE = re.compile(r"@\w+|#|https?://\S+|www\.\S+|\d+")
-_STOP_TEXT = """
-    a about above after again against all am an and any are aren't as at be because been
-    before being below between both but by can can't cannot could couldn't did didn't do
-    does doesn't doing don't down during each few for from further had hadn't has hasn't
-    have haven't having he he'd he'll he's her here here's hers herself him himself his how
-    how's i i'd i'll i'm i've if in into is isn't it it's its itself let's me more most
-    mustn't my myself no nor not of off on once only or other ought our ours ourselves out
-    over own same shan't she she'd she'll she's should shouldn't so some such than that
-    that's the their theirs them themselves then there there's these they they'd they'll
-    they're they've this those through to too under until up very was wasn't we we'd we'll
-    we're we've were weren't what what's when when's where where's which while who who's
-    whom why why's with won't would wouldn't you you'd you'll you're you've your yours
-    yourself yourselves just get got im dm pls please thanks thank hi hey still now
-"""
-STOP_WORDS = frozenset(_STOP_TEXT.split())
-
-
-def words(text: str) -> list[str]:
-    """Content words of a post: lowercase, no handles, links, numbers or stop words."""
-    cleaned = _NOISE.sub(" ", text.lower())
-    return [w.strip("'") for w in _TOKEN.findall(cleaned) if w.strip("'") not in STOP_WORDS]
 
 
 def terms(text: str) -> Counter[str]:

@@ -30,6 +30,7 @@ from socialcare.store import incidents as incident_store
 from socialcare.store import lookups, traffic
 from socialcare.store.tables import case_events, cases, posts
 from socialcare.stream.schema import Mention, Routing
+from socialcare.stream.terms import listening_terms
 
 REPEAT_WINDOW = timedelta(days=30)
 
@@ -150,6 +151,8 @@ class CaseBook:
             else None,
             "mention": m.to_json().decode(),
             "stored_at": self.now,
+            "sentiment_score": c.sentiment.score if c else None,
+            "terms": None if m.from_brand else " ".join(listening_terms(m.text)),
         }
         self.post_rows.append(row)
         return row

@@ -62,3 +62,29 @@ def conversations(path: Path) -> dict[str, dict]:
 def by_post(truth: dict[str, dict]) -> dict[str, dict]:
     """Every tweet id → its conversation in `truth`."""
     return {pid: conv for conv in truth.values() for pid in conv["inbound"] + conv["outbound"]}
+
+
+def mentions_per_account(path: Path) -> dict[str, int]:
+    """Customer posts per account, independently: a conversation's account is the brand that
+    answered first (at or after the first customer post); unanswered, the first brand account
+    (any author of a brand tweet in the file) @-named in its first customer post; else a brand
+    that posted in it before the customer; else none ("(none)")."""
+    import re
+
+    with path.open(newline="", encoding="utf-8") as fh:
+        rows = {r["tweet_id"]: r for r in csv.DictReader(fh)}
+    brands = {
+        r["author_id"].lower(): r["author_id"] for r in rows.values() if r["inbound"] != "True"
+    }
+    counts: dict[str, int] = defaultdict(int)
+    for conv in conversations(path).values():
+        account = conv["responder"]
+        if account is None:
+            first = min(conv["inbound"], key=lambda i: (_parse_time(rows[i]["created_at"]), int(i)))
+            named = [h for h in re.findall(r"@(\w+)", rows[first]["text"]) if h.lower() in brands]
+            earlier = sorted(
+                (_parse_time(rows[i]["created_at"]), rows[i]["author_id"]) for i in conv["outbound"]
+            )
+            account = brands[named[0].lower()] if named else (earlier[0][1] if earlier else None)
+        counts[account or "(none)"] += len(conv["inbound"])
+    return dict(counts)

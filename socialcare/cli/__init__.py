@@ -7,6 +7,7 @@ from socialcare.cli import (  # noqa: F401 (registers the commands)
     config,
     crisis,
     models,
+    reports,
     rules,
     stages,
     templates,

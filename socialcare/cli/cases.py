@@ -1,18 +1,15 @@
-"""Commands that read what the pipeline made: cases, reports, the audit, dead letters, and the
-agents' tag corrections."""
+"""Commands that read what the pipeline made: cases, the audit, dead letters, and the agents'
+tag corrections (reports: socialcare/cli/reports.py)."""
 
 from __future__ import annotations
 
 import sys
-from datetime import UTC
 from pathlib import Path
 
 import click
 
 from socialcare.cli.app import echo_json, format_option, main, with_runtime
 from socialcare.runtime import Runtime
-
-DATE = click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"])
 
 
 @main.command()
@@ -61,46 +58,6 @@ def audit(rt: Runtime, limit) -> None:
     click.echo(json.dumps(report, indent=2))
     if not report["ok"]:
         sys.exit(1)
-
-
-@main.command()
-@format_option(("json", "csv", "html"), "json", "json: one object per line.")
-@click.option(
-    "--by",
-    type=click.Choice(["queue", "account", "priority", "topic", "hour", "agent"]),
-    default="queue",
-    show_default=True,
-)
-@click.option(
-    "--kind",
-    type=click.Choice(["response", "backlog", "volume"]),
-    default="response",
-    show_default=True,
-    help="response: first response / resolution / SLA by --by; backlog: open cases "
-    "by age; volume: cases and sentiment per day.",
-)
-@click.option("--since", type=DATE, help="Cases opened at or after (UTC).")
-@click.option("--until", type=DATE, help="Cases opened before (UTC).")
-@with_runtime()
-def report(rt: Runtime, fmt, by, kind, since, until) -> None:
-    """Response-time and SLA reports, the same figures as the desk's report page."""
-    from socialcare.desk.render import to_csv, to_html
-    from socialcare.store.reports import run_report
-
-    rows, label = run_report(
-        rt.require_store(),
-        kind,
-        by,
-        since.replace(tzinfo=UTC) if since else None,
-        until.replace(tzinfo=UTC) if until else None,
-    )
-    if fmt == "json":
-        for row in rows:
-            echo_json(row)
-    elif fmt == "csv":
-        click.echo(to_csv(rows), nl=False)
-    else:
-        click.echo(to_html(rows, label, f"socialcare {kind} report by {label}"))
 
 
 @main.group()

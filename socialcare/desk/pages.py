@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
 from route.event_time import EventClock
-from socialcare.desk.render import bar_chart
+from socialcare.desk.render import BAR_CSS, bar_chart, stacked_chart
 from socialcare.desk.security import GRANTS, csrf_token
 from socialcare.store.incidents import list_alerts
 from socialcare.store.users import User, presence_of
@@ -43,6 +43,8 @@ TEMPLATES.env.filters["when"] = _when
 TEMPLATES.env.filters["parts"] = _parts
 TEMPLATES.env.filters["minutes"] = _minutes
 TEMPLATES.env.globals["bar_chart"] = bar_chart
+TEMPLATES.env.globals["stacked_chart"] = stacked_chart
+TEMPLATES.env.globals["bar_css"] = BAR_CSS
 
 
 def held_back(request: Request) -> list[dict[str, Any]]:

@@ -6,6 +6,7 @@ a transaction-level advisory lock, so many processes starting at once apply each
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 
@@ -22,11 +23,14 @@ from sqlalchemy import (
     inspect,
     select,
     text,
+    tuple_,
+    update,
 )
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from socialcare.store import tables
 from socialcare.store.tables import metadata, outbox
+from socialcare.stream.terms import listening_terms
 
 _version_meta = MetaData()
 schema_version = Table(
@@ -70,6 +74,38 @@ def _all(*steps: Callable[[Connection], None]) -> Callable[[Connection], None]:
             step(conn)
 
     return apply
+
+
+def _backfill_listening(conn: Connection, batch: int = 2000) -> None:
+    """Fill the score and terms of the customer posts stored before migration 6, from each
+    post's stored message and text."""
+    posts = tables.posts
+    last: tuple[str, str] = ("", "")
+    while True:
+        rows = conn.execute(
+            select(posts.c.network, posts.c.post_id, posts.c.text, posts.c.mention)
+            .where(
+                posts.c.from_brand.is_(False),
+                posts.c.terms.is_(None),
+                tuple_(posts.c.network, posts.c.post_id) > last,
+            )
+            .order_by(posts.c.network, posts.c.post_id)
+            .limit(batch)
+        ).all()
+        if not rows:
+            return
+        for network, post_id, text_, mention in rows:
+            try:
+                tag = json.loads(mention).get("classification") or {}
+                score = float(tag["sentiment"]["score"])
+            except (ValueError, KeyError, TypeError, AttributeError):
+                score = None
+            conn.execute(
+                update(posts)
+                .where(posts.c.network == network, posts.c.post_id == post_id)
+                .values(sentiment_score=score, terms=" ".join(listening_terms(text_)))
+            )
+        last = (rows[-1].network, rows[-1].post_id)
 
 
 MIGRATIONS: list[Migration] = [
@@ -131,6 +167,15 @@ MIGRATIONS: list[Migration] = [
                 tables.customer_links,
             ),
             lambda conn: _indexes(conn, "ix_cases_assignee", "ix_customer_notes_who"),
+        ),
+    ),
+    (
+        6,
+        "listening: each customer post's sentiment score and terms, and an index by post time",
+        _all(
+            add_columns(tables.posts, "sentiment_score", "terms"),
+            lambda conn: _indexes(conn, "ix_posts_listening"),
+            _backfill_listening,
         ),
     ),
 ]

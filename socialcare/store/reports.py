@@ -19,9 +19,10 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, and_, case, func, literal, or_, select
 
 from socialcare.errors import InputError
+from socialcare.store.sqltime import period_text, seconds_between
 from socialcare.store.tables import case_events, cases
 from socialcare.stream.schema import utcnow
 
@@ -62,36 +63,36 @@ def priority_band(priority: int) -> str:
     return next(name for floor, name in PRIORITY_BANDS if priority >= floor)
 
 
-def _key(row, by: str) -> str:
-    if by == "priority":
-        return priority_band(row.priority)
-    if by == "hour":
-        return f"{row.opened_at.hour:02d}"
-    value = getattr(row, by)
-    return "(none)" if value in (None, "") else str(value)
-
-
-def _load(engine: Engine, since: datetime | None, until: datetime | None):
-    query = select(
-        cases.c.id,
-        cases.c.queue,
-        cases.c.account,
-        cases.c.priority,
-        cases.c.topic,
-        cases.c.status,
-        cases.c.opened_at,
-        cases.c.first_response_at,
-        cases.c.first_response_due,
-        cases.c.resolved_at,
-        cases.c.sentiment,
-        cases.c.sentiment_score,
+def _load(engine: Engine, by: str, since: datetime | None, until: datetime | None, now: datetime):
+    """Per case: its group, first response and resolution times in seconds, and whether its
+    first-response target was judged and met; the database does the time arithmetic."""
+    frt = seconds_between(engine, cases.c.first_response_at, cases.c.opened_at)
+    res = seconds_between(engine, cases.c.resolved_at, cases.c.opened_at)
+    due = cases.c.first_response_due
+    judged = case(
+        (and_(due.is_not(None), or_(cases.c.first_response_at.is_not(None), due <= now)), 1),
+        else_=0,
     )
+    met = case((and_(judged == 1, cases.c.first_response_at <= due), 1), else_=0)
+    if by == "hour":
+        key = period_text(engine, cases.c.opened_at, "hour_of_day")
+    elif by == "priority":
+        key = cases.c.priority
+    else:
+        key = getattr(cases.c, by)
+    query = select(key.label("key"), frt.label("frt"), res.label("res"), judged, met)
     if since:
         query = query.where(cases.c.opened_at >= since)
     if until:
         query = query.where(cases.c.opened_at < until)
     with engine.connect() as conn:
         return conn.execute(query).all()
+
+
+def _group(by: str, key) -> str:
+    if by == "priority":
+        return priority_band(key)
+    return "(none)" if key in (None, "") else str(key)
 
 
 def response_report(
@@ -109,30 +110,15 @@ def response_report(
         raise InputError(f"--by must be one of {', '.join(DIMENSIONS)}")
     now = now or utcnow()
     groups: dict[str, list] = defaultdict(list)
-    for row in _load(engine, since, until):
-        groups[_key(row, by)].append(row)
+    for row in _load(engine, by, since, until, now):
+        groups[_group(by, row[0])].append(row)
     out = []
     for key in sorted(groups):
         rows = groups[key]
-        frt = [
-            (r.first_response_at - r.opened_at).total_seconds()
-            for r in rows
-            if r.first_response_at is not None
-        ]
-        res = [
-            (r.resolved_at - r.opened_at).total_seconds() for r in rows if r.resolved_at is not None
-        ]
-        judged = [
-            r
-            for r in rows
-            if r.first_response_due is not None
-            and (r.first_response_at is not None or r.first_response_due <= now)
-        ]
-        met = [
-            r
-            for r in judged
-            if r.first_response_at is not None and r.first_response_at <= r.first_response_due
-        ]
+        frt = [r[1] for r in rows if r[1] is not None]
+        res = [r[2] for r in rows if r[2] is not None]
+        judged = sum(r[3] for r in rows)
+        met = sum(r[4] for r in rows)
         out.append(
             {
                 by: key,
@@ -141,7 +127,7 @@ def response_report(
                 "resolved": len(res),
                 **_stats(frt, "first_response"),
                 **_stats(res, "resolution"),
-                "sla_attainment": round(len(met) / len(judged), 4) if judged else None,
+                "sla_attainment": round(met / judged, 4) if judged else None,
             }
         )
     return out
@@ -171,39 +157,48 @@ def agent_report(
 
 
 def backlog_report(engine: Engine, now: datetime | None = None) -> list[dict[str, Any]]:
+    """Open cases by age (now minus the customer's first post), counted by the database."""
     now = now or utcnow()
+    opened = cases.c.opened_at
+    bucket = case(
+        *((opened > now - limit, name) for limit, name in AGE_BUCKETS), else_=literal("> 3d")
+    )
     with engine.connect() as conn:
-        opened = conn.execute(select(cases.c.opened_at).where(cases.c.status == "open")).scalars()
-        buckets: dict[str, int] = {name: 0 for _, name in AGE_BUCKETS} | {"> 3d": 0}
-        for at in opened:
-            age = now - at
-            name = next((n for limit, n in AGE_BUCKETS if age < limit), "> 3d")
-            buckets[name] += 1
-    return [{"age": k, "open_cases": v} for k, v in buckets.items()]
+        found = dict(
+            conn.execute(
+                select(bucket, func.count()).where(cases.c.status == "open").group_by(bucket)
+            ).all()
+        )
+    names = [name for _, name in AGE_BUCKETS] + ["> 3d"]
+    return [{"age": name, "open_cases": found.get(name, 0)} for name in names]
 
 
 def volume_report(
     engine: Engine, since: datetime | None = None, until: datetime | None = None
 ) -> list[dict[str, Any]]:
     """Per day (UTC) of the customer's first post: cases opened, share negative, mean score."""
-    days: dict[str, list] = defaultdict(list)
-    for row in _load(engine, since, until):
-        days[row.opened_at.strftime("%Y-%m-%d")].append(row)
-    out = []
-    for day in sorted(days):
-        rows = days[day]
-        scores = [r.sentiment_score for r in rows if r.sentiment_score is not None]
-        out.append(
-            {
-                "day": day,
-                "cases": len(rows),
-                "negative_share": round(
-                    sum(r.sentiment == "negative" for r in rows) / len(rows), 4
-                ),
-                "mean_sentiment": round(statistics.fmean(scores), 4) if scores else None,
-            }
-        )
-    return out
+    day = period_text(engine, cases.c.opened_at, "day").label("day")
+    query = select(
+        day,
+        func.count(),
+        func.sum(case((cases.c.sentiment == "negative", 1), else_=0)),
+        func.avg(cases.c.sentiment_score),
+    ).group_by(day)
+    if since:
+        query = query.where(cases.c.opened_at >= since)
+    if until:
+        query = query.where(cases.c.opened_at < until)
+    with engine.connect() as conn:
+        rows = conn.execute(query.order_by(day)).all()
+    return [
+        {
+            "day": d,
+            "cases": n,
+            "negative_share": round(negative / n, 4),
+            "mean_sentiment": round(mean, 4) if mean is not None else None,
+        }
+        for d, n, negative, mean in rows
+    ]
 
 
 def run_report(

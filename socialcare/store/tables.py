@@ -154,12 +154,27 @@ posts = Table(
     Column("stored_at", UTCDateTime, nullable=False),
     Column("brand", String(256)),  # the brand the post is to (or from)
     Column("incident_id", String(40)),  # the incident the post was grouped into
+    Column("sentiment_score", Float),  # the classifier's score, -1..1 (listening reports)
+    # a customer post's words and phrases, space-separated (socialcare/stream/terms.py)
+    Column("terms", Text),
     PrimaryKeyConstraint("network", "post_id", name="pk_posts"),
 )
 Index("ix_posts_conversation", posts.c.network, posts.c.conversation_id)
 Index("ix_posts_case", posts.c.case_id)
 Index("ix_posts_brand_time", posts.c.brand, posts.c.created_at)
 Index("ix_posts_incident", posts.c.incident_id)
+# listening reports read a period of posts: everything they group by is in the index, so a
+# report reads the index and never the rows (which hold the whole message)
+Index(
+    "ix_posts_listening",
+    posts.c.created_at,
+    posts.c.from_brand,
+    posts.c.case_id,
+    posts.c.network,
+    posts.c.sentiment,
+    posts.c.sentiment_score,
+    posts.c.topic,
+)
 
 # Customer posts per key (a brand, or brand|topic, brand|network) per minute of posting time:
 # what spike detection judges (route/spikes.py). Counted in the router's transaction.

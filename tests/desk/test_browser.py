@@ -126,7 +126,7 @@ def test_analyst_opens_the_report_and_downloads_the_csv(browser, desk_url):
     page = sign_in(browser, desk_url, "ann")
     assert page.url.endswith("/reports")
     assert page.locator("#report tbody tr").count() >= 3
-    assert page.locator("svg").count() >= 1
+    assert page.locator("figure.bars").count() >= 3
     page.screenshot(path=str(SHOTS / "analyst-report.png"), full_page=True)
     with page.expect_download() as info:
         page.click("#csv-link")
@@ -215,3 +215,42 @@ def test_customer_profile_and_saved_replies_editor_pages(browser, desk_url):
     admin.click("#validate-button")
     assert "unknown variable agent.nickname" in admin.locator("#problems").inner_text()
     admin.screenshot(path=str(SHOTS / "admin-saved-replies-error.png"), full_page=False)
+
+
+CHART_PROBLEMS = """() => {
+  const out = [];
+  for (const fig of document.querySelectorAll("figure.bars")) {
+    const box = fig.getBoundingClientRect();
+    if (fig.scrollWidth > fig.clientWidth + 1) out.push(`${fig.ariaLabel}: wider than its box`);
+    for (const li of fig.querySelectorAll("li")) {
+      const r = li.getBoundingClientRect();
+      if (r.height < 8) out.push(`${fig.ariaLabel}: a row is hidden`);
+      if (r.left < box.left - 1 || r.right > box.right + 1) out.push(`${fig.ariaLabel}: a row sticks out`);
+      for (const part of li.querySelectorAll(".bar-label, .bar-value")) {
+        const p = part.getBoundingClientRect();
+        if (p.right > box.right + 1 || p.width === 0) out.push(`${fig.ariaLabel}: ${part.className} cut`);
+      }
+    }
+  }
+  return out;
+}"""
+
+
+def test_every_report_page_fits_desktop_and_phone_widths(browser, desk_url):
+    page = sign_in(browser, desk_url, "ann")
+    page.goto(f"{desk_url}/listening")
+    drill = page.locator("#voice table a").first.get_attribute("href")
+    for path, name in (
+        ("/reports", "reports"),
+        ("/listening", "listening"),
+        (drill, "listening-mentions"),
+    ):
+        for width, size in ((1280, "desktop"), (390, "phone")):
+            page.set_viewport_size({"width": width, "height": 900})
+            page.goto(desk_url + path)
+            assert fits_the_width(page), (path, width)
+            assert page.evaluate(CHART_PROBLEMS) == [], (path, width)
+            page.screenshot(path=str(SHOTS / f"analyst-{name}-{size}.png"), full_page=True)
+    page.goto(desk_url + drill)
+    figure = int(page.locator("#mentions-total").inner_text().split()[0])
+    assert page.locator("#mentions tbody tr").count() == min(figure, 100)

@@ -16,7 +16,9 @@ EXPECTED_ROLE = {  # path prefix → the role a route needs
     "/api/saved-replies/publish": "admin",
     "/admin": "admin",
     "/api/reports": "analyst",
+    "/api/mentions": "analyst",
     "/reports": "analyst",
+    "/listening": "analyst",
     "/incidents": "agent",
     "/alerts": "agent",
     "/api/": "agent",
@@ -45,6 +47,7 @@ def concrete(path: str) -> str:
         .replace("{author_id}", "hot")
         .replace("{what}", "note")
         .replace("{macro}", "fixed-and-resolve")
+        .replace("{kind}", "voice")
     )
 
 

@@ -6,10 +6,11 @@ from socialcare.desk.routes import (
     cases,
     customers,
     incidents,
+    listening,
     reports,
     rules,
     saved_replies,
     users,
 )
 
-MODULES = (auth, cases, customers, incidents, reports, rules, saved_replies, users)
+MODULES = (auth, cases, customers, incidents, listening, reports, rules, saved_replies, users)
