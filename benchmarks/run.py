@@ -16,6 +16,8 @@ Measures, on this machine, one process each:
   is not counted), and end to end, until the router has stored every post.
 - reports: each listening and response-time report on 100,000 stored posts
   (benchmarks/reports.py).
+- learning: the learning loop's curve by number of corrections, random against uncertainty
+  sampling, and a retrain on 10,000 corrections on one core (benchmarks/learning.py).
 Peak memory (max RSS) is reported per process where a stage runs as its own process (the
 classify command, the all-in-one process, the largest Kafka classify worker), and for the
 whole benchmark process (which holds the spike's 100k mentions in memory).
@@ -42,6 +44,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+import learning as learning_bench  # noqa: E402
 import reports as report_bench  # noqa: E402
 import spike_latency  # noqa: E402
 from sqlalchemy import text  # noqa: E402
@@ -391,6 +394,12 @@ def main() -> None:
         default=100_000,
         help="stored posts the reports are timed on (benchmarks/reports.py); 0 skips",
     )
+    parser.add_argument(
+        "--learning",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="the learning curve and the 10,000-correction retrain (benchmarks/learning.py)",
+    )
     args = parser.parse_args()
     results: list[dict] = []
     failed: list[dict] = []
@@ -426,6 +435,18 @@ def main() -> None:
     if args.report_posts:
         print("running reports …", file=sys.stderr, flush=True)
         extra["reports"] = report_bench.bench(args.report_posts)
+    if args.learning:  # its own process: the retrain timing pins itself to one core
+        print("running learning …", file=sys.stderr, flush=True)
+        done = subprocess.run(
+            [sys.executable, str(ROOT / "benchmarks" / "learning.py")],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if done.returncode == 0:
+            extra["learning"] = json.loads(done.stdout.strip().splitlines()[-1])
+        else:
+            failed.append({"stage": "learning", "error": done.stderr[-300:]})
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"\n{'stage':42} {'items':>8} {'seconds':>8} {'per second':>11} {'peak RSS':>9}")
     for r in results:
@@ -460,6 +481,8 @@ def main() -> None:
         print(f"\nreports on {rp['posts']:,} stored posts (SQLite), median of 3:")
         for r in rp["reports"]:
             print(f"  {r['report']:44} {r['seconds'] * 1000:8.0f} ms")
+    if "learning" in extra:
+        learning_bench.show(extra["learning"])
     print(f"peak memory (max RSS of the benchmark process): {peak_mb:.0f} MB")
     args.out.mkdir(parents=True, exist_ok=True)
     report = {

@@ -156,6 +156,20 @@ def care_label(compound: float, c: Cues) -> str:
     return "neutral"
 
 
+LABEL_BREAKS = (-0.3, 0.3, 0.5, 0.6)  # the compound scores at which care_label may change
+
+
+def care_margin(compound: float, c: Cues) -> float:
+    """How far the score is from one where the care label would change (1.0: no score would
+    change it, given these cues): small means the default is unsure (review sampling)."""
+    gaps = [
+        abs(compound - t)
+        for t in LABEL_BREAKS
+        if care_label(t - 1e-6, c) != care_label(t + 1e-6, c)
+    ]
+    return min(gaps, default=1.0)
+
+
 def cue_reasons(text: str, limit: int = 4) -> list[str]:
     """The cues in a text as an agent reads them: `complaint cue 'still'`, …"""
     low = text.lower()

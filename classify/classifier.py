@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from classify.care_language import care_margin, cues
 from classify.features import Features
 from classify.learned import ModelError, TextModel
 from classify.sentiment import CareSentiment
@@ -42,7 +43,7 @@ class Classifier:
                 "a sentiment model must predict negative / neutral / positive, "
                 f"not {sentiment_model.labels}"
             )
-        versions = [f"{t}:{m.meta.get('trained_at', '?')}" for t, m in sorted(self.models.items())]
+        versions = [f"{t}:{m.version}" for t, m in sorted(self.models.items())]
         self.model_version = "+".join([MODEL_VERSION, *versions])
 
     @property
@@ -111,6 +112,23 @@ class Classifier:
         )
         spams = self.spam.predict(clean, ws)
         return _Scored(clean, features, sentiments, urgencies, topics, spams)
+
+    def sentiment_margins(self, texts: Sequence[str]) -> list[float]:
+        """Per text, how sure the sentiment is (smaller: less sure), for uncertainty sampling:
+        a learned model's top probability minus its second; the default's distance from a
+        VADER score at which its care label would change (classify/care_language.py)."""
+        clean = [bounded(t) for t in texts]
+        if not clean:
+            return []
+        model = self.models.get("sentiment")
+        if model is not None:
+            proba = np.sort(model.predict_proba_features(Features(clean)), axis=1)
+            return (proba[:, -1] - proba[:, -2]).round(4).tolist()
+        scores = self.sentiment._compound(clean)
+        return [
+            round(care_margin(score, cues(text)), 4)
+            for text, score in zip(clean, scores, strict=True)
+        ]
 
     def _sentiment_reasons(self, scored: _Scored) -> list[list[str]]:
         model = self.models.get("sentiment")

@@ -9,7 +9,7 @@ from typing import Any
 from sklearn.metrics import accuracy_score, f1_score
 
 from classify.dataset import read_labeled
-from classify.learned import TASKS, ModelError, load
+from classify.learned import TASKS, ModelError, TextModel, load
 
 
 def default_predict(task: str, texts: list[str]) -> list[str]:
@@ -27,20 +27,32 @@ def default_predict(task: str, texts: list[str]) -> list[str]:
 
 
 def evaluate(
-    task: str, data: Path, text_column: str, label_column: str, model: Path | None = None
+    task: str,
+    data: Path,
+    text_column: str,
+    label_column: str,
+    model: Path | None = None,
+    in_force: TextModel | None = None,
 ) -> dict[str, Any]:
+    """Figures of the model directory `model`, else of `in_force` (the stored version in
+    force), else of the untrained default."""
     if task not in TASKS:
         raise ModelError(f"unknown task {task!r}; tasks: {', '.join(TASKS)}")
     rows = read_labeled(data, text_column, label_column)
-    if model is None:
-        predicted = default_predict(task, rows.texts)
-    else:
+    if model is not None:
         predicted = load(model, task).predict(rows.texts)
+        name = str(model)
+    elif in_force is not None:
+        predicted = in_force.predict(rows.texts)
+        name = f"in force: {in_force.version}"
+    else:
+        predicted = default_predict(task, rows.texts)
+        name = "default"
     labels = sorted(set(rows.labels) | set(predicted))
     per_label = f1_score(rows.labels, predicted, labels=labels, average=None, zero_division=0)
     return {
         "task": task,
-        "model": str(model) if model else "default",
+        "model": name,
         "n": len(rows.texts),
         "skipped_unlabeled": rows.skipped,
         "accuracy": round(float(accuracy_score(rows.labels, predicted)), 4),

@@ -126,6 +126,7 @@ class Features:
         self._tokens: list[list[str]] | None = None
         self._feature_words: list[list[str]] | None = None
         self._lexicon_tags: list[list[str]] | None = None
+        self._prior = None
 
     @property
     def tokens(self) -> list[list[str]]:
@@ -146,6 +147,15 @@ class Features:
         if self._lexicon_tags is None:  # read by every model on the `words` part
             self._lexicon_tags = [lexicon_tags(w) for w in self.feature_words()]
         return self._lexicon_tags
+
+    def prior(self):
+        """The default's reading of each text as dense columns (classify/prior.py), computed
+        once per batch."""
+        if self._prior is None:
+            from classify.prior import prior_matrix
+
+            self._prior = prior_matrix(self.texts)
+        return self._prior
 
     def part(self, name: str) -> list[list[str]]:
         """Per text, the feature strings of one part (`words` or `chars`)."""

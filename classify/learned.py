@@ -6,14 +6,20 @@ scored by a logistic regression. Scoring a batch is dict lookups and a few numpy
 no sklearn, no pickle. Training (classify/training.py) fits the same steps with sklearn and
 exports their numbers here; a test checks both give the same probabilities.
 
+A model may also weigh the default's own reading of the text (classify/prior.py: its care
+label, VADER's scores, the care cues) as a few dense columns after the words; `meta.prior` then
+names them and `prior_coef` holds their weights.
+
 A model directory holds `meta.json` (task, labels, feature set and version, training size,
 cross-validated scores, library versions), `vocabulary.json` (the feature strings of each part,
-in column order) and `weights.npz` (idf, coefficients, intercepts; read without pickle, so a
-model file cannot run code).
+in column order) and `weights.npz` (idf, coefficients, intercepts, prior weights; read without
+pickle, so a model file cannot run code). The case store keeps the same three as blobs
+(`to_blobs` / `from_blobs`, socialcare/store/models.py).
 """
 
 from __future__ import annotations
 
+import io
 import itertools
 import json
 from collections.abc import Sequence
@@ -29,7 +35,8 @@ from classify.text import bounded
 from socialcare.errors import InputError
 
 TASKS = ("sentiment", "complaint", "topic")
-FORMAT = 3
+FORMAT = 4  # 4: optional prior columns; 3 (no prior) still loads
+READABLE_FORMATS = (3, 4)
 FILES = ("meta.json", "vocabulary.json", "weights.npz")
 CHAR_CACHE_WORDS = 50_000  # about 15 MB of column tuples at most
 
@@ -46,6 +53,7 @@ class TextModel:
     idf: np.ndarray  # (columns,)
     coef: np.ndarray  # (columns, 1) for two labels, else (columns, labels)
     intercept: np.ndarray  # (1,) or (labels,)
+    prior_coef: np.ndarray | None = None  # (prior columns, 1 or labels), see classify/prior.py
 
     @property
     def labels(self) -> list[str]:
@@ -54,6 +62,22 @@ class TextModel:
     @property
     def feature_set(self) -> str:
         return str(self.meta.get("feature_set", "words"))
+
+    @property
+    def prior_scale(self) -> float | None:
+        """The scale of the prior columns, or None for a model without them."""
+        prior = self.meta.get("prior")
+        return float(prior["scale"]) if prior and self.prior_coef is not None else None
+
+    @property
+    def version(self) -> str:
+        return str(self.meta.get("version") or self.meta.get("trained_at", "?"))
+
+    def _prior_z(self, features: Features) -> np.ndarray | None:
+        scale = self.prior_scale
+        if scale is None:
+            return None
+        return (features.prior() * scale) @ self.prior_coef
 
     def __post_init__(self) -> None:
         # one more column for every string the vocabulary lacks: idf 0 and no weight, so
@@ -94,6 +118,9 @@ class TextModel:
         for j in range(coef.shape[1]):
             z[:, j] = np.bincount(r, weights=val * coef[c, j], minlength=n)
         z += self.intercept
+        prior = self._prior_z(features)
+        if prior is not None:
+            z += prior
         if coef.shape[1] == 1:  # two labels: the regression scores the second
             p = 1.0 / (1.0 + np.exp(-z[:, 0]))
             return np.column_stack([1.0 - p, p])
@@ -114,12 +141,26 @@ class TextModel:
             wanted = np.array([index[lbl] for lbl in labels], dtype=np.int64)
             push = val * self._coef[c, wanted[r]]
         names = self._names()
-        out: list[list[str]] = [[] for _ in labels]
+        found: list[list[tuple[float, str]]] = [[] for _ in labels]
         for i in np.lexsort((-push, r)).tolist():  # by text, strongest first
             row = int(r[i])
-            if len(out[row]) < top and push[i] > 0 and c[i] < len(names):
-                out[row].append(f"{names[c[i]]} {push[i]:+.2f}")
-        return out
+            if len(found[row]) < top and push[i] > 0 and c[i] < len(names):
+                found[row].append((float(push[i]), names[c[i]]))
+        scale = self.prior_scale
+        if scale is not None:
+            from classify.prior import NAMES
+
+            weighted = features.prior() * scale
+            for row, label in enumerate(labels):
+                k = index[label]
+                if self.prior_coef.shape[1] == 1:
+                    pushes = weighted[row] * self.prior_coef[:, 0] * (1.0 if k == 1 else -1.0)
+                else:
+                    pushes = weighted[row] * self.prior_coef[:, k]
+                found[row] += [(float(v), NAMES[j]) for j, v in enumerate(pushes) if v > 0]
+        return [
+            [f"{name} {v:+.2f}" for v, name in sorted(row, reverse=True)[:top]] for row in found
+        ]
 
     def _names(self) -> list[str]:
         """Each column as an agent reads it (built once, on the first explanation)."""
@@ -204,16 +245,24 @@ class TextModel:
             return []
         return self.predict_features(Features([bounded(t) for t in texts]))
 
+    def to_blobs(self) -> tuple[dict[str, Any], bytes, bytes]:
+        """(meta, vocabulary.json bytes, weights.npz bytes): what a model directory or the case
+        store keeps."""
+        vocabulary = orjson.dumps([sorted(v, key=v.__getitem__) for v in self.vocabularies])
+        buf = io.BytesIO()
+        arrays = {"idf": self.idf, "coef": self.coef, "intercept": self.intercept}
+        if self.prior_coef is not None:
+            arrays["prior_coef"] = self.prior_coef
+        np.savez_compressed(buf, **arrays)
+        return self.meta, vocabulary, buf.getvalue()
+
     def save(self, out: Path) -> None:
+        meta, vocabulary, weights = self.to_blobs()
         try:
             out.mkdir(parents=True, exist_ok=True)
-            (out / "vocabulary.json").write_bytes(
-                orjson.dumps([sorted(v, key=v.__getitem__) for v in self.vocabularies])
-            )
-            np.savez_compressed(
-                out / "weights.npz", idf=self.idf, coef=self.coef, intercept=self.intercept
-            )
-            (out / "meta.json").write_text(json.dumps(self.meta, indent=2))
+            (out / "vocabulary.json").write_bytes(vocabulary)
+            (out / "weights.npz").write_bytes(weights)
+            (out / "meta.json").write_text(json.dumps(meta, indent=2))
         except OSError as exc:
             raise ModelError(f"cannot write the model to {out}: {exc.strerror or exc}") from None
 
@@ -226,28 +275,50 @@ def load(path: Path, task: str | None = None) -> TextModel:
         )
     try:
         meta = json.loads((path / "meta.json").read_text())
-        if not isinstance(meta, dict):
-            raise ValueError("meta.json is not a JSON object")
-        if task is not None and meta.get("task") != task:
-            raise ModelError(f"{path} holds a {meta.get('task')!r} model, not {task!r}")
-        if meta.get("format") != FORMAT or meta.get("features") != FEATURES_VERSION:
-            raise ModelError(
-                f"{path} was trained by an older socialcare (format {meta.get('format')}, "
-                f"features {meta.get('features')!r}); train it again with `socialcare train`"
-            )
+        _check_format(meta, str(path), task)
         missing = [name for name in FILES if not (path / name).is_file()]
         if missing:
             raise ModelError(f"{path}: model files missing: {', '.join(missing)}")
-        parts = orjson.loads((path / "vocabulary.json").read_bytes())
-        with np.load(path / "weights.npz", allow_pickle=False) as w:
+        vocabulary = (path / "vocabulary.json").read_bytes()
+        weights = (path / "weights.npz").read_bytes()
+    except ModelError:
+        raise
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"{path}: not a usable model directory ({exc})") from None
+    return from_blobs(meta, vocabulary, weights, task, str(path))
+
+
+def from_blobs(
+    meta: Any, vocabulary: bytes, weights: bytes, task: str | None = None, where: str = "model"
+) -> TextModel:
+    """A model from what `to_blobs` gave; checked, and never unpickled."""
+    try:
+        _check_format(meta, where, task)
+        parts = orjson.loads(vocabulary)
+        with np.load(io.BytesIO(weights), allow_pickle=False) as w:
             idf, coef, intercept = w["idf"], w["coef"], w["intercept"]
-        model = TextModel(meta["task"], meta, _vocabularies(parts), idf, coef, intercept)
+            prior_coef = w["prior_coef"] if "prior_coef" in w.files else None
+        model = TextModel(
+            meta["task"], meta, _vocabularies(parts), idf, coef, intercept, prior_coef
+        )
         _check(model)
     except ModelError:
         raise
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise ModelError(f"{path}: not a usable model directory ({exc})") from None
+        raise ModelError(f"{where}: not a usable model ({exc})") from None
     return model
+
+
+def _check_format(meta: Any, where: str, task: str | None) -> None:
+    if not isinstance(meta, dict):
+        raise ModelError(f"{where}: meta.json is not a JSON object")
+    if task is not None and meta.get("task") != task:
+        raise ModelError(f"{where} holds a {meta.get('task')!r} model, not {task!r}")
+    if meta.get("format") not in READABLE_FORMATS or meta.get("features") != FEATURES_VERSION:
+        raise ModelError(
+            f"{where} was trained by an older socialcare (format {meta.get('format')}, "
+            f"features {meta.get('features')!r}); train it again with `socialcare train`"
+        )
 
 
 def _vocabularies(parts: Any) -> list[dict[str, int]]:
@@ -275,6 +346,14 @@ def _check(model: TextModel) -> None:
         raise ValueError(f"weights do not fit a vocabulary of {width} and {len(labels)} labels")
     if model.intercept.shape != (k,):
         raise ValueError("intercepts do not fit the labels")
+    prior = model.meta.get("prior")
+    if prior is not None:
+        from classify.prior import NAMES
+
+        if list(prior.get("names", [])) != list(NAMES) or not float(prior.get("scale", 0)) > 0:
+            raise ValueError("meta.prior names other prior features than this socialcare has")
+        if model.prior_coef is None or model.prior_coef.shape != (len(NAMES), k):
+            raise ValueError("prior weights do not fit the prior features and labels")
 
 
 def load_dir(models: Path | None) -> dict[str, TextModel]:

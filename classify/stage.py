@@ -5,9 +5,11 @@ partition of both output topics, behind the mentions that came before them."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import ClassVar
 
 from classify.classifier import Classifier
+from classify.registry import as_source
 from classify.urgency import Reach
 from socialcare.stream.bus import (
     TOPIC_CLASSIFIED,
@@ -30,8 +32,10 @@ class ClassifyStage(Stage):
     name = "classify"
     input_topics: ClassVar[list[str]] = [TOPIC_RAW_URGENT, TOPIC_RAW]  # triaged lane first
 
-    def __init__(self, classifier: Classifier | None = None) -> None:
-        self.classifier = classifier or Classifier()
+    def __init__(self, classifier: Classifier | Callable[[], Classifier] | None = None) -> None:
+        # a fixed classifier, or a callable giving the one in force now (classify/registry.py):
+        # asked once per batch, so a promoted model takes over between batches
+        self.classifier = as_source(classifier)
         self.outputs: dict[str, int] = {t: 1 for t in OUTPUT_TOPICS}
         self.fanout = len(self.input_topics) * len(OUTPUT_TOPICS)
 
@@ -55,7 +59,7 @@ class ClassifyStage(Stage):
                 out.dead.append(DeadLetter.from_record(record, exc, self.name))
         mentions = [s for s in slots if isinstance(s, Mention)]
         tags = iter(
-            self.classifier.classify(
+            self.classifier().classify(
                 [m.text for m in mentions],
                 [Reach(m.author.followers, m.author.verified) for m in mentions],
             )

@@ -4,8 +4,9 @@
                                      # forbidden arrow (tests/test_layers.py runs the same check)
 
 From the bottom up: `errors` (every error kind) → `settings` → `stream` (transport, schema, worker
-loop) → `store` (case store tables and queries) → the domain packages `classify`, `route`
-(rules, SLA, cases) and `ingest` (sources, replies) → `desk` (web) → the application layer
+loop) → `store` (case store tables and queries) → the domain packages `classify` (which keeps
+its model versions and corrections in the store), `route` (rules, SLA, cases) and `ingest`
+(sources, replies) → `desk` (web) → the application layer
 (`cli`, `runtime`, `pipeline`), which wires everything. A package may import those below it,
 never above; besides, no transport backend imports the worker loop.
 """
@@ -25,7 +26,7 @@ ALLOWED: dict[str, set[str]] = {
     "settings": {"errors"},
     "stream": {"errors"},
     "store": {"errors", "stream"},
-    "classify": {"errors", "stream"},
+    "classify": {"errors", "stream", "store"},
     "route": {"errors", "stream", "store", "classify"},
     "ingest": {"errors", "settings", "stream", "store", "classify"},
     "desk": {"errors", "settings", "stream", "store", "classify", "route", "ingest"},

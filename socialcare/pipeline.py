@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
+from classify.schedule import RetrainSchedule
 from classify.stage import ClassifyStage
 from ingest.ingestor import IngestWorker
 from ingest.sources.base import Source
@@ -45,12 +46,15 @@ class Pipeline:
         )
         idle = timedelta(minutes=runtime.settings.desk_idle_away_minutes)
         self.assigner = Assigner(engine, rules, idle)
+        self.retrain = RetrainSchedule(engine, runtime.settings.retrain_every)
         self.replies = runtime.replies
         self._next_watch = 0.0
         # how long "nothing left" must hold before it is believed (see Bus.exact_lag)
         self.settle_s = 0.0 if bus.exact_lag else 2.0
         self.ingest = IngestWorker(sources, bus, IngestState(engine), batch_size)
-        self.classify = Worker(ClassifyStage(), bus, batch_size, poll_timeout_s=0)
+        self.classify = Worker(
+            ClassifyStage(runtime.classifier()), bus, batch_size, poll_timeout_s=0
+        )
         self.route = Worker(RouteStage(engine, rules), bus, batch_size, poll_timeout_s=0)
 
     def step(self) -> int:
@@ -65,6 +69,7 @@ class Pipeline:
             self.watchdog.tick()
         self.assigner.tick()
         self.replies.send_due()
+        self.retrain.tick()
         self._next_watch = time.monotonic() + WATCH_EVERY_S
 
     def idle(self) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from socialcare.errors import ConfigError, NotFoundError
@@ -18,6 +19,7 @@ from socialcare.settings import Settings
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
+    from classify.registry import ClassifierSource
     from ingest.replies import ReplySender
     from ingest.sources.base import Source
     from route.rules import RuleSet
@@ -93,6 +95,17 @@ class Runtime:
         from route.provider import saved_replies_provider
 
         return saved_replies_provider(self.engine, self.settings.home)
+
+    def classifier(self, models: Path | None = None) -> ClassifierSource:
+        """The classifier to use now, as a callable: the models in `models` (or the
+        SOCIALCARE_MODELS directory) fixed; else the versions in force in the case store, followed
+        as they are promoted or rolled back (classify/registry.py); else the untrained default."""
+        from classify.registry import ClassifierSource
+
+        models = models or self.settings.models
+        if models is not None:
+            return ClassifierSource(None, models)
+        return ClassifierSource(self.engine if self.has_store() else None)
 
     @cached_property
     def replies(self) -> ReplySender:

@@ -174,6 +174,12 @@ class Settings(BaseSettings):
         description="SOCIALCARE_DESK_LOGIN_MAX_FAILURES: wrong passwords for one account "
         "(four times as many from one address) before sign-in is locked for a while.",
     )
+    retrain_every: int = Field(
+        200,
+        ge=0,
+        description="SOCIALCARE_RETRAIN_EVERY: `run` retrains a task's model (behind the gate) "
+        "once this many new corrections of it have come in; 0: never on its own.",
+    )
     desk_idle_away_minutes: float = Field(
         10.0,
         gt=0,

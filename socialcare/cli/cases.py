@@ -85,7 +85,54 @@ def dlq_list(rt: Runtime, topic, limit) -> None:
 
 @main.group()
 def corrections() -> None:
-    """Tag corrections agents made on the desk: training data for `socialcare train`."""
+    """Tag corrections agents made on the desk (or imported): what the classifier learns from
+    (`socialcare models retrain`)."""
+
+
+@corrections.command("import")
+@click.option("--field", required=True, type=click.Choice(["sentiment", "urgency", "topic"]))
+@click.option("--data", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--text-column", required=True)
+@click.option("--label-column", required=True)
+@click.option(
+    "--author", default="import", show_default=True, help="Recorded as the agent who made them."
+)
+@with_runtime()
+def corrections_import(rt: Runtime, field, data, text_column, label_column, author) -> None:
+    """Add labeled rows as corrections, as if agents had made them (all or none: a bad label
+    refuses the file and names the rows)."""
+    from classify.dataset import read_labeled
+    from socialcare.store.corrections import import_rows
+    from socialcare.stream.schema import utcnow
+
+    rows = read_labeled(data, text_column, label_column)
+    added = import_rows(
+        rt.engine,
+        field,
+        list(zip(rows.texts, rows.labels, strict=True)),
+        author,
+        f"import:{data.name}",
+        utcnow(),
+    )
+    click.echo(
+        f"{added} {field} corrections imported from {data}"
+        + (f" ({rows.skipped} rows without a label skipped)" if rows.skipped else ""),
+        err=True,
+    )
+
+
+@corrections.command("discard")
+@click.option("--field", required=True, type=click.Choice(["sentiment", "urgency", "topic"]))
+@click.option("--source", help="An import's source, as `models retrain` names it (import:FILE).")
+@click.option("--agent", help="Only the corrections recorded under this agent (or --author).")
+@with_runtime()
+def corrections_discard(rt: Runtime, field, source, agent) -> None:
+    """Delete a wrong batch of corrections (one import, or one agent's) so the next retrain
+    neither trains on them nor is refused because of them."""
+    from socialcare.store.corrections import discard
+
+    removed = discard(rt.require_store(), field, source, agent)
+    click.echo(f"{removed} {field} corrections discarded", err=True)
 
 
 @corrections.command("export")
@@ -98,9 +145,9 @@ def corrections() -> None:
 )
 @with_runtime()
 def corrections_export(rt: Runtime, field, out) -> None:
-    """Write the latest correction per case as text,label rows."""
+    """Write every usable correction (the latest per case, and imported rows) as text,label."""
     from socialcare.desk.render import to_csv
-    from socialcare.store.actions import export_corrections
+    from socialcare.store.corrections import export as export_corrections
 
     rows = export_corrections(rt.engine, field)
     out.write_text(to_csv(rows) or "text,label\n", encoding="utf-8")

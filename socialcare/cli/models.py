@@ -1,4 +1,6 @@
-"""`socialcare train` and `socialcare eval`: learned classifier models from labeled CSVs."""
+"""`socialcare train` and `socialcare eval` (learned classifier models from labeled CSVs),
+`socialcare models` (the learning loop: retrain from corrections behind a gate, versions in
+the case store, rollback) and `socialcare corrections import|export`."""
 
 from __future__ import annotations
 
@@ -7,7 +9,8 @@ from pathlib import Path
 
 import click
 
-from socialcare.cli.app import main
+from socialcare.cli.app import echo_json, format_option, main, with_runtime
+from socialcare.runtime import Runtime
 
 
 def _task_options(f):
@@ -46,7 +49,14 @@ def _task_options(f):
     help="Feature set [default: words+chars for complaint, words otherwise]; "
     "words+chars is more accurate on small varied data and about 2x slower to score.",
 )
-def train(task, data, text_column, label_column, out, folds, feature_set) -> None:
+@click.option(
+    "--prior/--no-prior",
+    default=False,
+    show_default=True,
+    help="Also weigh the default's reading of each text (VADER, care cues): better with a few "
+    "hundred rows, slower to score (VADER runs too).",
+)
+def train(task, data, text_column, label_column, out, folds, feature_set, prior) -> None:
     """Train a model for TASK from a labeled CSV and write it to --out."""
     from classify import training
     from classify.dataset import read_labeled
@@ -56,7 +66,7 @@ def train(task, data, text_column, label_column, out, folds, feature_set) -> Non
         f"training {task} on {len(rows.texts)} rows ({folds}-fold cross-validation first) …",
         err=True,
     )
-    model = training.train(task, rows.texts, rows.labels, folds, feature_set)
+    model = training.train(task, rows.texts, rows.labels, folds, feature_set, prior)
     model.save(out)
     click.echo(json.dumps({"out": str(out), **model.meta}))
 
@@ -66,10 +76,103 @@ def train(task, data, text_column, label_column, out, folds, feature_set) -> Non
 @click.option(
     "--model",
     type=click.Path(file_okay=False, path_type=Path),
-    help="A model directory from `train`; without it, the untrained default.",
+    help="A model directory from `train`; without it, the model in force in HOME (see "
+    "`socialcare models list`), else the untrained default.",
 )
-def eval_(task, data, text_column, label_column, model) -> None:
-    """Evaluate a model (or the default) on a labeled CSV; prints one JSON object."""
+@with_runtime()
+def eval_(rt: Runtime, task, data, text_column, label_column, model) -> None:
+    """Evaluate a model (or the one in force, or the default) on a labeled CSV; prints one
+    JSON object."""
     from classify.evaluate import evaluate
 
-    click.echo(json.dumps(evaluate(task, data, text_column, label_column, model)))
+    in_force = None
+    if model is None and rt.has_store():
+        from classify.registry import in_force as models_in_force
+
+        in_force = models_in_force(rt.engine).get(task)
+    click.echo(json.dumps(evaluate(task, data, text_column, label_column, model, in_force)))
+
+
+@main.group()
+def models() -> None:
+    """The classifier's versions: retrain from corrections, list, show, roll back."""
+
+
+@models.command("retrain")
+@click.option("--task", required=True, type=click.Choice(["sentiment", "complaint", "topic"]))
+@click.option(
+    "--data",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A base labeled CSV trained on with the corrections (optional).",
+)
+@click.option("--text-column", default="text", show_default=True)
+@click.option("--label-column", default="label", show_default=True)
+@click.option("--author", default="retrain", show_default=True)
+@click.option("-m", "--message", default="", help="Why (default: the figures).")
+@format_option(("json", "table"), "json")
+@with_runtime()
+def models_retrain(
+    rt: Runtime, task, data, text_column, label_column, author, message, fmt
+) -> None:
+    """Train a candidate from the corrections, judge it against the model in force on the same
+    held-out corrections, and promote it only if it is at least as good. Exit 0 either way;
+    `promoted` and `reason` say what happened."""
+    from classify.dataset import read_labeled
+    from classify.learning import retrain
+
+    base = read_labeled(data, text_column, label_column) if data else None
+    click.echo(f"retraining {task} …", err=True)
+    result = retrain(rt.engine, task, author, base, message)
+    if fmt == "json":
+        echo_json(result)
+        return
+    for key, value in result.items():
+        click.echo(f"{key:22} {value}")
+
+
+@models.command("list")
+@click.option("--task", type=click.Choice(["sentiment", "complaint", "topic"]))
+@with_runtime()
+def models_list(rt: Runtime, task) -> None:
+    """Every stored version, oldest first, one JSON object per line (in_force marks the
+    newest of each task; a task with none uses the untrained default)."""
+    from socialcare.store.models import history
+
+    for row in history(rt.require_store(), task):
+        echo_json(row)
+
+
+@models.command("show")
+@click.argument("version")
+@with_runtime()
+def models_show(rt: Runtime, version) -> None:
+    """One version: who, when, why, and its evaluation (figures, confusion matrix)."""
+    from socialcare.store.models import by_version
+
+    found = by_version(rt.require_store(), version)
+    echo_json(
+        {
+            "task": found.task,
+            "version": found.version,
+            "action": found.action,
+            "author": found.author,
+            "message": found.message,
+            "published_at": found.published_at,
+            "meta": found.meta,
+        }
+    )
+
+
+@models.command("rollback")
+@click.argument("version")
+@click.option("--task", required=True, type=click.Choice(["sentiment", "complaint", "topic"]))
+@click.option("--author", required=True)
+@click.option("-m", "--message", default="")
+@with_runtime()
+def models_rollback(rt: Runtime, version, task, author, message) -> None:
+    """Put an earlier VERSION (or `default`, the untrained default) back in force; running
+    classify workers pick it up within seconds."""
+    from classify.registry import rollback
+
+    rollback(rt.require_store(), task, version, author, message)
+    click.echo(f"{task}: version {version} is in force again")

@@ -142,7 +142,8 @@ def _run_worker(rt: Runtime, stage: Stage, until_idle: bool, idle_s: float, batc
     "--models",
     type=click.Path(file_okay=False, path_type=Path),
     help="Directory with one trained model per task (DIR/sentiment, DIR/complaint, "
-    "DIR/topic); tasks without one use the default [default: SOCIALCARE_MODELS].",
+    "DIR/topic); tasks without one use the default [default: SOCIALCARE_MODELS, else the "
+    "versions in force in the case store, followed as they change].",
 )
 @click.option(
     "--explain",
@@ -154,10 +155,7 @@ def _run_worker(rt: Runtime, stage: Stage, until_idle: bool, idle_s: float, batc
 @with_runtime()
 def classify(rt: Runtime, as_worker, until_idle, idle_seconds, models, explain, batch_size) -> None:
     """Classify JSONL from stdin to stdout (one line out per line in), or run the stage."""
-    from classify.classifier import Classifier
-    from classify.learned import load_dir
-
-    classifier = Classifier(load_dir(models or rt.settings.models))
+    classifier = rt.classifier(models)
     if as_worker:
         from classify.stage import ClassifyStage
 
@@ -166,7 +164,7 @@ def classify(rt: Runtime, as_worker, until_idle, idle_seconds, models, explain, 
     from classify.stdio import classify_stream
 
     settle_heap()
-    classify_stream(sys.stdin.buffer, sys.stdout.buffer, classifier, explain)
+    classify_stream(sys.stdin.buffer, sys.stdout.buffer, classifier(), explain)
 
 
 @main.command()

@@ -19,6 +19,7 @@ from sqlalchemy import Engine
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp
 
+from classify.registry import ClassifierSource
 from route.provider import saved_replies_provider
 from route.rules import RuleSet
 from route.saved_replies import SavedReplies
@@ -54,7 +55,7 @@ def create_app(
         title="socialcare desk", version="0.1.0", docs_url=None, redoc_url=None, openapi_url=None
     )
     app.max_body = settings.desk_max_body_bytes
-    app.state.desk = Desk(engine, rules, settings, saved_replies)
+    app.state.desk = Desk(engine, rules, settings, saved_replies, ClassifierSource(engine))
     app.state.engine = engine
     app.add_middleware(
         SessionMiddleware,

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from fastapi import Request
 from sqlalchemy import Engine
 
+from classify.classifier import Classifier
 from route.rules import RuleSet
 from route.saved_replies import SavedReplies
 from socialcare.settings import Settings
@@ -21,6 +22,8 @@ class Desk:
     rules: Callable[[], RuleSet]
     settings: Settings
     saved_replies: Callable[[], SavedReplies]
+    # the classifier in force (classify/registry.py), for the Review page's uncertainty
+    classifier: Callable[[], Classifier]
 
 
 def desk(request: Request) -> Desk:

@@ -19,17 +19,16 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, insert, or_, select, update
 
+from socialcare.errors import InputError
 from socialcare.store.claims import LEASE, ActionError, CaseNotFound, ClaimError, record_event
 from socialcare.store.collisions import guard
+from socialcare.store.corrections import check_label
+from socialcare.store.corrections import record as record_correction
 from socialcare.store.outbox import enqueue
-from socialcare.store.tables import cases, corrections, posts, users
+from socialcare.store.tables import cases, posts, users
 from socialcare.stream.reply_length import check as check_length
 from socialcare.stream.schema import mention_from_dict, utcnow
 
-CORRECTABLE = {
-    "sentiment": ("negative", "neutral", "positive"),
-    "urgency": ("critical", "high", "normal", "low"),
-}
 MAX_TEXT = 5000
 Refresh = Callable[[Connection, str], object]  # recompute a case's SLA clock in this transaction
 
@@ -226,49 +225,23 @@ def reassign(
 def correct(
     engine: Engine, case_id: str, agent: str, field: str, value: str, now: datetime | None = None
 ) -> None:
-    """Fix a wrong tag on the case; kept as a training example for `socialcare train`."""
+    """Fix a wrong tag on the case; kept as a correction the classifier learns from
+    (store/corrections.py, classify/learning.py)."""
     now = now or utcnow()
-    value = (value or "").strip().lower()
-    if field in CORRECTABLE:
-        if value not in CORRECTABLE[field]:
-            raise ActionError(f"{field} is one of {', '.join(CORRECTABLE[field])}")
-    elif field == "topic":
-        if not value or len(value) > 64:
-            raise ActionError("a topic is 1-64 characters")
-    else:
-        raise ActionError("only sentiment, urgency and topic can be corrected")
+    try:
+        value = check_label(field, value)
+    except InputError as exc:
+        raise ActionError(str(exc)) from None
     with engine.begin() as conn:
         row = _case(conn, case_id)
         old = getattr(row, field)
         conn.execute(
             update(cases).where(cases.c.id == case_id).values({field: value, "updated_at": now})
         )
-        conn.execute(
-            insert(corrections).values(
-                case_id=case_id,
-                text=row.summary,
-                field=field,
-                old=old,
-                new=value,
-                agent=agent,
-                at=now,
-            )
-        )
+        record_correction(conn, case_id, row.summary, field, old, value, agent, now)
         record_event(
             conn, case_id, "corrected", agent, now, {"field": field, "from": old, "to": value}
         )
-
-
-def export_corrections(engine: Engine, field: str) -> list[dict[str, str]]:
-    """The latest correction per case for `field`, as text/label rows for training."""
-    with engine.connect() as conn:
-        rows = conn.execute(
-            select(corrections.c.case_id, corrections.c.text, corrections.c.new)
-            .where(corrections.c.field == field)
-            .order_by(corrections.c.id)
-        ).all()
-    latest = {case_id: (text, label) for case_id, text, label in rows}
-    return [{"text": text, "label": label} for text, label in latest.values()]
 
 
 def tag(engine: Engine, case_id: str, agent: str, label: str, now: datetime | None = None) -> None:

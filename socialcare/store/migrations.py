@@ -108,6 +108,12 @@ def _backfill_listening(conn: Connection, batch: int = 2000) -> None:
         last = (rows[-1].network, rows[-1].post_id)
 
 
+def _backfill_source(conn: Connection) -> None:
+    """Corrections made before migration 7 were made on the desk."""
+    c = tables.corrections
+    conn.execute(update(c).where(c.c.source.is_(None)).values(source="desk"))
+
+
 MIGRATIONS: list[Migration] = [
     (1, "cases, posts, case events, ingest cursors", lambda conn: metadata.create_all(conn)),
     (
@@ -176,6 +182,15 @@ MIGRATIONS: list[Migration] = [
             add_columns(tables.posts, "sentiment_score", "terms"),
             lambda conn: _indexes(conn, "ix_posts_listening"),
             _backfill_listening,
+        ),
+    ),
+    (
+        7,
+        "the learning loop: classifier model versions; where each correction came from",
+        _all(
+            add_columns(tables.corrections, "source"),
+            create_tables(tables.models),
+            _backfill_source,
         ),
     ),
 ]

@@ -14,6 +14,7 @@ from sqlalchemy import (
     Float,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     PrimaryKeyConstraint,
     String,
@@ -432,6 +433,26 @@ corrections = Table(
     Column("new", String(64), nullable=False),
     Column("agent", String(128), nullable=False),
     Column("at", UTCDateTime, nullable=False),
+    Column("source", String(256)),  # desk, or import:FILE
+)
+
+# classifier models, versioned like rule sets: the newest row of a task is in force (an empty
+# row, version "default", puts the untrained default back); blobs as classify/learned.py
+# writes them (JSON and npz: never pickle)
+models = Table(
+    "models",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("task", String(16), nullable=False),
+    Column("version", String(64), nullable=False),
+    Column("action", String(16), nullable=False),  # retrain | publish | rollback
+    Column("author", String(128), nullable=False),
+    Column("message", String(1000), nullable=False),
+    Column("published_at", UTCDateTime, nullable=False),
+    Column("meta", Text, nullable=False),  # JSON: figures, confusion matrix, training rows
+    Column("vocabulary", LargeBinary),
+    Column("weights", LargeBinary),
+    Index("ix_models_task", "task", "id"),
 )
 
 outbox = Table(

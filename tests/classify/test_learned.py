@@ -44,15 +44,17 @@ UNSEEN = [
 ]
 
 
+@pytest.mark.parametrize("prior", [False, True])
 @pytest.mark.parametrize("feature_set", ["words", "words+chars"])
 @pytest.mark.parametrize("labels", [LABELS, ["1" if x == "negative" else "0" for x in LABELS]])
-def test_exported_model_scores_exactly_as_the_sklearn_pipeline(feature_set, labels):
-    rows = training.feature_rows(TEXTS, feature_set)
-    pipeline = training.build_pipeline(feature_set)
-    pipeline.set_params(counts__min_df=1)
+def test_exported_model_scores_exactly_as_the_sklearn_pipeline(feature_set, labels, prior):
+    rows = training.samples(TEXTS, feature_set, prior)
+    pipeline = training.build_pipeline(feature_set, prior)
+    pipeline.set_params(min_df=1)
     pipeline.fit(rows, labels)
     model = training.export("sentiment", pipeline, {"feature_set": feature_set})
-    expected = pipeline.predict_proba(training.feature_rows(UNSEEN + TEXTS, feature_set))
+    assert (model.prior_coef is not None) == prior
+    expected = pipeline.predict_proba(training.samples(UNSEEN + TEXTS, feature_set, prior))
     got = model.predict_proba_features(Features(UNSEEN + TEXTS))
     assert got.shape == expected.shape
     np.testing.assert_allclose(got, expected, atol=1e-12)

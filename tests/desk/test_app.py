@@ -47,7 +47,7 @@ def test_api_lists_and_filters_cases(token, app):
 def test_agent_claims_replies_notes_corrects_and_resolves_through_the_api(token, app, engine):
     from fastapi.testclient import TestClient
 
-    from socialcare.store.actions import export_corrections
+    from socialcare.store.corrections import export as export_corrections
 
     ana = TestClient(app, headers={"Authorization": f"Bearer {token('ana')}"})
     bob = TestClient(app, headers={"Authorization": f"Bearer {token('bob')}"})

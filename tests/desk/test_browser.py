@@ -3,6 +3,7 @@ desk served on 127.0.0.1. Each role does its main path; screenshots go to test-o
 
 from __future__ import annotations
 
+import csv
 import shutil
 import socket
 import threading
@@ -17,7 +18,9 @@ from socialcare.desk.app import app_for
 from socialcare.pipeline import Pipeline
 from socialcare.runtime import Runtime
 from socialcare.settings import Settings
+from socialcare.store import corrections
 from socialcare.store.users import add_user
+from socialcare.stream.schema import utcnow
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
@@ -25,6 +28,9 @@ PASSWORD = "correct horse battery"
 pytestmark = pytest.mark.skipif(
     not Path(CHROMIUM).exists(), reason="chromium is not installed; `make test` installs it"
 )
+
+
+STORE: dict = {}  # the desk's case store, for tests that add data behind it
 
 
 @pytest.fixture(scope="module")
@@ -36,6 +42,7 @@ def desk_url(tmp_path_factory):
     for name, role in (("ana", "agent"), ("bob", "agent"), ("ada", "admin"), ("ann", "analyst")):
         add_user(runtime.engine, name, role, PASSWORD)
     pipeline.close()
+    STORE["engine"] = runtime.engine
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -254,3 +261,34 @@ def test_every_report_page_fits_desktop_and_phone_widths(browser, desk_url):
     page.goto(desk_url + drill)
     figure = int(page.locator("#mentions-total").inner_text().split()[0])
     assert page.locator("#mentions tbody tr").count() == min(figure, 100)
+
+
+def test_review_and_models_pages(browser, desk_url, shared_data):
+    page = sign_in(browser, desk_url, "ana")
+    page.goto(f"{desk_url}/review")
+    first = page.locator(".review-item").first
+    case_id = first.get_attribute("data-case")
+    first.locator("button[value=negative]").click()
+    assert page.url.endswith("/review")
+    assert page.locator(f'.review-item[data-case="{case_id}"]').count() == 0
+    for width, size in ((1280, "desktop"), (390, "phone")):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.goto(f"{desk_url}/review")
+        assert fits_the_width(page), width
+        page.screenshot(path=str(SHOTS / f"agent-review-{size}.png"), full_page=False)
+
+    with (shared_data / "airline_tweets.csv").open(newline="", encoding="utf-8") as fh:
+        rows = [(r["text"], r["sentiment"]) for r in csv.DictReader(fh) if r["sentiment"]]
+    corrections.import_rows(
+        STORE["engine"], "sentiment", rows[:400], "import", "import:b", utcnow()
+    )
+    admin = sign_in(browser, desk_url, "ada")
+    admin.goto(f"{desk_url}/admin/models")
+    admin.click('.model-card[data-task="sentiment"] button.retrain')
+    assert "Promoted sentiment-" in admin.locator("body").inner_text()
+    assert admin.locator('.model-card[data-task="sentiment"] table.confusion').count() == 1
+    for width, size in ((1280, "desktop"), (390, "phone")):
+        admin.set_viewport_size({"width": width, "height": 900})
+        admin.goto(f"{desk_url}/admin/models")
+        assert fits_the_width(admin), width
+        admin.screenshot(path=str(SHOTS / f"admin-models-{size}.png"), full_page=True)

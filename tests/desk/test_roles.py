@@ -14,6 +14,7 @@ EXPECTED_ROLE = {  # path prefix → the role a route needs
     "/api/rules": "admin",
     "/api/users": "admin",
     "/api/saved-replies/publish": "admin",
+    "/api/models": "admin",
     "/admin": "admin",
     "/api/reports": "analyst",
     "/api/mentions": "analyst",

@@ -1,5 +1,5 @@
 """The desk's routes, one module per page family: sign-in (auth), queues and cases, reports,
-rules, saved replies, customers, users. Each module's `router` is included by socialcare/desk/app.py."""
+rules, saved replies, customers, users, the classifier's models and the Review page. Each module's `router` is included by socialcare/desk/app.py."""
 
 from socialcare.desk.routes import (
     auth,
@@ -7,10 +7,24 @@ from socialcare.desk.routes import (
     customers,
     incidents,
     listening,
+    models,
     reports,
+    review,
     rules,
     saved_replies,
     users,
 )
 
-MODULES = (auth, cases, customers, incidents, listening, reports, rules, saved_replies, users)
+MODULES = (
+    auth,
+    cases,
+    customers,
+    incidents,
+    listening,
+    models,
+    reports,
+    review,
+    rules,
+    saved_replies,
+    users,
+)

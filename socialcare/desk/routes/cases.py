@@ -19,6 +19,7 @@ from socialcare.store import actions, claims
 from socialcare.store.assignment import change_presence
 from socialcare.store.cases import get_case, list_cases, queue_summary
 from socialcare.store.collisions import StaleCase, viewers, viewing
+from socialcare.store.corrections import CORRECTABLE
 from socialcare.store.incidents import incident_titles
 from socialcare.store.users import User, list_users
 from socialcare.stream.reply_length import LIMITS
@@ -224,7 +225,7 @@ def _case_view(
         user,
         case=case,
         agents=agents,
-        corrections=actions.CORRECTABLE,
+        corrections=CORRECTABLE,
         saved_replies=saved_replies_for(d, case, user.name),
         macros=list(d.saved_replies().macros.values()),
         viewers=viewing(d.engine, case_id, user.name, utcnow()),
@@ -274,6 +275,8 @@ async def case_action_page(
         )
     except SocialcareError as exc:
         return back(request, f"/cases/{case_id}", f"Not done: {exc}")
+    if params.get("back") == "review":  # a label given on the Review page: next one there
+        return back(request, "/review", message)
     return back(request, "/" if name in _BACK_TO_QUEUE else f"/cases/{case_id}", message)
 
 
