@@ -138,7 +138,11 @@ class NewestFirstSource(Source):
                 state.pop("poll_newest", None)
                 state.pop("token", None)
                 state["wm"] = state.pop("poll_started")
-                out.exhausted = not out.mentions
+                # the poll is complete: the next one waits its interval, whatever this one
+                # found (a network without a strict `since` filter, Bluesky notifications or
+                # Reddit's whole seconds, returns the last poll's newest posts again: the
+                # ingest dedup drops them, and they must not make the poll look unfinished)
+                out.exhausted = True
                 break
         except RateLimited as exc:
             state["rate_limited_until"] = exc.reset.isoformat()
