@@ -16,6 +16,8 @@ Measures, on this machine, one process each:
   is not counted), and end to end, until the router has stored every post.
 - reports: each listening and response-time report on 100,000 stored posts
   (benchmarks/reports.py).
+- desk load: 200 simulated agents for 60 s against a running desk process, per route
+  (benchmarks/desk_load.py; `--seconds 300` there for the 5-minute run).
 - learning: the learning loop's curve by number of corrections, random against uncertainty
   sampling, and a retrain on 10,000 corrections on one core (benchmarks/learning.py).
 Peak memory (max RSS) is reported per process where a stage runs as its own process (the
@@ -44,6 +46,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+import desk_load as desk_bench  # noqa: E402
 import learning as learning_bench  # noqa: E402
 import reports as report_bench  # noqa: E402
 import spike_latency  # noqa: E402
@@ -371,6 +374,22 @@ def bench_kafka(n_conv: int, workers: int, workdir: Path) -> list[dict]:
     ]
 
 
+def own_process(key: str, script: str, args: list[str], extra: dict, failed: list) -> None:
+    """Run a benchmark script as its own process; its last stdout line (JSON) goes in `extra`
+    under `key`, or its failure in `failed`."""
+    print(f"running {key} …", file=sys.stderr, flush=True)
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / script), *args],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode == 0:
+        extra[key] = json.loads(done.stdout.strip().splitlines()[-1])
+    else:
+        failed.append({"stage": key, "error": done.stderr[-300:]})
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--conversations", type=int, default=10_000)
@@ -400,6 +419,13 @@ def main() -> None:
         default=True,
         help="the learning curve and the 10,000-correction retrain (benchmarks/learning.py)",
     )
+    parser.add_argument(
+        "--desk-seconds",
+        type=float,
+        default=60,
+        help="simulated agents against a running desk (benchmarks/desk_load.py); 0 skips",
+    )
+    parser.add_argument("--desk-agents", type=int, default=200)
     args = parser.parse_args()
     results: list[dict] = []
     failed: list[dict] = []
@@ -436,17 +462,10 @@ def main() -> None:
         print("running reports …", file=sys.stderr, flush=True)
         extra["reports"] = report_bench.bench(args.report_posts)
     if args.learning:  # its own process: the retrain timing pins itself to one core
-        print("running learning …", file=sys.stderr, flush=True)
-        done = subprocess.run(
-            [sys.executable, str(ROOT / "benchmarks" / "learning.py")],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if done.returncode == 0:
-            extra["learning"] = json.loads(done.stdout.strip().splitlines()[-1])
-        else:
-            failed.append({"stage": "learning", "error": done.stderr[-300:]})
+        own_process("learning", "learning.py", [], extra, failed)
+    if args.desk_seconds:
+        desk = ["--agents", str(args.desk_agents), "--seconds", str(args.desk_seconds)]
+        own_process("desk_load", "desk_load.py", desk, extra, failed)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"\n{'stage':42} {'items':>8} {'seconds':>8} {'per second':>11} {'peak RSS':>9}")
     for r in results:
@@ -483,6 +502,8 @@ def main() -> None:
             print(f"  {r['report']:44} {r['seconds'] * 1000:8.0f} ms")
     if "learning" in extra:
         learning_bench.show(extra["learning"])
+    if "desk_load" in extra:
+        desk_bench.show(extra["desk_load"])
     print(f"peak memory (max RSS of the benchmark process): {peak_mb:.0f} MB")
     args.out.mkdir(parents=True, exist_ok=True)
     report = {

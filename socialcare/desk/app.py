@@ -25,6 +25,7 @@ from route.rules import RuleSet
 from route.saved_replies import SavedReplies
 from socialcare.desk import routes
 from socialcare.desk.context import Desk
+from socialcare.desk.live import ChangeFeed, ListCache
 from socialcare.desk.pages import HERE
 from socialcare.desk.security import Guard, LoginRequired
 from socialcare.errors import SocialcareError
@@ -57,6 +58,8 @@ def create_app(
     app.max_body = settings.desk_max_body_bytes
     app.state.desk = Desk(engine, rules, settings, saved_replies, ClassifierSource(engine))
     app.state.engine = engine
+    app.state.feed = ChangeFeed(engine)  # live queues: one reader of case events per process
+    app.state.lists = ListCache(engine)  # case lists reused while no case changed
     app.add_middleware(
         SessionMiddleware,
         secret_key=session_secret(engine),

@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from fastapi import HTTPException, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
+from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from socialcare.store.sessions import session_user
@@ -58,7 +59,9 @@ def need(role: str | None) -> Callable[[Request], Awaitable[User]]:
     """A dependency: the signed-in user, who must hold `role` (None: any role)."""
 
     async def dependency(request: Request) -> User:
-        user, by_token = principal(request)
+        # the store lookups run on a worker thread: on PostgreSQL a lookup waits on the
+        # network (and on a pooled connection), which must never stall the event loop
+        user, by_token = await run_in_threadpool(principal, request)
         if user is None:
             if request.url.path.startswith("/api/"):
                 raise HTTPException(
@@ -71,7 +74,8 @@ def need(role: str | None) -> Callable[[Request], Awaitable[User]]:
             raise HTTPException(403, f"this needs the {role} role; you are {user.role}")
         if request.method not in ("GET", "HEAD") and not by_token:
             await check_csrf(request)
-        _note_seen(request.app.state.desk.engine, user.name)
+        if _seen_due(user.name):
+            await run_in_threadpool(seen, request.app.state.desk.engine, user.name)
         return user
 
     return dependency
@@ -81,12 +85,14 @@ _SEEN: dict[str, float] = {}  # a write-saving cache only: the store holds the t
 SEEN_EVERY_S = 30.0
 
 
-def _note_seen(engine: Engine, name: str) -> None:
-    """Record that the user's desk is in use (an idle desk turns away), at most every 30 s."""
+def _seen_due(name: str) -> bool:
+    """Whether to record that the user's desk is in use (an idle desk turns away): at most
+    every 30 s per user and process."""
     now = time.monotonic()
     if now - _SEEN.get(name, -SEEN_EVERY_S) >= SEEN_EVERY_S:
         _SEEN[name] = now
-        seen(engine, name)
+        return True
+    return False
 
 
 SECURITY_HEADERS = [

@@ -10,10 +10,21 @@ from typing import Any
 
 from sqlalchemy import Engine, case, func, or_, select
 
-from socialcare.store.tables import case_events, cases, posts
+from socialcare.store.tables import case_events, cases, incidents, posts
 from socialcare.stream.schema import utcnow
 
-QUEUE_ORDER = (cases.c.priority.desc(), cases.c.sla_due.asc(), cases.c.opened_at.asc())
+# a case of an incident that is not merged away (its own line on the queue page)
+_IN_LIVE_INCIDENT = cases.c.incident_id.in_(
+    select(incidents.c.id).where(incidents.c.status != "merged")
+)
+
+# the queue's order; the id last, so that a page boundary is the same on every request
+QUEUE_ORDER = (
+    cases.c.priority.desc(),
+    cases.c.sla_due.asc(),
+    cases.c.opened_at.asc(),
+    cases.c.id.asc(),
+)
 
 
 def _iso(value: Any) -> Any:
@@ -39,11 +50,19 @@ def list_cases(
     limit: int | None = None,
     with_posts: bool = False,
     hide_snoozed: bool = False,
+    offset: int = 0,
+    fold_incidents: bool = False,
 ) -> list[dict[str, Any]]:
+    """Cases in the queue's order (highest priority, then the earliest SLA due), `limit` of
+    them from `offset` (a stable order: pages neither skip nor repeat a case that did not
+    change meanwhile). With `fold_incidents`, cases of an incident are left out: the queue
+    page shows them as one line each (`incident_lines`)."""
     query = select(cases).order_by(*QUEUE_ORDER)
     if hide_snoozed:
         now = utcnow()
         query = query.where(or_(cases.c.snoozed_until.is_(None), cases.c.snoozed_until <= now))
+    if fold_incidents:
+        query = query.where(or_(cases.c.incident_id.is_(None), ~_IN_LIVE_INCIDENT))
     if queue:
         query = query.where(cases.c.queue == queue)
     if status == "claimed":
@@ -53,23 +72,66 @@ def list_cases(
             cases.c.status == "open",
             or_(cases.c.claim_expires.is_(None), cases.c.claim_expires <= utcnow()),
         )
+    elif status == "unresolved":  # open or claimed
+        query = query.where(cases.c.status != "resolved")
     elif status:
         query = query.where(cases.c.status == status)
     if limit:
         query = query.limit(limit)
+    if offset:
+        query = query.offset(offset)
     with engine.connect() as conn:
         rows = [dict(r._mapping) for r in conn.execute(query)]
         post_ids: dict[str, list[str]] = defaultdict(list)
         if with_posts and rows:
-            q = select(posts.c.case_id, posts.c.post_id).where(posts.c.case_id.is_not(None))
-            if limit or queue or status:
+            # in time order, sorted by the database (times are stored so that they sort)
+            q = (
+                select(posts.c.case_id, posts.c.post_id)
+                .where(posts.c.case_id.is_not(None))
+                .order_by(posts.c.case_id, posts.c.created_at, posts.c.post_id)
+            )
+            if limit or queue or status or offset:
                 q = q.where(posts.c.case_id.in_([r["id"] for r in rows]))
-            by_case: dict[str, list[tuple]] = defaultdict(list)
-            for case_id, post_id, at in conn.execute(q.add_columns(posts.c.created_at)):
-                by_case[case_id].append((at, post_id))
-            for case_id, timed in by_case.items():  # the same order on every database
-                post_ids[case_id] = [post_id for _at, post_id in sorted(timed)]
+            for case_id, post_id in conn.execute(q):
+                post_ids[case_id].append(post_id)
     return [case_json(r, post_ids[r["id"]] if with_posts else None) for r in rows]
+
+
+def incident_lines(engine: Engine, queue: str | None = None) -> list[dict[str, Any]]:
+    """One line per incident with unresolved, unsnoozed cases (in `queue` if given): its
+    title, how many cases and how many still unanswered, and the highest priority and earliest
+    SLA due among them; highest priority first. The counts cover the whole queue, however it
+    is paged."""
+    now = utcnow()
+    query = (
+        select(
+            cases.c.incident_id.label("id"),
+            incidents.c.title,
+            func.count().label("cases"),
+            func.sum(case((cases.c.first_response_at.is_(None), 1), else_=0)).label("unanswered"),
+            func.max(cases.c.priority).label("priority"),
+            func.min(cases.c.sla_due).label("sla_due"),
+            func.min(cases.c.queue).label("queue"),
+            func.count(func.distinct(cases.c.queue)).label("queues"),
+        )
+        .join(incidents, incidents.c.id == cases.c.incident_id)
+        .where(
+            incidents.c.status != "merged",
+            cases.c.status != "resolved",
+            or_(cases.c.snoozed_until.is_(None), cases.c.snoozed_until <= now),
+        )
+        .group_by(cases.c.incident_id, incidents.c.title)
+        .order_by(func.max(cases.c.priority).desc(), func.min(cases.c.sla_due), cases.c.incident_id)
+    )
+    if queue:
+        query = query.where(cases.c.queue == queue)
+    with engine.connect() as conn:
+        rows = [dict(r._mapping) for r in conn.execute(query)]
+    for row in rows:
+        row["incident"] = True
+        if row.pop("queues") > 1:
+            row["queue"] = "several"
+    return rows
 
 
 def get_case(engine: Engine, case_id: str) -> dict[str, Any] | None:

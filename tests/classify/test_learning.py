@@ -178,6 +178,14 @@ def test_cli_import_retrain_eval_list_and_rollback(tmp_path, airline):
         assert result.exit_code == 0, result.output
         return result
 
+    def evaluate() -> dict:
+        return json.loads(
+            run(
+                "eval", "--task", "sentiment", "--data", str(test),
+                "--text-column", "tweet", "--label-column", "mood",
+            ).stdout
+        )  # fmt: skip
+
     imported = run(
         "corrections", "import", "--field", "sentiment", "--data", str(data),
         "--text-column", "tweet", "--label-column", "mood", "--author", "bulk",
@@ -187,38 +195,14 @@ def test_cli_import_retrain_eval_list_and_rollback(tmp_path, airline):
     assert decided["promoted"] and decided["n_corrections"] == 600
     for key in ("version", "task", "macro_f1", "current_macro_f1", "n_corrections", "reason"):
         assert key in decided
-    evaluated = json.loads(
-        run(
-            "eval",
-            "--task",
-            "sentiment",
-            "--data",
-            str(test),
-            "--text-column",
-            "tweet",
-            "--label-column",
-            "mood",
-        ).stdout
-    )
+    evaluated = evaluate()
     assert evaluated["model"] == f"in force: {decided['version']}"
     listed = [json.loads(line) for line in run("models", "list").stdout.splitlines()]
     assert [r["in_force"] for r in listed] == [True]
     shown = json.loads(run("models", "show", decided["version"]).stdout)
     assert shown["meta"]["evaluation"]["macro_f1"] == decided["macro_f1"]
     run("models", "rollback", "default", "--task", "sentiment", "--author", "ada")
-    again = json.loads(
-        run(
-            "eval",
-            "--task",
-            "sentiment",
-            "--data",
-            str(test),
-            "--text-column",
-            "tweet",
-            "--label-column",
-            "mood",
-        ).stdout
-    )
+    again = evaluate()
     assert again["model"] == "default"
 
     bad = tmp_path / "bad.csv"

@@ -292,3 +292,31 @@ def test_review_and_models_pages(browser, desk_url, shared_data):
         admin.goto(f"{desk_url}/admin/models")
         assert fits_the_width(admin), width
         admin.screenshot(path=str(SHOTS / f"admin-models-{size}.png"), full_page=True)
+
+
+def test_a_routed_post_shows_in_every_open_queue_within_2_s(browser, desk_url):
+    from route.casebook import CaseBook, case_id_for
+    from route.rules import default_rules
+    from tests.factories import classified
+
+    pages = [sign_in(browser, desk_url, name) for name in ("ana", "bob")]
+    for page in pages:
+        page.goto(desk_url + "/")
+        page.wait_for_function("document.body.dataset.stream === 'open'", timeout=10_000)
+    conv = f"live-{time.time_ns()}"
+    with STORE["engine"].begin() as conn:
+        CaseBook(conn, default_rules(), utcnow()).apply(
+            [
+                classified(
+                    conv,
+                    urgency="critical",
+                    text="smoke in the cabin, row 12",
+                    created_at=utcnow().isoformat(),
+                )
+            ]
+        )
+    routed = time.monotonic()
+    for page in pages:
+        page.wait_for_selector(f'tr[data-case="{case_id_for("x", conv)}"]', timeout=2_000)
+    assert time.monotonic() - routed <= 2.0
+    pages[0].screenshot(path=str(SHOTS / "agent-queue-live.png"), full_page=False)

@@ -34,15 +34,21 @@ def pg_server(tmp_path_factory) -> Iterator[str]:
     server.cleanup()
 
 
-@pytest.fixture
-def pg_url(pg_server: str) -> str:
-    """A fresh, empty database for one test."""
-    name = f"t_{uuid.uuid4().hex[:12]}"
+def create_database(pg_server: str, prefix: str = "t") -> str:
+    """A fresh, empty database on the server; returns its name."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     admin = create_engine(
         pg_server.replace("postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT"
     )
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
+    return name
+
+
+@pytest.fixture
+def pg_url(pg_server: str) -> str:
+    """A fresh, empty database for one test."""
+    name = create_database(pg_server)
     base, _, query = pg_server.partition("?")
     return f"{base.rsplit('/', 1)[0]}/{name}?{query}"

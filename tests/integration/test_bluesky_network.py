@@ -13,12 +13,11 @@ import json
 import os
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import select
 
 from route.casebook import clock_refresher
 from route.rules import default_rules
@@ -26,6 +25,7 @@ from socialcare.store import actions
 from socialcare.store.db import open_store
 from socialcare.store.tables import posts
 from tests.integration import atproto_network
+from tests.integration.conftest import create_database
 
 CLI = [sys.executable, "-m", "socialcare.cli"]
 BRAND = "carebrand.test"
@@ -33,13 +33,7 @@ BRAND = "carebrand.test"
 
 @pytest.fixture(scope="module")
 def network(pg_server, tmp_path_factory):
-    name = f"atp_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(
-        pg_server.replace("postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT"
-    )
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
+    name = create_database(pg_server, "atp")
     socket_dir = pg_server.partition("host=")[2].split("&")[0]
     url = f"postgresql://postgres@localhost/{name}?host={socket_dir}"
     log = tmp_path_factory.mktemp("atproto") / "network.log"

@@ -5,22 +5,23 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from fastapi import APIRouter, Body, Depends, Form, HTTPException, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
 from route import macros
 from route.casebook import clock_refresher
 from route.saved_replies import fill, values_for
+from socialcare.desk import live
 from socialcare.desk.context import Desk, desk
 from socialcare.desk.inputs import CaseId, parse_time, unicode_text
 from socialcare.desk.pages import back, held_back, page
+from socialcare.desk.render import json_bytes, json_with_etag
 from socialcare.desk.security import need
 from socialcare.errors import InputError, NotFoundError, SocialcareError
 from socialcare.store import actions, claims
 from socialcare.store.assignment import change_presence
-from socialcare.store.cases import get_case, list_cases, queue_summary
+from socialcare.store.cases import get_case, incident_lines, list_cases, queue_summary
 from socialcare.store.collisions import StaleCase, viewers, viewing
 from socialcare.store.corrections import CORRECTABLE
-from socialcare.store.incidents import incident_titles
 from socialcare.store.users import User, list_users
 from socialcare.stream.reply_length import LIMITS
 from socialcare.stream.schema import utcnow
@@ -143,55 +144,44 @@ def do_action(d: Desk, case_id: str, name: str, params: dict[str, str], user: Us
 
 
 # -- pages ------------------------------------------------------------------------------------
+QUEUE_PAGE = 100
+
+
 @router.get("/", response_class=HTMLResponse)
 def queues_page(
     request: Request,
     queue: str | None = Query(None, max_length=64),
+    page_no: int = Query(1, alias="page", ge=1, le=10_000),
     user: User = Depends(AGENT),
     d: Desk = Depends(desk),
 ):
-    rows = [
-        r
-        for r in list_cases(d.engine, queue, None, 300, hide_snoozed=True)
-        if r["status"] != "resolved"
-    ]
+    """The queue, `QUEUE_PAGE` cases a page in the queue's stable order: a backlog of
+    thousands during an incident stays quick to draw and to refresh. The cases of each
+    incident are one line at the top of the first page (answered at once from the incident)."""
+    rows = list_cases(
+        d.engine,
+        queue,
+        "unresolved",
+        QUEUE_PAGE + 1,
+        hide_snoozed=True,
+        offset=(page_no - 1) * QUEUE_PAGE,
+        fold_incidents=True,
+    )
+    folded = incident_lines(d.engine, queue) if page_no == 1 else []
     return page(
         request,
         "queues.html",
         user,
         queues=queue_summary(d.engine),
-        cases=collapse_incidents(rows, incident_titles(d.engine)),
+        cases=folded + rows[:QUEUE_PAGE],
         queue=queue,
+        page_no=page_no,
+        page_size=QUEUE_PAGE,
+        first=(page_no - 1) * QUEUE_PAGE + 1,
+        shown=min(len(rows), QUEUE_PAGE),
+        has_next=len(rows) > QUEUE_PAGE,
         live=True,
     )
-
-
-def collapse_incidents(rows: list[dict], titles: dict[str, str]) -> list[dict]:
-    """The queue with the cases of each incident folded into one line, where its first
-    (highest-priority) case would be: a backlog of 300 alike cases reads as one."""
-    out: list[dict] = []
-    folded: dict[str, dict] = {}
-    for row in rows:
-        incident = row.get("incident_id")
-        if incident not in titles:
-            out.append(row)
-            continue
-        if incident not in folded:
-            folded[incident] = {
-                "incident": True,
-                "id": incident,
-                "title": titles[incident],
-                "priority": row["priority"],
-                "queue": row["queue"],
-                "cases": 0,
-                "unanswered": 0,
-                "sla_due": row["sla_due"],
-            }
-            out.append(folded[incident])
-        entry = folded[incident]
-        entry["cases"] += 1
-        entry["unanswered"] += row["first_response_at"] is None
-    return out
 
 
 def saved_replies_for(d: Desk, case: dict, agent: str) -> list[dict[str, str]]:
@@ -224,6 +214,7 @@ def _case_view(
         "case.html",
         user,
         case=case,
+        watch_case=case["id"],
         agents=agents,
         corrections=CORRECTABLE,
         saved_replies=saved_replies_for(d, case, user.name),
@@ -294,13 +285,42 @@ def api_sla_hold(request: Request, user: User = Depends(AGENT)) -> list[dict]:
 
 @router.get("/api/cases")
 def api_cases(
+    request: Request,
     queue: str | None = Query(None, max_length=64),
     status: str | None = Query(None, pattern="^(open|claimed|resolved)$"),
     limit: int = Query(200, ge=1, le=5000),
+    offset: int = Query(0, ge=0, le=1_000_000),
     user: User = Depends(AGENT),
     d: Desk = Depends(desk),
-) -> list[dict]:
-    return list_cases(d.engine, queue, status, limit, with_posts=True)
+) -> Response:
+    """Cases in the queue's order, `limit` from `offset`. The body is JSON bytes (no per-field
+    encoder pass) with an ETag: a client that sends it back in If-None-Match gets 304 and no
+    body while nothing in its page changed."""
+    body, tag = request.app.state.lists.get(
+        (queue, status, limit, offset),
+        lambda: json_bytes(
+            list_cases(d.engine, queue, status, limit, with_posts=True, offset=offset)
+        ),
+    )
+    return json_with_etag(request, body, tag)
+
+
+@router.get("/api/stream")
+async def api_stream(
+    request: Request,
+    after: int | None = Query(None, ge=0),
+    user: User = Depends(AGENT),
+) -> StreamingResponse:
+    """Server-sent events: `changes` with the ids of the cases changed since `after` (or the
+    Last-Event-ID a reconnecting browser sends), as they happen (socialcare/desk/live.py)."""
+    resume = request.headers.get("last-event-id", "")
+    if after is None and resume.isdigit():
+        after = int(resume)
+    return StreamingResponse(
+        live.stream(request.app.state.feed, after, request.is_disconnected),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
 
 
 @router.get("/api/cases/{case_id}")

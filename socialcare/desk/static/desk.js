@@ -23,10 +23,54 @@ function typing() {
   return el && (el.tagName === "INPUT" || el.tagName === "TEXTAREA" || el.tagName === "SELECT");
 }
 
-// Live queue: reload every 15 s unless the agent is typing.
-if (document.body.dataset.live === "1") {
-  setInterval(() => { if (!typing()) location.reload(); }, 15000);
-}
+// Live: the server pushes the ids of the cases that changed (/api/stream, server-sent events).
+// The queue reloads itself at once; a case page reloads when its case changed, or, if the agent
+// has a draft, says so instead. The browser reconnects a dropped stream by itself; while it is
+// down the queue still reloads, once a minute.
+(function () {
+  const body = document.body;
+  const watched = body.dataset.watchCase;
+  if (body.dataset.live !== "1" && !watched) return;
+  const drafting = () => typing() || Array.from(document.querySelectorAll("textarea"))
+    .some((t) => t.value.trim() !== "");
+  let due = false;
+  const refresh = () => {
+    if (watched && drafting()) {
+      const note = document.getElementById("changed-note");
+      if (note) note.hidden = false;
+      return;
+    }
+    if (typing()) { due = true; return; }
+    // at most one redraw every 2 s, however busy the queue: a burst of changes costs the desk
+    // one page per agent per 2 s, not one per change
+    const last = parseInt(sessionStorage.getItem("socialcare-redrawn") || "0", 10);
+    const wait = Math.max(0, last + 2000 - Date.now());
+    if (wait > 0) { setTimeout(refresh, wait); return; }
+    sessionStorage.setItem("socialcare-redrawn", String(Date.now()));
+    location.reload();
+  };
+  setInterval(() => { if (due && !typing()) location.reload(); }, 2000);
+  if (!window.EventSource) {
+    setInterval(() => { if (!drafting()) location.reload(); }, 15000);
+    return;
+  }
+  let lastSeen = Date.now();
+  const stream = new EventSource("/api/stream");
+  stream.addEventListener("open", () => { lastSeen = Date.now(); body.dataset.stream = "open"; });
+  stream.addEventListener("error", () => { body.dataset.stream = "down"; });
+  stream.addEventListener("changes", (ev) => {
+    lastSeen = Date.now();
+    const change = JSON.parse(ev.data);
+    if (watched && !change.all && !change.cases.includes(watched)) return;
+    // a little jitter: a change reaches every open page at once, and they need not all
+    // come back in the same instant
+    setTimeout(refresh, 150 + Math.random() * 500);
+  });
+  setInterval(() => {
+    if (stream.readyState === 1) { lastSeen = Date.now(); return; }
+    if (body.dataset.live === "1" && Date.now() - lastSeen > 60000 && !typing()) location.reload();
+  }, 10000);
+})();
 
 // Keyboard shortcuts: j/k move in the queue, Enter opens; on a case: c claim, r reply,
 // n note, e resolve, u back to the queue.
