@@ -7,6 +7,10 @@ Measures, on this machine, one process each:
 - route alone: classified mentions/s through the router stage (embedded log + SQLite), and
   its time per mention in each kind of SQL statement (compile, parameters and driver, timed
   by SQLAlchemy execute events) and in the rest (routing logic, parsing, commits);
+- all-in-one on real conversations: `socialcare run --source replay:TWCSx10.csv --until-idle
+  --no-desk` as its own process, start-up included, on ten shifted copies of the twcs sample
+  (50,000 posts, benchmarks/twcs_copies.py), printed beside VADER alone on the same texts
+  (the classify CLI rows are too);
 - all-in-one: mentions/s through `socialcare run --until-idle` stages in one process, and the
   time per mention each stage took (ingest includes generating the demo traffic; other is the
   loop, the watchdog and the reply outbox);
@@ -50,7 +54,9 @@ import desk_load as desk_bench  # noqa: E402
 import learning as learning_bench  # noqa: E402
 import reports as report_bench  # noqa: E402
 import spike_latency  # noqa: E402
+import twcs_copies  # noqa: E402
 from sqlalchemy import text  # noqa: E402
+from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer  # noqa: E402
 
 from classify.classifier import Classifier  # noqa: E402
 from ingest.sources.demo import DemoSource  # noqa: E402
@@ -151,6 +157,42 @@ def bench_classify_cli(workdir: Path, tasks: tuple[str, ...], lines: int = 200_0
         "items": lines,
         "seconds": secs,
         "peak_rss_mb": rss,
+        "vader_alone_per_second": vader_alone([texts[i % len(texts)] for i in range(20_000)]),
+    }
+
+
+def vader_alone(texts: list[str]) -> float:
+    """VADER's own polarity_scores (the library's class) over `texts`: texts/s, the yardstick
+    the issue-20 rows are printed beside."""
+    analyzer = SentimentIntensityAnalyzer()
+    start = time.perf_counter()
+    for one in texts:
+        analyzer.polarity_scores(one)
+    return len(texts) / (time.perf_counter() - start)
+
+
+def bench_twcs_all_in_one(workdir: Path, copies: int = 10) -> dict:
+    """`socialcare run --source replay:TWCSx10.csv --until-idle --no-desk` as its own process,
+    start-up included: ten shifted copies of the shared twcs sample (benchmarks/twcs_copies.py,
+    50,000 posts, threads intact), watchdog on, as a user runs it."""
+    data = Path(os.environ.get("SOCIALCARE_SHARED_DATA", ROOT.parent / "shared" / "data"))
+    big = workdir / "twcs-x10.csv"
+    rows = twcs_copies.write_copies(data / "twcs_sample.csv", big, copies)
+    home = workdir / "twcs-home"
+    cli = [sys.executable, "-m", "socialcare.cli"]
+    start = time.perf_counter()
+    rss = run_measured(
+        [*cli, "run", "--source", f"replay:{big}", "--until-idle", "--no-desk", "--home", str(home)]
+    )
+    secs = time.perf_counter() - start
+    with big.open(encoding="utf-8", newline="") as fh:
+        texts = [r["text"] for r in csv.DictReader(fh)]
+    return {
+        "stage": f"all-in-one, twcs replay x{copies} (process)",
+        "items": rows,
+        "seconds": secs,
+        "peak_rss_mb": rss,
+        "vader_alone_per_second": vader_alone(texts),
     }
 
 
@@ -434,7 +476,11 @@ def main() -> None:
         for name, fn in [
             ("classify", lambda: bench_classify(args.conversations)),
             ("classify CLI", lambda: bench_classify_cli(work, ("sentiment",))),
-            ("classify CLI x2", lambda: bench_classify_cli(work, ("sentiment", "complaint"))),
+            (
+                "classify CLI x2",
+                lambda: bench_classify_cli(work, ("sentiment", "complaint"), 100_000),
+            ),
+            ("all-in-one twcs", lambda: bench_twcs_all_in_one(work)),
             ("route", lambda: bench_route(args.conversations, work)),
             ("all-in-one", lambda: bench_all_in_one(args.conversations, work)),
             ("all-in-one process", lambda: bench_all_in_one_process(args.conversations, work)),
@@ -476,6 +522,12 @@ def main() -> None:
         )
     for f in failed:
         print(f"{f['stage']:42} FAILED: {f['error'][:300]}")
+    for r in results:
+        if "vader_alone_per_second" in r:
+            print(
+                f"{r['stage']}: {r['per_second']:,.0f}/s; VADER alone on the same texts "
+                f"{r['vader_alone_per_second']:,.0f}/s"
+            )
     for r in results:
         if "us_per_mention" in r:
             parts = ", ".join(f"{k} {v:.0f} µs" for k, v in r["us_per_mention"].items())

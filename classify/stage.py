@@ -21,7 +21,7 @@ from socialcare.stream.bus import (
     Record,
 )
 from socialcare.stream.deadletter import DeadLetter
-from socialcare.stream.schema import Mention, SchemaError, parse_mention
+from socialcare.stream.schema import Mention, SchemaError, mention_of
 from socialcare.stream.watermarks import broadcast, is_marker, read_marker
 from socialcare.stream.worker import Stage, StageOutput
 
@@ -54,7 +54,7 @@ class ClassifyStage(Stage):
                     mark = read_marker(record).forwarded(record, self.fanout)
                     slots.append(broadcast(mark, self.outputs))
                 else:
-                    slots.append(parse_mention(record.value))
+                    slots.append(mention_of(record.value, record.decoded))
             except (SchemaError, ValueError) as exc:
                 out.dead.append(DeadLetter.from_record(record, exc, self.name))
         mentions = [s for s in slots if isinstance(s, Mention)]
@@ -73,5 +73,7 @@ class ClassifyStage(Stage):
             tag = next(tags)
             classified = slot.model_copy(update={"classification": tag})
             topic = TOPIC_URGENT if tag.urgency.level == "critical" else TOPIC_CLASSIFIED
-            out.messages.append(OutMessage(topic, slot.conversation_id, classified.to_json()))
+            out.messages.append(
+                OutMessage(topic, slot.conversation_id, classified.to_json(), decoded=classified)
+            )
         return out

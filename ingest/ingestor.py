@@ -103,7 +103,9 @@ class IngestWorker:
         for key in new_keys:
             mention = by_key[key]
             topic = raw_topic(mention)  # a possibly critical post skips the backlog
-            self.producer.send(OutMessage(topic, mention.conversation_id, mention.to_json()))
+            self.producer.send(
+                OutMessage(topic, mention.conversation_id, mention.to_json(), decoded=mention)
+            )
         for bad in batch.bad:
             context = {"stage": "ingest", "source": source.name}
             if bad.line is not None:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, select, update
 
 from route.incidents import Matcher
 from route.incidents import _Open as _OpenIncident
@@ -26,8 +26,8 @@ from route.priority import total
 from route.rules import Decision, Facts, RuleSet, decide
 from route.sla import breached_as_of, first_response_due, sla_clock, sla_due
 from route.spikes import bucket_of
+from socialcare.store import bulk, lookups, traffic
 from socialcare.store import incidents as incident_store
-from socialcare.store import lookups, traffic
 from socialcare.store.tables import case_events, cases, posts
 from socialcare.stream.schema import Mention, Routing
 from socialcare.stream.terms import listening_terms
@@ -69,10 +69,19 @@ class _CaseState:
 class CaseBook:
     """Turns a batch of classified mentions into case-store rows and events."""
 
-    def __init__(self, conn: Connection, rules: RuleSet, now: datetime) -> None:
+    def __init__(
+        self,
+        conn: Connection,
+        rules: RuleSet,
+        now: datetime,
+        canonical: dict[tuple[str, str], bytes] | None = None,
+    ) -> None:
         self.conn = conn
         self.rules = rules
         self.now = now
+        # (network, post id) → the JSON the mention was encoded to (by `Mention.to_json`, with
+        # no routing): stored as is, routing appended, instead of encoding the mention again
+        self.canonical = canonical or {}
         self.post_rows: list[dict] = []
         self.events: list[Event] = []
         self.unattached_brand: dict[tuple[str, str], list[dict]] = defaultdict(list)
@@ -127,8 +136,6 @@ class CaseBook:
         ignored: str | None = None,
     ) -> dict:
         c = m.classification
-        if routing is not None:
-            m = m.model_copy(update={"routing": routing})
         row = {
             "network": m.network,
             "post_id": m.post_id,
@@ -149,13 +156,27 @@ class CaseBook:
             "incident_id": found.id
             if (found := self.incident_of.get((m.network, m.post_id))) and case_id
             else None,
-            "mention": m.to_json().decode(),
+            "mention": self._stored_json(m, routing),
             "stored_at": self.now,
             "sentiment_score": c.sentiment.score if c else None,
             "terms": None if m.from_brand else " ".join(listening_terms(m.text)),
         }
         self.post_rows.append(row)
         return row
+
+    def _stored_json(self, m: Mention, routing: Routing | None) -> str:
+        """The mention as stored with its post: its JSON with the routing decision, the same
+        text as `m.model_copy(update={"routing": routing}).to_json()` (routing is the last
+        field, and `to_json` leaves out what is None)."""
+        encoded = self.canonical.get((m.network, m.post_id))
+        if encoded is None:
+            if routing is not None:
+                m = m.model_copy(update={"routing": routing})
+            return m.to_json().decode()
+        if routing is None:
+            return encoded.decode()
+        routed = routing.model_dump_json(exclude_none=True)
+        return f'{encoded[:-1].decode()},"routing":{routed}}}'
 
     def _brand_post(self, m: Mention, state: _CaseState | None) -> None:
         if state is None:
@@ -501,16 +522,13 @@ class CaseBook:
                     self._retract_if_contradicted(state)
         new_cases = [s.row for s in states.values() if s.is_new]
         changed = [s.row for s in states.values() if s.changed and not s.is_new]
-        if new_cases:
-            self.conn.execute(insert(cases), new_cases)
+        bulk.insert_rows(self.conn, cases, new_cases)
         by_columns: dict[tuple[str, ...], list[dict]] = defaultdict(list)
         for row in changed:  # one executemany per column set (all of them, as read), not per case
             row["updated_at"] = self.now
-            values = {k: v for k, v in row.items() if k != "id"}
-            values["case_key"] = row["id"]
-            by_columns[tuple(values)].append(values)
+            by_columns[tuple(row)].append(row)
         for rows in by_columns.values():
-            self.conn.execute(update(cases).where(cases.c.id == bindparam("case_key")), rows)
+            bulk.update_rows(self.conn, cases, "id", rows)
         if self.attach:
             self.conn.execute(
                 update(posts)
@@ -523,10 +541,8 @@ class CaseBook:
                 .values(case_id=bindparam("c_id")),
                 self.attach,
             )
-        if self.post_rows:
-            self.conn.execute(insert(posts), self.post_rows)
-        if self.events:
-            self.conn.execute(insert(case_events), [e.row() for e in self.events])
+        bulk.insert_rows(self.conn, posts, self.post_rows)
+        bulk.insert_rows(self.conn, case_events, [e.row() for e in self.events])
         traffic.add(self.conn, self.traffic)
         for incident_id, at in self.incident_seen.items():
             incident_store.attach(self.conn, incident_id, [], at)

@@ -15,7 +15,7 @@ from socialcare.errors import TransientError, as_storage_error
 from socialcare.store.watermarks import RoutedMark, record_routed
 from socialcare.stream.bus import TOPIC_CLASSIFIED, TOPIC_EVENTS, TOPIC_URGENT, OutMessage, Record
 from socialcare.stream.deadletter import DeadLetter
-from socialcare.stream.schema import SchemaError, parse_mention, utcnow
+from socialcare.stream.schema import SchemaError, mention_of, utcnow
 from socialcare.stream.watermarks import is_marker, read_marker
 from socialcare.stream.worker import Stage, StageOutput
 
@@ -33,13 +33,14 @@ class RouteStage(Stage):
     def process(self, records: list[Record]) -> StageOutput:
         out = StageOutput()
         mentions = []
+        canonical: dict[tuple[str, str], bytes] = {}
         marks: list[RoutedMark] = []
         for record in records:
             try:
                 if is_marker(record):
                     marks.append(_routed(record))
                     continue
-                mention = parse_mention(record.value)
+                mention = mention_of(record.value, record.decoded)
             except (SchemaError, ValueError) as exc:
                 out.dead.append(DeadLetter.from_record(record, exc, self.name))
                 continue
@@ -53,13 +54,15 @@ class RouteStage(Stage):
                 )
                 continue
             mentions.append(mention)
+            if record.decoded is mention and mention.routing is None:
+                canonical[(mention.network, mention.post_id)] = record.value
         if not mentions and not marks:
             return out
         rules = self.rules()
         now = utcnow()
         try:
             with self.engine.begin() as conn:
-                events = CaseBook(conn, rules, now).apply(mentions) if mentions else []
+                events = CaseBook(conn, rules, now, canonical).apply(mentions) if mentions else []
                 record_routed(conn, marks, now)  # with the cases of the posts before them
         except OperationalError as exc:  # database down, locked past its timeout, …
             if storage := as_storage_error(exc, "case store"):

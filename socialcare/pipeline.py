@@ -38,6 +38,7 @@ class Pipeline:
         sources: list[Source],
         batch_size: int = 1000,
         watchdog: bool = True,
+        handoff: bool = True,
     ) -> None:
         self.runtime = runtime
         bus, engine, rules = runtime.bus, runtime.engine, runtime.rules
@@ -51,6 +52,8 @@ class Pipeline:
         self._next_watch = 0.0
         # how long "nothing left" must hold before it is believed (see Bus.exact_lag)
         self.settle_s = 0.0 if bus.exact_lag else 2.0
+        if handoff:  # every stage is here: hand messages on decoded (the log keeps the bytes)
+            bus.share_decoded()
         self.ingest = IngestWorker(sources, bus, IngestState(engine), batch_size)
         self.classify = Worker(
             ClassifyStage(runtime.classifier()), bus, batch_size, poll_timeout_s=0

@@ -5,6 +5,7 @@ and replaying again adds nothing."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -112,3 +113,63 @@ def test_malformed_lines_go_to_the_dead_letter_topic_and_the_rest_is_processed(t
     ]
     assert dead[0]["original"] == "{broken json"
     assert all(d["source"] == f"replay:{path}" for d in dead)
+
+
+def _stored(runtime) -> dict[str, list]:
+    """Every case, post and event the pipeline stored, without what only says when it ran."""
+    from sqlalchemy import select
+
+    from socialcare.store.tables import case_events, cases, posts
+
+    def mention(text: str) -> tuple[dict, str]:
+        data = json.loads(text)
+        data["ingest"].pop("fetched_at")
+        return data, re.sub(r'"fetched_at":"[^"]*"', "", text)  # the same fields, same text
+
+    with runtime.engine.connect() as conn:
+        case_rows = [
+            {k: v for k, v in r._mapping.items() if k not in ("created_at", "updated_at")}
+            for r in conn.execute(select(cases).order_by(cases.c.id))
+        ]
+        post_rows = [
+            {
+                **{k: v for k, v in r._mapping.items() if k != "stored_at"},
+                "mention": mention(r.mention),
+            }
+            for r in conn.execute(select(posts).order_by(posts.c.network, posts.c.post_id))
+        ]
+        events = sorted(
+            (e.case_id, e.type, e.actor, json.dumps(e.data, sort_keys=True))
+            for e in conn.execute(select(case_events))
+        )
+    return {"cases": case_rows, "posts": post_rows, "events": events}
+
+
+def test_handing_decoded_mentions_between_stages_changes_nothing_stored(shared_data, tmp_path):
+    """The all-in-one pipeline hands each stage the objects the stage before encoded (issue 20);
+    run without it (every stage parses the log, as separate processes do), the replay stores
+    the same cases, posts (the stored mention JSON included) and events."""
+    import threading
+
+    from socialcare.pipeline import Pipeline
+    from socialcare.runtime import Runtime
+    from socialcare.settings import Settings
+
+    stored, taken = [], []
+    for handoff in (True, False):
+        runtime = Runtime(Settings.resolve(tmp_path / f"home-{handoff}"))
+        try:
+            sources = runtime.sources([f"replay:{shared_data / 'twcs_sample.csv'}"])
+            pipeline = Pipeline(runtime, sources, watchdog=False, handoff=handoff)
+            pipeline.run(threading.Event(), until_idle=True)
+            pipeline.close()
+            handed = runtime.bus.handoff
+            taken.append(handed.taken if handed is not None else 0)
+            stored.append(_stored(runtime))
+        finally:
+            runtime.close()
+    with_handoff, parsed = stored
+    assert taken[0] >= 2 * 5000 and taken[1] == 0  # raw and classified, every post
+    assert len(parsed["cases"]) > 1000 and len(parsed["events"]) > len(parsed["cases"])
+    for table in ("cases", "posts", "events"):
+        assert with_handoff[table] == parsed[table], table

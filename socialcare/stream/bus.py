@@ -52,6 +52,9 @@ class Record:
     value: bytes
     headers: tuple[tuple[str, bytes], ...] = ()
     timestamp_ms: int = 0
+    #: the object `value` was encoded from, when the process that wrote the message handed it
+    #: over (EmbeddedBus.share_decoded); else None and a stage parses `value`
+    decoded: object = field(default=None, compare=False)
 
     @property
     def tp(self) -> TopicPartition:
@@ -71,6 +74,8 @@ class OutMessage:
     value: bytes
     headers: list[tuple[str, bytes]] = field(default_factory=list)
     partition: int | None = None  # None: chosen from the key (control messages name one)
+    #: the object `value` is the encoding of, for a consumer in this process (optional)
+    decoded: object = None
 
 
 def partition_for(key: bytes | None, partitions: int) -> int:
@@ -140,6 +145,11 @@ class Bus(ABC):
 
     @abstractmethod
     def consumer(self, group: str, topics: list[str]) -> Consumer: ...
+
+    def share_decoded(self) -> None:
+        """Let consumers of this process take the objects its producers encoded, instead of
+        parsing the bytes again (a backend that can: socialcare/stream/embedded.py). Called
+        by the all-in-one pipeline; the log carries the bytes either way."""
 
     def group_lag(self, group: str, topics: list[str]) -> int | None:
         """A group's uncommitted messages, read without joining it; None where the backend

@@ -89,6 +89,31 @@ def _decode_headers(text: str | None) -> tuple[tuple[str, bytes], ...]:
     return tuple((k, v.encode("latin-1")) for k, v in json.loads(text))
 
 
+class Handoff:
+    """Decoded messages passed from a producer to a consumer of the same process: the all-in-one
+    pipeline writes every message to the log as bytes, as always, and its next stage takes the
+    object those bytes were encoded from instead of parsing them again. Keyed by (topic,
+    partition, offset), so a consumer gets exactly the object of the record it read; taken once
+    (a re-read after a failed batch, or another process, parses the bytes). Bounded: past
+    `limit` waiting objects it forgets them all, which costs only the parse it would have saved."""
+
+    def __init__(self, limit: int = 100_000) -> None:
+        self.limit = limit
+        self._waiting: dict[tuple[str, int, int], object] = {}
+        self.taken = 0  # objects a consumer took instead of parsing
+
+    def put(self, topic: str, partition: int, offset: int, decoded: object) -> None:
+        if len(self._waiting) >= self.limit:
+            self._waiting.clear()
+        self._waiting[(topic, partition, offset)] = decoded
+
+    def take(self, topic: str, partition: int, offset: int) -> object:
+        found = self._waiting.pop((topic, partition, offset), None)
+        if found is not None:
+            self.taken += 1
+        return found
+
+
 class EmbeddedBus(Bus):
     def __init__(self, path: str | os.PathLike[str], config: TransportConfig | None = None) -> None:
         self.path = str(path)
@@ -96,6 +121,13 @@ class EmbeddedBus(Bus):
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._conn = _connect(self.path)
         self._conn.executescript(_SCHEMA)
+        self.handoff: Handoff | None = None
+
+    def share_decoded(self) -> None:
+        """Producers and consumers made from now on pass decoded messages in this process
+        (`Handoff`). Only for a process that consumes what it produces (the all-in-one
+        pipeline); a producer whose messages nobody here reads would fill it for nothing."""
+        self.handoff = Handoff()
 
     def ensure_topics(self, topics: Iterable[str], partitions: int | None = None) -> None:
         with _Tx(self._conn) as c:
@@ -110,10 +142,10 @@ class EmbeddedBus(Bus):
             return _create_topic(c, topic, _default_partitions(topic, self.config))
 
     def producer(self) -> EmbeddedProducer:
-        return EmbeddedProducer(self.path, self.config)
+        return EmbeddedProducer(self.path, self.config, self.handoff)
 
     def consumer(self, group: str, topics: list[str]) -> EmbeddedConsumer:
-        return EmbeddedConsumer(self.path, group, topics, self.config)
+        return EmbeddedConsumer(self.path, group, topics, self.config, self.handoff)
 
     def group_lag(self, group: str, topics: list[str]) -> int | None:
         consumer = EmbeddedConsumer(self.path, group, topics, self.config)  # lag() only reads
@@ -150,15 +182,16 @@ def _create_topic(c: sqlite3.Connection, topic: str, partitions: int) -> int:
     return partitions
 
 
-def _record(row: tuple) -> Record:
+def _record(row: tuple, decoded: object = None) -> Record:
     topic, partition, offset, key, value, headers, ts_ms = row
-    return Record(topic, partition, offset, key, value, _decode_headers(headers), ts_ms)
+    return Record(topic, partition, offset, key, value, _decode_headers(headers), ts_ms, decoded)
 
 
 class EmbeddedProducer(Producer):
-    def __init__(self, path: str, config: TransportConfig) -> None:
+    def __init__(self, path: str, config: TransportConfig, handoff: Handoff | None = None) -> None:
         self._conn = _connect(path)
         self.config = config
+        self.handoff = handoff
         self._pending: list[OutMessage] = []
         self._partitions: dict[str, int] = {}
 
@@ -186,6 +219,7 @@ class EmbeddedProducer(Producer):
                     )
                 by_tp[(msg.topic, partition)].append(msg)
             rows = []
+            decoded: list[tuple[str, int, int, object]] = []
             for (topic, partition), msgs in by_tp.items():
                 (start,) = c.execute(
                     "SELECT next_offset FROM log_end WHERE topic=? AND partition=?",
@@ -193,6 +227,8 @@ class EmbeddedProducer(Producer):
                 ).fetchone()
                 for i, msg in enumerate(msgs):
                     key = msg.key.encode() if msg.key is not None else None
+                    if msg.decoded is not None:
+                        decoded.append((topic, partition, start + i, msg.decoded))
                     rows.append(
                         (
                             topic,
@@ -209,6 +245,9 @@ class EmbeddedProducer(Producer):
                     (start + len(msgs), topic, partition),
                 )
             c.executemany("INSERT INTO messages VALUES(?, ?, ?, ?, ?, ?, ?)", rows)
+        if self.handoff is not None:  # only once the messages are in the log
+            for topic, partition, offset, obj in decoded:
+                self.handoff.put(topic, partition, offset, obj)
         self._pending.clear()
 
     def close(self) -> None:
@@ -218,9 +257,17 @@ class EmbeddedProducer(Producer):
 class EmbeddedConsumer(Consumer):
     """One member of a consumer group. Partitions are held as leases renewed on every poll."""
 
-    def __init__(self, path: str, group: str, topics: list[str], config: TransportConfig) -> None:
+    def __init__(
+        self,
+        path: str,
+        group: str,
+        topics: list[str],
+        config: TransportConfig,
+        handoff: Handoff | None = None,
+    ) -> None:
         self._conn = _connect(path)
         self.config = config
+        self.handoff = handoff
         self.session_ms = config.embedded_session_ms
         self.heartbeat_ms = max(100, self.session_ms // 4)
         self.group = group
@@ -325,7 +372,11 @@ class EmbeddedConsumer(Consumer):
                 (tp.topic, tp.partition, self._position[tp], room),
             ).fetchall()
             if rows:
-                out.extend(_record(r) for r in rows)
+                if self.handoff is None:
+                    out.extend(_record(r) for r in rows)
+                else:
+                    take = self.handoff.take
+                    out.extend(_record(r, take(r[0], r[1], r[2])) for r in rows)
                 self._position[tp] = rows[-1][2] + 1
         return out
 

@@ -175,6 +175,14 @@ def parse_mention(raw: bytes | str) -> Mention:
         raise SchemaError(describe(exc)) from None
 
 
+def mention_of(value: bytes, decoded: object = None) -> Mention:
+    """The mention a record carries: the object its bytes were encoded from when the writing
+    stage handed it over in this process (socialcare/stream/embedded.py, Handoff), else parsed."""
+    if type(decoded) is Mention:
+        return decoded
+    return parse_mention(value)
+
+
 def mention_from_dict(data: dict) -> Mention:
     try:
         return Mention.model_validate(data)

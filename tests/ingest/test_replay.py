@@ -137,3 +137,29 @@ def test_source_specs_are_checked(tmp_path: Path):
             assert msg in str(exc)
         else:
             raise AssertionError(spec)
+
+
+def test_twcs_times_read_as_strptime_reads_them():
+    """The regex fast path of twcs_time gives strptime's value, offset included, and what it
+    does not take (impossible dates, other shapes) gets strptime's answer or the clear error."""
+    import random
+    from datetime import datetime
+
+    import pytest
+
+    from ingest.sources.replay import TWCS_TIME, twcs_time
+
+    rng = random.Random(20)
+    start = datetime(2010, 1, 1).timestamp()
+    for _ in range(2000):
+        when = datetime.fromtimestamp(start + rng.uniform(0, 5e8))
+        offset = rng.choice(["+0000", "-0530", "+0100", "+1345", "-1200"])
+        text = when.strftime("%a %b %d %H:%M:%S ") + offset + when.strftime(" %Y")
+        got, want = twcs_time(text), datetime.strptime(text, TWCS_TIME)
+        assert got == want and got.utcoffset() == want.utcoffset(), text
+    assert twcs_time("Tue Oct 3 22:10:47 +0000 2017") == datetime.strptime(
+        "Tue Oct 3 22:10:47 +0000 2017", TWCS_TIME
+    )
+    for bad in ("Tue Feb 30 22:10:47 +0000 2017", "Tue Oct 31 24:10:47 +0000 2017", "yesterday"):
+        with pytest.raises(ValueError, match="is not like"):
+            twcs_time(bad)

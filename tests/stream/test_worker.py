@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from socialcare.stream.bus import OutMessage, Record
+from socialcare.stream.bus import OutMessage, Record, TransportConfig
 from socialcare.stream.embedded import EmbeddedBus
 from socialcare.stream.testing import run_stage
 from socialcare.stream.worker import Stage, StageOutput, TransientError, Worker
@@ -62,3 +62,21 @@ def test_transient_failure_retries_without_loss_or_dead_letters(tmp_path):
     assert [r.value for r in bus.read_all("out")] == [b"X", b"Y"]
     assert bus.read_all("in.dlq") == []
     assert worker.lag() == 0
+
+
+def test_a_consumer_in_the_same_process_takes_the_object_once(tmp_path):
+    """EmbeddedBus.share_decoded: the record carries the object its bytes came from, once;
+    a re-read after a failed batch, or a bus that does not share, parses the bytes."""
+    bus = EmbeddedBus(tmp_path / "bus.db", TransportConfig(partitions=1))
+    bus.share_decoded()
+    p, c = bus.producer(), bus.consumer("g", ["in"])
+    obj = {"decoded": True}
+    p.send(OutMessage("in", "k", b"{}", decoded=obj))
+    p.send(OutMessage("in", "k", b"{}"))
+    p.flush()
+    first = c.poll(10, 0)
+    assert [r.decoded for r in first] == [obj, None]
+    c.seek_to_committed()
+    assert [r.decoded for r in c.poll(10, 0)] == [None, None]
+    other = EmbeddedBus(tmp_path / "bus.db").consumer("h", ["in"])
+    assert [r.decoded for r in other.poll(10, 0)] == [None, None]
