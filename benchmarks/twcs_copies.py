@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import argparse
 import csv
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
-TWCS_TIME = "%a %b %d %H:%M:%S %z %Y"
+from ingest.sources.replay import TWCS_TIME, twcs_time
+
 ID_STRIDE = 10**9
 
 
@@ -48,7 +49,7 @@ def write_copies(sample: Path, out: Path, copies: int) -> int:
                 author = row[col["author_id"]]
                 if author.isdigit():  # a customer; brand accounts have names
                     row[col["author_id"]] = str(int(author) + k * ID_STRIDE)
-                when = datetime.strptime(row[col["created_at"]], TWCS_TIME) + later
+                when = twcs_time(row[col["created_at"]]) + later
                 row[col["created_at"]] = when.strftime(TWCS_TIME)
                 writer.writerow(row)
                 written += 1
