@@ -129,6 +129,7 @@ def incident_lines(engine: Engine, queue: str | None = None) -> list[dict[str, A
         rows = [dict(r._mapping) for r in conn.execute(query)]
     for row in rows:
         row["incident"] = True
+        row["sla_due"] = _iso(row["sla_due"])  # as case rows carry it (the page's `when` filter)
         if row.pop("queues") > 1:
             row["queue"] = "several"
     return rows

@@ -128,6 +128,7 @@ def test_the_desk_shows_the_alert_the_incident_and_folds_the_queue(crisis_day):
     queue = client.get("/").text
     assert f'data-incident="{incident["id"]}"' in queue  # one line for the incident's cases
     assert queue.count(f'data-incident="{incident["id"]}"') == 1
+    assert client.get("/").status_code == 200  # the incident line renders (its SLA due too)
     page = client.get(f"/incidents/{incident['id']}").text
     assert incident["title"] in page and 'id="bulk-reply"' in page
     assert client.post(f"/api/alerts/{alert_id}/ack").json()["status"] == "acknowledged"
