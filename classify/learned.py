@@ -94,7 +94,7 @@ class TextModel:
         order = np.argsort(keys)
         self._pair_keys = keys[order]
         self._pair_cols = np.array([col for _, col in pairs], dtype=np.int64)[order]
-        self._word_char_cols: dict[str, tuple[int, ...]] = {}
+        self._word_grams: _WordGrams | None = None
         self._column_names: list[str] | None = None
 
     def _weighted(self, features: Features) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -206,23 +206,16 @@ class TextModel:
         self, texts: Sequence[str], vocabulary: dict[str, int]
     ) -> tuple[np.ndarray, np.ndarray]:
         """Character n-grams by word: a word's known n-gram columns are worked out once and
-        kept (for up to CHAR_CACHE_WORDS words), since words repeat far more than texts do."""
-        cache = self._word_char_cols
-        lookup = vocabulary.get
-        cols: list[int] = []
-        lengths: list[int] = []
-        for text in texts:
-            start = len(cols)
-            for word in char_words(text):
-                found = cache.get(word)
-                if found is None:
-                    found = tuple(i for i in map(lookup, word_grams(word)) if i is not None)
-                    if len(cache) < CHAR_CACHE_WORDS:
-                        cache[word] = found
-                cols.extend(found)
-            lengths.append(len(cols) - start)
-        rows = np.repeat(np.arange(len(texts), dtype=np.int64), lengths)
-        return rows, np.asarray(cols, dtype=np.int64)
+        kept (see `_WordGrams`), since words repeat far more than texts do; a batch is then
+        one dict lookup per word and a numpy gather."""
+        per_text = [char_words(t) for t in texts]
+        words = list(itertools.chain.from_iterable(per_text))
+        table = self._word_grams
+        if table is None:
+            table = self._word_grams = _WordGrams(vocabulary)
+        word_cols, counts = table.columns(words)
+        word_rows = np.repeat(np.arange(len(texts), dtype=np.int64), list(map(len, per_text)))
+        return np.repeat(word_rows, counts), word_cols
 
     def _pairs(self, rows: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The known word pairs among consecutive words of one text."""
@@ -265,6 +258,56 @@ class TextModel:
             (out / "meta.json").write_text(json.dumps(meta, indent=2))
         except OSError as exc:
             raise ModelError(f"cannot write the model to {out}: {exc.strerror or exc}") from None
+
+
+class _WordGrams:
+    """The known character n-gram columns of each word seen, kept flat: word k's columns are
+    `cols[start[k] : start[k] + count[k]]`. Holds at most CHAR_CACHE_WORDS words; when full it
+    starts again (which costs only the work it saved)."""
+
+    def __init__(self, vocabulary: dict[str, int]) -> None:
+        self.vocabulary = vocabulary
+        self._clear()
+
+    def _clear(self) -> None:
+        self.index: dict[str, int] = {}
+        self.start = np.zeros(1024, dtype=np.int64)
+        self.count = np.zeros(1024, dtype=np.int64)
+        self.cols = np.zeros(16_384, dtype=np.int64)
+        self.used = 0  # of `cols`
+
+    def columns(self, words: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """(the columns of every word's n-grams in order, how many each word has)."""
+        ids = list(map(self.index.get, words))
+        if None in ids:
+            if len(self.index) + len(words) > CHAR_CACHE_WORDS:
+                self._clear()
+            ids = [self._add(w) for w in words]
+        k = np.fromiter(ids, np.int64, len(ids))
+        counts = self.count[k]
+        ends = np.cumsum(counts)
+        gather = np.arange(int(ends[-1]) if len(ends) else 0, dtype=np.int64)
+        gather += np.repeat(self.start[k] - (ends - counts), counts)
+        return self.cols[gather], counts
+
+    def _add(self, word: str) -> int:
+        k = self.index.get(word)
+        if k is not None:
+            return k
+        lookup = self.vocabulary.get
+        found = [i for i in map(lookup, word_grams(word)) if i is not None]
+        k = len(self.index)
+        if k == len(self.start):
+            self.start = np.resize(self.start, 2 * k)
+            self.count = np.resize(self.count, 2 * k)
+        need = self.used + len(found)
+        if need > len(self.cols):
+            self.cols = np.resize(self.cols, max(need, 2 * len(self.cols)))
+        self.cols[self.used : need] = found
+        self.start[k], self.count[k] = self.used, len(found)
+        self.used = need
+        self.index[word] = k
+        return k
 
 
 def load(path: Path, task: str | None = None) -> TextModel:

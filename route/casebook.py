@@ -303,8 +303,9 @@ class CaseBook:
                     {"post_id": m.post_id, "reason": "customer wrote again"},
                 )
             )
-        if m.created_at < case["opened_at"]:  # an earlier post arrived late
+        if m.created_at < case["opened_at"]:  # an earlier post arrived late: it opens the case
             case["opened_at"] = m.created_at
+            case["summary"] = m.text[:280]
             self._recompute_first_response(state)
         outranks = (decision.priority, case["decided_at"] - m.created_at) > (
             case["priority"],

@@ -21,6 +21,7 @@ from socialcare.store.ingest_state import IngestState
 from socialcare.stream.worker import Worker, run_loop
 
 WATCH_EVERY_S = 5.0
+IN_FLIGHT_BATCHES = 2  # ingested but not yet routed, at most (in batches) before ingest waits
 
 
 @dataclass
@@ -59,9 +60,15 @@ class Pipeline:
             ClassifyStage(runtime.classifier()), bus, batch_size, poll_timeout_s=0
         )
         self.route = Worker(RouteStage(engine, rules), bus, batch_size, poll_timeout_s=0)
+        self.max_in_flight = IN_FLIGHT_BATCHES * batch_size
 
     def step(self) -> int:
-        done = self.ingest.step() + self.classify.step(0) + self.route.step(0)
+        done = 0
+        # back-pressure: ingest only while what it wrote before is mostly classified and routed,
+        # so a fast source cannot run far ahead (every message in between is held decoded)
+        if self.classify.lag() + self.route.lag() < self.max_in_flight:
+            done += self.ingest.step()
+        done += self.classify.step(0) + self.route.step(0)
         if time.monotonic() >= self._next_watch:
             self.watch()
         return done

@@ -173,3 +173,40 @@ def test_handing_decoded_mentions_between_stages_changes_nothing_stored(shared_d
     assert len(parsed["cases"]) > 1000 and len(parsed["events"]) > len(parsed["cases"])
     for table in ("cases", "posts", "events"):
         assert with_handoff[table] == parsed[table], table
+
+
+def test_ingest_waits_while_too_much_is_in_flight(shared_data, tmp_path):
+    """Back-pressure: the replay can be read far faster than it is routed, but ingest never runs
+    more than its bound ahead of the router (every message in between is held decoded)."""
+    import threading
+
+    from socialcare.pipeline import Pipeline
+    from socialcare.runtime import Runtime
+    from socialcare.settings import Settings
+
+    runtime = Runtime(Settings.resolve(tmp_path / "home"))
+    try:
+        sources = runtime.sources([f"replay:{shared_data / 'twcs_sample.csv'}"])
+        pipeline = Pipeline(runtime, sources, batch_size=200, watchdog=False)
+        pipeline.max_in_flight = 400
+        ahead: list[int] = []
+        ingest_step, classify_step = pipeline.ingest.step, pipeline.classify.step
+        turns = iter(range(10**9))
+
+        def step() -> int:
+            done = ingest_step()
+            ahead.append(pipeline.classify.lag() + pipeline.route.lag())
+            return done
+
+        def slow_classify(timeout_s=None) -> int:  # a classifier at half the source's pace
+            return classify_step(timeout_s) if next(turns) % 2 else 0
+
+        pipeline.ingest.step = step
+        pipeline.classify.step = slow_classify
+        pipeline.run(threading.Event(), until_idle=True)
+        pipeline.close()
+        markers = 4 * 2  # at most a marker per partition of each raw and classified topic
+        assert max(ahead) <= 400 + 200 + markers
+        assert pipeline.progress().routed >= 5000 and pipeline.ingest.exhausted
+    finally:
+        runtime.close()

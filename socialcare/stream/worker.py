@@ -28,7 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from socialcare.errors import StorageError, TransientError, as_storage_error
-from socialcare.stream.bus import Bus, OutMessage, Record, offsets_after
+from socialcare.stream.bus import Bus, Consumer, OutMessage, Record, offsets_after
 from socialcare.stream.deadletter import DeadLetter
 
 log = logging.getLogger(__name__)
@@ -145,18 +145,10 @@ class Worker:
     def step(self, timeout_s: float | None = None) -> int:
         """One poll → process → flush → commit cycle. Returns how many records it handled.
         Priority lanes are polled first, without waiting; only the main topic waits."""
-        records: list[Record] = []
-        for lane in self.lanes:
-            wait = (
-                (self.poll_timeout_s if timeout_s is None else timeout_s)
-                if (lane is self.lanes[-1])
-                else 0
-            )
-            records = lane.poll(self.batch_size, wait)
-            if records:
-                break
-        if not records:
+        taken = self._poll(self.poll_timeout_s if timeout_s is None else timeout_s)
+        if not taken:
             return 0
+        records = [r for _lane, got in taken for r in got]
         try:
             output = self._process(records)
             for message in output.messages:
@@ -164,7 +156,8 @@ class Worker:
             for dead in output.dead:
                 self.producer.send(dead.to_message())
             self.producer.flush()
-            lane.commit(offsets_after(records))
+            for lane, got in taken:  # a crash between two commits re-delivers the later lane
+                lane.commit(offsets_after(got))
         except TransientError as exc:
             self._retry_later(exc)
             return 0
@@ -179,6 +172,25 @@ class Worker:
         self.stats.processed += len(records)
         self.stats.dead_letters += len(output.dead)
         return len(records)
+
+    def _poll(self, timeout_s: float) -> list[tuple[Consumer, list[Record]]]:
+        """The batch: everything the priority lanes hold (up to the batch size), then the rest
+        from the next lanes, so the few priority records after every ingest batch (urgent
+        mentions, watermark markers) do not cut batches short. Each lane's records stay in
+        their order and come after every record of a higher lane: the batch is processed as
+        the same records would be in one batch per lane, one after the other."""
+        taken: list[tuple[Consumer, list[Record]]] = []
+        room = self.batch_size
+        for lane in self.lanes:
+            wait = timeout_s if lane is self.lanes[-1] and not taken else 0
+            got = lane.poll(room, wait)
+            if not got:
+                continue
+            taken.append((lane, got))
+            room -= len(got)
+            if room <= 0:
+                break
+        return taken
 
     def _retry_later(self, exc: BaseException) -> None:
         self.stats.retries += 1

@@ -172,3 +172,20 @@ def test_reasons_name_the_features_that_pushed_towards_the_label(trained_pair):
         assert float(reason.rsplit(" ", 1)[1]) > 0  # only what pushed towards the label
     two = complaint.reasons(batch, complaint.predict_features(batch))  # the two-label form
     assert len(two) == 3 and all(float(r.rsplit(" ", 1)[1]) > 0 for r in two[0] + two[1])
+
+
+def test_char_grams_score_the_same_whatever_the_word_cache_holds(trained_pair, monkeypatch):
+    """The word → n-gram-columns cache (restarted when full) never changes a probability:
+    texts scored in small batches, through restarts of a tiny cache, equal one fresh batch."""
+    _sentiment, complaint = trained_pair
+    texts = [bounded(t) for t in UNSEEN + TEXTS]
+    fresh = training.train("complaint", TEXTS, ["1" if x == "negative" else "0" for x in LABELS], 0)
+    whole = fresh.predict_proba_features(Features(texts))
+    monkeypatch.setattr("classify.learned.CHAR_CACHE_WORDS", 7)
+    pieces = [
+        complaint.predict_proba_features(Features(texts[i : i + 3]))
+        for i in range(0, len(texts), 3)
+    ]
+    np.testing.assert_allclose(np.vstack(pieces), whole, atol=1e-12)
+    again = complaint.predict_proba_features(Features(texts))  # the cache warm, then full
+    np.testing.assert_allclose(again, whole, atol=1e-12)

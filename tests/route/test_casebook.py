@@ -82,6 +82,18 @@ def test_an_earlier_customer_post_arriving_late_moves_the_opening_time(engine):
     assert case["first_response_at"] == (T0 + timedelta(minutes=4)).isoformat()
 
 
+def test_the_summary_is_the_first_customer_post_whatever_order_they_arrive_in(engine):
+    """A crash test found it: the summary was the text of whichever post the router saw first."""
+    first = classified("1", "c", minutes=0, text="my order never arrived")
+    later = classified("2", "c", minutes=30, text="still waiting")
+    apply(engine, [later])
+    apply(engine, [first])
+    apply(engine, [first.model_copy(update={"post_id": "3", "conversation_id": "d"})])
+    apply(engine, [later.model_copy(update={"post_id": "4", "conversation_id": "d"})])
+    summaries = {c["id"]: c["summary"] for c in list_cases(engine)}
+    assert summaries == {case_id_for("x", k): "my order never arrived" for k in ("c", "d")}
+
+
 def test_redelivered_batches_change_nothing(engine):
     batch = [classified("1", "c"), brand("2", "c", 3), classified("3", "c", minutes=5)]
     first = apply(engine, batch)

@@ -80,3 +80,35 @@ def test_a_consumer_in_the_same_process_takes_the_object_once(tmp_path):
     assert [r.decoded for r in c.poll(10, 0)] == [None, None]
     other = EmbeddedBus(tmp_path / "bus.db").consumer("h", ["in"])
     assert [r.decoded for r in other.poll(10, 0)] == [None, None]
+
+
+class Lanes(Stage):
+    name = "lanes"
+    input_topics: ClassVar[list[str]] = ["first", "second"]
+
+    def __init__(self) -> None:
+        self.batches: list[list[bytes]] = []
+
+    def process(self, records: list[Record]) -> StageOutput:
+        self.batches.append([r.value for r in records])
+        return StageOutput()
+
+
+def test_a_short_priority_lane_is_topped_up_from_the_next_lane_and_both_commit(tmp_path):
+    """A few priority records (urgent mentions, watermark markers) no longer make a batch of
+    their own: they come first, the main lane fills the rest, and each lane commits its part."""
+    bus = EmbeddedBus(tmp_path / "bus.db")
+    p = bus.producer()
+    for i in range(2):
+        p.send(OutMessage("first", "k", b"p%d" % i))
+    for i in range(6):
+        p.send(OutMessage("second", "k", b"m%d" % i))
+    p.flush()
+    stage = Lanes()
+    worker = Worker(stage, bus, batch_size=5, poll_timeout_s=0)
+    assert worker.step(0) == 5
+    assert stage.batches == [[b"p0", b"p1", b"m0", b"m1", b"m2"]]
+    assert worker.step(0) == 3 and stage.batches[1] == [b"m3", b"m4", b"m5"]
+    assert worker.step(0) == 0 and worker.lag() == 0
+    restarted = Worker(Lanes(), bus, batch_size=5, poll_timeout_s=0)
+    assert restarted.step(0) == 0  # both lanes' offsets were committed
