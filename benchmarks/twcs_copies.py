@@ -14,7 +14,7 @@ import csv
 from datetime import timedelta
 from pathlib import Path
 
-from ingest.sources.replay import TWCS_TIME, twcs_time
+from ingest.sources.replay import TWCS_TIME, parse_tweet_id, twcs_time
 
 ID_STRIDE = 10**9
 
@@ -40,9 +40,8 @@ def write_copies(sample: Path, out: Path, copies: int) -> int:
             for row in rows:
                 row = list(row)
                 row[col["tweet_id"]] = _shift_id(row[col["tweet_id"]], k)
-                row[col["in_response_to_tweet_id"]] = _shift_id(
-                    row[col["in_response_to_tweet_id"]].split(".")[0], k
-                )
+                parent = parse_tweet_id(row[col["in_response_to_tweet_id"]].strip(), "parent")
+                row[col["in_response_to_tweet_id"]] = _shift_id(parent or "", k)
                 row[col["response_tweet_id"]] = ",".join(
                     _shift_id(r, k) for r in row[col["response_tweet_id"]].split(",") if r
                 )

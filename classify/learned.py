@@ -279,10 +279,12 @@ class _WordGrams:
     def columns(self, words: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """(the columns of every word's n-grams in order, how many each word has)."""
         ids = list(map(self.index.get, words))
-        if None in ids:
+        if None in ids:  # work out only the words not seen yet
             if len(self.index) + len(words) > CHAR_CACHE_WORDS:
                 self._clear()
-            ids = [self._add(w) for w in words]
+                ids = [None] * len(words)
+            add = self._add
+            ids = [add(w) if k is None else k for k, w in zip(ids, words, strict=True)]
         k = np.fromiter(ids, np.int64, len(ids))
         counts = self.count[k]
         ends = np.cumsum(counts)

@@ -178,6 +178,7 @@ def test_handing_decoded_mentions_between_stages_changes_nothing_stored(shared_d
 def test_ingest_waits_while_too_much_is_in_flight(shared_data, tmp_path):
     """Back-pressure: the replay can be read far faster than it is routed, but ingest never runs
     more than its bound ahead of the router (every message in between is held decoded)."""
+    import itertools
     import threading
 
     from socialcare.pipeline import Pipeline
@@ -191,7 +192,7 @@ def test_ingest_waits_while_too_much_is_in_flight(shared_data, tmp_path):
         pipeline.max_in_flight = 400
         ahead: list[int] = []
         ingest_step, classify_step = pipeline.ingest.step, pipeline.classify.step
-        turns = iter(range(10**9))
+        turns = itertools.count()
 
         def step() -> int:
             done = ingest_step()

@@ -253,7 +253,7 @@ def _twcs_row(fields: list[str], index: dict[str, int], line: int) -> TwcsRow | 
         if inbound_text not in ("true", "false"):
             raise ValueError(f"inbound must be True or False, got {get['inbound'][:20]!r}")
         created = twcs_time(get["created_at"].strip())
-        parent = _tweet_id(get["in_response_to_tweet_id"].strip(), "in_response_to_tweet_id")
+        parent = parse_tweet_id(get["in_response_to_tweet_id"].strip(), "in_response_to_tweet_id")
         responses = [r.strip() for r in get["response_tweet_id"].split(",") if r.strip()]
     except UnicodeEncodeError:
         return BadInput(original, "row is not valid UTF-8", line)
@@ -301,7 +301,7 @@ def twcs_time(text: str) -> datetime:
         ) from None
 
 
-def _tweet_id(text: str, column: str) -> str | None:
+def parse_tweet_id(text: str, column: str) -> str | None:
     """A tweet id column: digits, or a float pandas wrote (1.0e5); empty is None."""
     if not text:
         return None
