@@ -6,7 +6,8 @@ the lowercased text (any @handle is `@`) plus tags from VADER's lexicon (`__pos`
 model at the cost of a dict lookup per word; `chars` are character 2–5-grams within words.
 A model maps the strings of its parts to columns through the vocabulary it learned
 (classify/learned.py), so scoring needs only dict lookups and numpy: no hashing, no sklearn.
-Every model reads the same lists, so a batch is tokenized once however many models score it.
+Every model reads the same tokens, each looked up once by id (classify/token_ids.py), so a batch
+is tokenized and looked up once however many models score it.
 """
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 
+import numpy as np
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from classify.keywords import plain_words, tokenize
+from classify.token_ids import MAX_TOKENS, TokenTable
 
 FEATURES_VERSION = "vocab-3"
 NEGATIONS = frozenset(
@@ -67,6 +70,16 @@ def _lexicon_tags() -> dict[str, str]:
 
 
 LEXICON_TAGS = _lexicon_tags()
+_table = TokenTable(LEXICON_TAGS, NEGATIONS)
+
+
+def token_table(room: int = 0) -> TokenTable:
+    """The process's token-id table (classify/token_ids.py); a fresh one when it would pass
+    MAX_TOKENS with `room` more tokens."""
+    global _table
+    if len(_table) + room > MAX_TOKENS:
+        _table = TokenTable(LEXICON_TAGS, NEGATIONS)
+    return _table
 
 
 def feature_words(tokens: list[str]) -> list[str]:
@@ -124,8 +137,7 @@ class Features:
         self.texts = texts
         self._parts: dict[str, list[list[str]]] = {}
         self._tokens: list[list[str]] | None = None
-        self._feature_words: list[list[str]] | None = None
-        self._lexicon_tags: list[list[str]] | None = None
+        self._token_ids: tuple[np.ndarray, np.ndarray, TokenTable] | None = None
         self._prior = None
 
     @property
@@ -134,19 +146,20 @@ class Features:
             self._tokens = [tokenize(t) for t in self.texts]
         return self._tokens
 
+    def token_ids(self) -> tuple[np.ndarray, np.ndarray, TokenTable]:
+        """Every token of the batch in order as (its text's row, its id in `table`, table):
+        what the learned models score, each token looked up once for all of them."""
+        if self._token_ids is None:
+            tokens = self.tokens
+            flat = list(itertools.chain.from_iterable(tokens))
+            table = token_table(len(flat))
+            rows = np.repeat(np.arange(len(tokens), dtype=np.int64), list(map(len, tokens)))
+            self._token_ids = (rows, table.ids(flat), table)
+        return self._token_ids
+
     def words(self) -> list[list[str]]:
         """Per text, the plain words the rule scorers match (from the same tokens)."""
         return [plain_words(t) for t in self.tokens]
-
-    def feature_words(self) -> list[list[str]]:
-        if self._feature_words is None:
-            self._feature_words = [feature_words(t) for t in self.tokens]
-        return self._feature_words
-
-    def lexicon_tags(self) -> list[list[str]]:
-        if self._lexicon_tags is None:  # read by every model on the `words` part
-            self._lexicon_tags = [lexicon_tags(w) for w in self.feature_words()]
-        return self._lexicon_tags
 
     def prior(self):
         """The default's reading of each text as dense columns (classify/prior.py), computed

@@ -32,6 +32,7 @@ import orjson
 
 from classify.features import FEATURE_SETS, FEATURES_VERSION, Features, char_words, word_grams
 from classify.text import bounded
+from classify.token_ids import ModelColumns
 from socialcare.errors import InputError
 
 TASKS = ("sentiment", "complaint", "topic")
@@ -95,6 +96,7 @@ class TextModel:
         self._pair_keys = keys[order]
         self._pair_cols = np.array([col for _, col in pairs], dtype=np.int64)[order]
         self._word_grams: _WordGrams | None = None
+        self._token_cols = ModelColumns(words, self._unknown)
         self._column_names: list[str] | None = None
 
     def _weighted(self, features: Features) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -102,7 +104,7 @@ class TextModel:
         n = len(features.texts)
         rows, cols = self._columns(features)
         width = len(self._idf)
-        keys, counts = np.unique(rows * width + cols, return_counts=True)
+        keys, counts = _counted(rows * width + cols, n * width)
         r, c = np.divmod(keys, width)
         val = (1.0 + np.log(counts)) * self._idf[c]  # sublinear tf × idf
         norm = np.sqrt(np.bincount(r, weights=val * val, minlength=n))
@@ -179,28 +181,18 @@ class TextModel:
         rows: list[np.ndarray] = []
         cols: list[np.ndarray] = []
         for part, vocabulary in zip(FEATURE_SETS[self.feature_set], self.vocabularies, strict=True):
-            if part == "words":
-                word_rows, word_cols = self._lookup(features.feature_words(), vocabulary)
+            if part == "words":  # each token's column and tag by its id (classify/token_ids.py)
+                word_rows, ids, table = features.token_ids()
+                word_cols = self._token_cols.words(table)[ids]
                 pair_rows, pair_cols = self._pairs(word_rows, word_cols)
-                rows += [word_rows, pair_rows]
-                cols += [word_cols, pair_cols]
-                tag_rows, tag_cols = self._lookup(features.lexicon_tags(), vocabulary)
-                rows.append(tag_rows)
-                cols.append(tag_cols)
+                tag_rows, tag_cols = self._token_cols.tags(word_rows, ids, table)
+                rows += [word_rows, pair_rows, tag_rows]
+                cols += [word_cols, pair_cols, tag_cols]
             else:
                 part_rows, part_cols = self._char_columns(features.texts, vocabulary)
                 rows.append(part_rows)
                 cols.append(part_cols)
         return np.concatenate(rows), np.concatenate(cols)
-
-    def _lookup(
-        self, lists: list[list[str]], vocabulary: dict[str, int]
-    ) -> tuple[np.ndarray, np.ndarray]:
-        lengths = list(map(len, lists))
-        strings = itertools.chain.from_iterable(lists)
-        unknown = itertools.repeat(self._unknown)
-        cols = np.fromiter(map(vocabulary.get, strings, unknown), np.int64, sum(lengths))
-        return np.repeat(np.arange(len(lists), dtype=np.int64), lengths), cols
 
     def _char_columns(
         self, texts: Sequence[str], vocabulary: dict[str, int]
@@ -258,6 +250,19 @@ class TextModel:
             (out / "meta.json").write_text(json.dumps(meta, indent=2))
         except OSError as exc:
             raise ModelError(f"cannot write the model to {out}: {exc.strerror or exc}") from None
+
+
+def _counted(keys: np.ndarray, bound: int) -> tuple[np.ndarray, np.ndarray]:
+    """`np.unique(keys, return_counts=True)` for keys in [0, bound), sorted as 32-bit integers
+    when they fit (a batch's keys usually do: half the bytes to sort)."""
+    if bound <= np.iinfo(np.int32).max:
+        keys = keys.astype(np.int32)
+    keys.sort()
+    first = np.empty(len(keys), dtype=bool)
+    first[:1] = True
+    np.not_equal(keys[1:], keys[:-1], out=first[1:])
+    starts = np.flatnonzero(first)
+    return keys[starts], np.diff(starts, append=len(keys))
 
 
 class _WordGrams:

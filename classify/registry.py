@@ -14,12 +14,14 @@ import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
-
-from sqlalchemy import Engine
+from typing import TYPE_CHECKING
 
 from classify.classifier import Classifier
 from classify.learned import TASKS, TextModel, from_blobs, load_dir
-from socialcare.store import models as stored
+
+if TYPE_CHECKING:  # the store (and SQLAlchemy) load only where one is used: `classify
+    # --models DIR` on stdin never opens it
+    from sqlalchemy import Engine
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +38,8 @@ def publish(
     engine: Engine, model: TextModel, author: str, message: str, action: str = "publish"
 ) -> str:
     """Put a model in force for its task; returns its version."""
+    from socialcare.store import models as stored
+
     version = model.meta.get("version") or version_of(model)
     model.meta["version"] = version
     meta, vocabulary, weights = model.to_blobs()
@@ -45,6 +49,8 @@ def publish(
 
 def rollback(engine: Engine, task: str, version: str, author: str, message: str = "") -> str:
     """Put an earlier version of a task (or "default") back in force, as a new history row."""
+    from socialcare.store import models as stored
+
     if version == stored.DEFAULT:
         stored.store(
             engine,
@@ -78,6 +84,8 @@ def rollback(engine: Engine, task: str, version: str, author: str, message: str 
 
 def in_force(engine: Engine) -> dict[str, TextModel]:
     """The learned models in force, by task (a task whose newest row is the default: none)."""
+    from socialcare.store import models as stored
+
     out = {}
     for task in TASKS:
         row = stored.in_force(engine, task)
@@ -110,6 +118,8 @@ class ClassifierSource:
         if now - self._checked < self.check_s:
             return self._classifier
         self._checked = now
+        from socialcare.store import models as stored
+
         try:
             ids = stored.newest_ids(self.engine)
             if ids != self._ids:

@@ -15,7 +15,7 @@ import os
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
@@ -24,9 +24,11 @@ from pydantic_settings import (
     PydanticBaseSettingsSource,
     SettingsConfigDict,
 )
-from sqlalchemy.engine import URL, make_url
 
 from socialcare.errors import ConfigError, StorageError
+
+if TYPE_CHECKING:  # SQLAlchemy loads only where a store is opened: `classify` never needs it
+    from sqlalchemy.engine import URL
 
 ENV_PREFIX = "SOCIALCARE_"
 _toml_values: contextvars.ContextVar[dict[str, Any]] = contextvars.ContextVar(
@@ -256,7 +258,11 @@ class Settings(BaseSettings):
     def db_url(self) -> str | URL:
         """The case store: `--db` as given, else SQLite in HOME, built as a URL object so a
         home named with `%`, `?` or `#` stays a path."""
-        return self.db or URL.create("sqlite", database=str(self.home / "cases.db"))
+        if self.db:
+            return self.db
+        from sqlalchemy.engine import URL
+
+        return URL.create("sqlite", database=str(self.home / "cases.db"))
 
     @property
     def rules_path(self) -> Path | None:
@@ -305,6 +311,8 @@ class Settings(BaseSettings):
             if isinstance(value, SecretStr):
                 shown: Any = "********" if value.get_secret_value() else ""
             elif name == "db" and value:
+                from sqlalchemy.engine import make_url
+
                 shown = make_url(value).render_as_string(hide_password=True)
             elif isinstance(value, Path):
                 shown = str(value)
