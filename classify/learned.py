@@ -40,6 +40,7 @@ FORMAT = 4  # 4: optional prior columns; 3 (no prior) still loads
 READABLE_FORMATS = (3, 4)
 FILES = ("meta.json", "vocabulary.json", "weights.npz")
 CHAR_CACHE_WORDS = 50_000  # about 15 MB of column tuples at most
+_SUBLINEAR = np.concatenate([[0.0], 1.0 + np.log(np.arange(1, 256))])  # a count's tf, looked up
 
 
 class ModelError(InputError):
@@ -86,6 +87,7 @@ class TextModel:
         self._unknown = len(self.idf)
         self._idf = np.append(self.idf, 0.0)
         self._coef = np.vstack([self.coef, np.zeros((1, self.coef.shape[1]))])
+        self._coef_columns = [np.ascontiguousarray(col) for col in self._coef.T]  # for gathers
         # word pairs are looked up by the columns of their two words (a pair seen in
         # training is made of words seen at least as often), so scoring never builds pair strings
         words = self.vocabularies[0] if FEATURE_SETS[self.feature_set][0] == "words" else {}
@@ -106,7 +108,8 @@ class TextModel:
         width = len(self._idf)
         keys, counts = _counted(rows * width + cols, n * width)
         r, c = np.divmod(keys, width)
-        val = (1.0 + np.log(counts)) * self._idf[c]  # sublinear tf × idf
+        tf = _SUBLINEAR[counts] if counts.max(initial=0) < len(_SUBLINEAR) else 1 + np.log(counts)
+        val = tf * self._idf[c]  # sublinear tf × idf
         norm = np.sqrt(np.bincount(r, weights=val * val, minlength=n))
         val /= np.where(norm > 0, norm, 1.0)[r]
         return r, c, val
@@ -117,8 +120,8 @@ class TextModel:
         r, c, val = self._weighted(features)
         coef = self._coef
         z = np.empty((n, coef.shape[1]))
-        for j in range(coef.shape[1]):
-            z[:, j] = np.bincount(r, weights=val * coef[c, j], minlength=n)
+        for j, column in enumerate(self._coef_columns):
+            z[:, j] = np.bincount(r, weights=val * column[c], minlength=n)
         z += self.intercept
         prior = self._prior_z(features)
         if prior is not None:
@@ -284,12 +287,13 @@ class _WordGrams:
     def columns(self, words: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """(the columns of every word's n-grams in order, how many each word has)."""
         ids = list(map(self.index.get, words))
-        if None in ids:  # work out only the words not seen yet
-            if len(self.index) + len(words) > CHAR_CACHE_WORDS:
+        if None in ids:  # work out only the words not seen yet, all at once
+            new = list(dict.fromkeys(w for w, k in zip(words, ids, strict=True) if k is None))
+            if len(self.index) + len(new) > CHAR_CACHE_WORDS:
                 self._clear()
-                ids = [None] * len(words)
-            add = self._add
-            ids = [add(w) if k is None else k for k, w in zip(ids, words, strict=True)]
+                new = list(dict.fromkeys(words))
+            self._add(new)
+            ids = list(map(self.index.__getitem__, words))
         k = np.fromiter(ids, np.int64, len(ids))
         counts = self.count[k]
         ends = np.cumsum(counts)
@@ -297,24 +301,29 @@ class _WordGrams:
         gather += np.repeat(self.start[k] - (ends - counts), counts)
         return self.cols[gather], counts
 
-    def _add(self, word: str) -> int:
-        k = self.index.get(word)
-        if k is not None:
-            return k
-        lookup = self.vocabulary.get
-        found = [i for i in map(lookup, word_grams(word)) if i is not None]
-        k = len(self.index)
-        if k == len(self.start):
-            self.start = np.resize(self.start, 2 * k)
-            self.count = np.resize(self.count, 2 * k)
-        need = self.used + len(found)
-        if need > len(self.cols):
-            self.cols = np.resize(self.cols, max(need, 2 * len(self.cols)))
-        self.cols[self.used : need] = found
-        self.start[k], self.count[k] = self.used, len(found)
-        self.used = need
-        self.index[word] = k
-        return k
+    def _add(self, words: list[str]) -> None:
+        """Add distinct words not held yet: their n-grams looked up in one pass, the known
+        ones' columns appended."""
+        grams = [word_grams(w) for w in words]
+        found = np.fromiter(
+            map(self.vocabulary.get, itertools.chain.from_iterable(grams), itertools.repeat(-1)),
+            np.int64,
+        )
+        known = found >= 0
+        offsets = np.cumsum([0, *map(len, grams[:-1])])  # every word has 3 or more n-grams
+        counts = np.add.reduceat(known, offsets).astype(np.int64)
+        found = found[known]
+        k, used = len(self.index), self.used
+        if k + len(words) > len(self.start):
+            self.start = np.resize(self.start, max(k + len(words), 2 * len(self.start)))
+            self.count = np.resize(self.count, len(self.start))
+        if used + len(found) > len(self.cols):
+            self.cols = np.resize(self.cols, max(used + len(found), 2 * len(self.cols)))
+        self.cols[used : used + len(found)] = found
+        self.start[k : k + len(words)] = used + np.cumsum(counts) - counts
+        self.count[k : k + len(words)] = counts
+        self.used = used + len(found)
+        self.index.update(zip(words, range(k, k + len(words)), strict=True))
 
 
 def load(path: Path, task: str | None = None) -> TextModel:
