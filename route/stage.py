@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable
 from typing import ClassVar
 
+import orjson
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 
@@ -19,7 +20,8 @@ from socialcare.stream.schema import SchemaError, mention_of, utcnow
 from socialcare.stream.watermarks import is_marker, read_marker
 from socialcare.stream.worker import Stage, StageOutput
 
-_EVENT_JSON = json.JSONEncoder(default=str)  # one encoder, not one per event as json.dumps makes
+# orjson with the stdlib's reading of what JSON lacks (a datetime in event data is str(value))
+_EVENT_JSON_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_NON_STR_KEYS
 
 
 class RouteStage(Stage):
@@ -79,10 +81,15 @@ class RouteStage(Stage):
                 "actor": ev.actor,
                 "data": ev.data,
             }
-            out.messages.append(
-                OutMessage(TOPIC_EVENTS, ev.case_id, _EVENT_JSON.encode(payload).encode())
-            )
+            out.messages.append(OutMessage(TOPIC_EVENTS, ev.case_id, _event_json(payload)))
         return out
+
+
+def _event_json(payload: dict) -> bytes:
+    try:
+        return orjson.dumps(payload, default=str, option=_EVENT_JSON_OPTIONS)
+    except TypeError:  # what orjson will not write (integers past 64 bits, lone surrogates)
+        return json.dumps(payload, default=str).encode()
 
 
 def _routed(record: Record) -> RoutedMark:

@@ -51,11 +51,23 @@ class UTCDateTime(TypeDecorator):
         if dialect.name != "sqlite":
             return super().bind_processor(dialect)
 
+        # a batch binds the same instants many times (its `now`, a post's time in several
+        # columns): each is formatted once
+        memo: dict[datetime, str] = {}
+
         def process(value):
             if value is None:
                 return None
+            try:
+                return memo[value]
+            except (KeyError, TypeError):  # not seen yet, or not even hashable
+                pass
             # "+00:00" cut off the end: cheaper than replace(tzinfo=None); years are 4 digits
-            return _to_utc(value).isoformat(" ", "microseconds")[:26]
+            text = _to_utc(value).isoformat(" ", "microseconds")[:26]
+            if len(memo) >= 4096:
+                memo.clear()
+            memo[value] = text
+            return text
 
         return process
 
