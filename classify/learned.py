@@ -22,6 +22,7 @@ from __future__ import annotations
 import io
 import itertools
 import json
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -271,10 +272,12 @@ def _counted(keys: np.ndarray, bound: int) -> tuple[np.ndarray, np.ndarray]:
 class _WordGrams:
     """The known character n-gram columns of each word seen, kept flat: word k's columns are
     `cols[start[k] : start[k] + count[k]]`. Holds at most CHAR_CACHE_WORDS words; when full it
-    starts again (which costs only the work it saved)."""
+    starts again (which costs only the work it saved). One batch at a time (a lock): a desk
+    thread and the pipeline may score with the same model."""
 
     def __init__(self, vocabulary: dict[str, int]) -> None:
         self.vocabulary = vocabulary
+        self._lock = threading.Lock()
         self._clear()
 
     def _clear(self) -> None:
@@ -286,6 +289,10 @@ class _WordGrams:
 
     def columns(self, words: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """(the columns of every word's n-grams in order, how many each word has)."""
+        with self._lock:
+            return self._columns(words)
+
+    def _columns(self, words: list[str]) -> tuple[np.ndarray, np.ndarray]:
         ids = list(map(self.index.get, words))
         if None in ids:  # work out only the words not seen yet, all at once
             new = list(dict.fromkeys(w for w, k in zip(words, ids, strict=True) if k is None))
