@@ -110,46 +110,51 @@ def bench_classify(n_conv: int) -> dict:
     return {"stage": "classify alone", "items": len(texts), "seconds": secs}
 
 
-def bench_classify_cli(workdir: Path, tasks: tuple[str, ...], lines: int = 200_000) -> dict:
-    """`socialcare classify --models DIR` on a large JSONL of real airline tweets (repeated),
-    start-up included, with models trained here from ../shared/data (never committed)."""
+def shared_data() -> Path:
+    """../shared/data (or SOCIALCARE_SHARED_DATA), with the airline tweets the benchmarks read."""
     data = Path(os.environ.get("SOCIALCARE_SHARED_DATA", ROOT.parent / "shared" / "data"))
     if not (data / "airline_tweets.csv").is_file():
-        raise SystemExit(f"the classify-CLI benchmark needs {data}/airline_tweets.csv")
-    texts = [r["text"] for r in csv.DictReader((data / "airline_tweets.csv").open())]
-    big = workdir / "big.jsonl"
-    with big.open("w") as f:
-        for i in range(lines):
-            f.write(json.dumps({"text": texts[i % len(texts)]}) + "\n")
-    models = workdir / ("models-" + "-".join(tasks))
+        raise SystemExit(f"the classify benchmarks need {data}/airline_tweets.csv")
+    return data
+
+
+def airline_texts() -> list[str]:
+    return [r["text"] for r in csv.DictReader((shared_data() / "airline_tweets.csv").open())]
+
+
+def train_models(models: Path, tasks: tuple[str, ...]) -> Path:
+    """`socialcare train` for each task into `models/TASK`, from ../shared/data (never
+    committed); returns `models`, a `--models` directory."""
+    data = shared_data()
     specs = {
         "sentiment": ("airline_tweets.csv", "sentiment"),
         "complaint": ("complaints.csv", "complaint"),
         "topic": ("airline_tweets.csv", "negative_reason"),
     }
-    cli = [sys.executable, "-m", "socialcare.cli"]
     for task in tasks:
         csv_name, label = specs[task]
         subprocess.run(
             [
-                *cli,
-                "train",
-                "--task",
-                task,
-                "--data",
-                str(data / csv_name),
-                "--text-column",
-                "text",
-                "--label-column",
-                label,
-                "--out",
-                str(models / task),
-                "--folds",
-                "0",
+                *(sys.executable, "-m", "socialcare.cli", "train", "--task", task),
+                *("--data", str(data / csv_name), "--text-column", "text"),
+                *("--label-column", label, "--out", str(models / task), "--folds", "0"),
             ],
             check=True,
             capture_output=True,
         )
+    return models
+
+
+def bench_classify_cli(workdir: Path, tasks: tuple[str, ...], lines: int = 200_000) -> dict:
+    """`socialcare classify --models DIR` on a large JSONL of real airline tweets (repeated),
+    start-up included, with models trained here from ../shared/data (never committed)."""
+    texts = airline_texts()
+    big = workdir / "big.jsonl"
+    with big.open("w") as f:
+        for i in range(lines):
+            f.write(json.dumps({"text": texts[i % len(texts)]}) + "\n")
+    models = train_models(workdir / ("models-" + "-".join(tasks)), tasks)
+    cli = [sys.executable, "-m", "socialcare.cli"]
     start = time.perf_counter()
     with big.open("rb") as stdin:
         rss = run_measured([*cli, "classify", "--models", str(models)], stdin)
@@ -177,7 +182,7 @@ def bench_twcs_all_in_one(workdir: Path, copies: int = 10) -> dict:
     """`socialcare run --source replay:TWCSx10.csv --until-idle --no-desk` as its own process,
     start-up included: ten shifted copies of the shared twcs sample (benchmarks/twcs_copies.py,
     50,000 posts, threads intact), watchdog on, as a user runs it."""
-    data = Path(os.environ.get("SOCIALCARE_SHARED_DATA", ROOT.parent / "shared" / "data"))
+    data = shared_data()
     big = workdir / "twcs-x10.csv"
     rows = twcs_copies.write_copies(data / "twcs_sample.csv", big, copies)
     home = workdir / "twcs-home"
