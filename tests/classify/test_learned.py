@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from classify import training
 from classify.features import Features
-from classify.learned import ModelError, load
+from classify.learned import ModelError, _counted, load
 from classify.text import bounded
 
 TEXTS = [
@@ -189,3 +189,13 @@ def test_char_grams_score_the_same_whatever_the_word_cache_holds(trained_pair, m
     np.testing.assert_allclose(np.vstack(pieces), whole, atol=1e-12)
     again = complaint.predict_proba_features(Features(texts))  # the cache warm, then full
     np.testing.assert_allclose(again, whole, atol=1e-12)
+
+
+@given(st.lists(st.integers(0, 2**40), max_size=200), st.booleans())
+def test_term_counts_are_numpys_unique_with_counts(keys, small):
+    """`_counted` (a sort of 32-bit keys where they fit) gives what np.unique gives."""
+    array = np.array(keys, dtype=np.int64) % (1000 if small else 2**40)
+    got_keys, got_counts = _counted(array.copy(), 1000 if small else 2**40)
+    want_keys, want_counts = np.unique(array, return_counts=True)
+    assert got_keys.tolist() == want_keys.tolist()
+    assert got_counts.tolist() == want_counts.tolist()
