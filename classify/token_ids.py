@@ -79,8 +79,9 @@ class ModelColumns:
     def __init__(self, vocabulary: Mapping[str, int], unknown: int) -> None:
         self.vocabulary = vocabulary
         self.unknown = unknown
-        self._table: TokenTable | None = None
-        self._cols = np.zeros(0, dtype=np.int64)
+        # (the table, the columns of its ids so far): one attribute, read and set at once, so a
+        # thread never pairs one table with another's columns
+        self._held: tuple[TokenTable | None, np.ndarray] = (None, np.zeros(0, dtype=np.int64))
         # tag code k → column; k + 4 → the column of its negated form (`__not__pos`, …)
         names = ["", *TAG_NAMES, *("__not" + t for t in TAG_NAMES)]
         self.tag_cols = np.array([vocabulary.get(n, unknown) for n in names], dtype=np.int64)
@@ -88,13 +89,15 @@ class ModelColumns:
 
     def words(self, table: TokenTable) -> np.ndarray:
         """Per id of `table`, the model's column of the token (`unknown` when it has none)."""
-        cols = self._cols if table is self._table else np.zeros(0, dtype=np.int64)
+        held, cols = self._held
+        if held is not table:
+            cols = np.zeros(0, dtype=np.int64)
         have, size = len(cols), len(table)
         if have < size:
             get, unknown = self.vocabulary.get, self.unknown
             new = [get(f, unknown) for f in table.features[have:size]]
             cols = np.concatenate([cols, np.array(new, dtype=np.int64)])
-        self._table, self._cols = table, cols  # another thread may have set others: both hold
+        self._held = (table, cols)  # another thread's may replace it: each is right for its table
         return cols
 
     def tags(
