@@ -3,6 +3,7 @@ nothing committed past the outage), then catches up when the database returns; n
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -113,6 +114,11 @@ def test_router_waits_out_a_database_outage_and_catches_up(tmp_path):
     finally:
         router.terminate()
         _, err = router.communicate(timeout=60)
+        engine.dispose()
+        # the server pg_ctl started again is not the process `server` knows: its cleanup would
+        # leave it running after the suite
+        with contextlib.suppress(subprocess.CalledProcessError):
+            pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user=user)
         server.cleanup()
     assert "transient failure, retrying" in err
     assert bus.read_all("mentions.classified.dlq") == []
