@@ -34,7 +34,7 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from run import ROOT, airline_texts, shared_data, train_models
+from run import ROOT, airline_lines, shared_data, train_models, write_jsonl
 from twcs_copies import write_copies
 
 VADER = """
@@ -75,10 +75,8 @@ def main() -> None:
         raise SystemExit("valgrind is not installed (Debian: apt-get install valgrind)")
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        texts = airline_texts()
-        lines = [texts[i % len(texts)] for i in range(args.lines)]
-        jsonl, plain = work / "texts.jsonl", work / "texts.txt"
-        jsonl.write_text("".join(json.dumps({"text": t}) + "\n" for t in lines))
+        lines = airline_lines(args.lines)
+        jsonl, plain = write_jsonl(work / "texts.jsonl", lines), work / "texts.txt"
         plain.write_text("".join(" ".join(t.splitlines()) + "\n" for t in lines))
         posts = write_copies(shared_data() / "twcs_sample.csv", work / "twcs.csv", args.copies)
         empty = work / "empty.csv"

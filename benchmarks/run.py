@@ -118,8 +118,17 @@ def shared_data() -> Path:
     return data
 
 
-def airline_texts() -> list[str]:
-    return [r["text"] for r in csv.DictReader((shared_data() / "airline_tweets.csv").open())]
+def airline_lines(n: int) -> list[str]:
+    """`n` real airline tweets: the shared file's texts, repeated as often as `n` needs."""
+    texts = [r["text"] for r in csv.DictReader((shared_data() / "airline_tweets.csv").open())]
+    return [texts[i % len(texts)] for i in range(n)]
+
+
+def write_jsonl(path: Path, texts: list[str]) -> Path:
+    """The classify command's input: one `{"text": …}` line per text."""
+    with path.open("w") as f:
+        f.writelines(json.dumps({"text": t}) + "\n" for t in texts)
+    return path
 
 
 def train_models(models: Path, tasks: tuple[str, ...]) -> Path:
@@ -148,11 +157,8 @@ def train_models(models: Path, tasks: tuple[str, ...]) -> Path:
 def bench_classify_cli(workdir: Path, tasks: tuple[str, ...], lines: int = 200_000) -> dict:
     """`socialcare classify --models DIR` on a large JSONL of real airline tweets (repeated),
     start-up included, with models trained here from ../shared/data (never committed)."""
-    texts = airline_texts()
-    big = workdir / "big.jsonl"
-    with big.open("w") as f:
-        for i in range(lines):
-            f.write(json.dumps({"text": texts[i % len(texts)]}) + "\n")
+    texts = airline_lines(lines)
+    big = write_jsonl(workdir / "big.jsonl", texts)
     models = train_models(workdir / ("models-" + "-".join(tasks)), tasks)
     cli = [sys.executable, "-m", "socialcare.cli"]
     start = time.perf_counter()
@@ -164,7 +170,7 @@ def bench_classify_cli(workdir: Path, tasks: tuple[str, ...], lines: int = 200_0
         "items": lines,
         "seconds": secs,
         "peak_rss_mb": rss,
-        "vader_alone_per_second": vader_alone([texts[i % len(texts)] for i in range(20_000)]),
+        "vader_alone_per_second": vader_alone(texts[:20_000]),
     }
 
 
@@ -396,8 +402,11 @@ def bench_kafka(
             stamps.extend(r.timestamp_ms for r in got)
         counter.close()
         stored = 0
-        alive = lambda: all(r.poll() is None for r in routing)  # noqa: E731
-        while stored < len(mentions) and time.monotonic() < deadline and alive():
+        while (
+            stored < len(mentions)
+            and time.monotonic() < deadline
+            and all(r.poll() is None for r in routing)
+        ):
             with store.connect() as conn:
                 stored = conn.execute(text("SELECT count(*) FROM posts")).scalar()
             routed_at = time.time()
