@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 import orjson
 
+from classify import kernels
 from classify.features import FEATURE_SETS, FEATURES_VERSION, Features, char_words, word_grams
 from classify.text import bounded
 from classify.token_ids import ModelColumns
@@ -41,7 +42,8 @@ FORMAT = 4  # 4: optional prior columns; 3 (no prior) still loads
 READABLE_FORMATS = (3, 4)
 FILES = ("meta.json", "vocabulary.json", "weights.npz")
 CHAR_CACHE_WORDS = 50_000  # about 15 MB of column tuples at most
-_SUBLINEAR = np.concatenate([[0.0], 1.0 + np.log(np.arange(1, 256))])  # a count's tf, looked up
+# a count's sublinear tf, looked up: every count a bounded text can give (classify/text.py)
+_SUBLINEAR = np.concatenate([[0.0], 1.0 + np.log(np.arange(1, 4096))])
 
 
 class ModelError(InputError):
@@ -86,8 +88,8 @@ class TextModel:
         # one more column for every string the vocabulary lacks: idf 0 and no weight, so
         # unknown strings count for nothing, as in training, and lookups need no filtering
         self._unknown = len(self.idf)
-        self._idf = np.append(self.idf, 0.0)
-        self._coef = np.vstack([self.coef, np.zeros((1, self.coef.shape[1]))])
+        self._idf = np.append(self.idf, 0.0).astype(np.float64)
+        self._coef = np.vstack([self.coef, np.zeros((1, self.coef.shape[1]))]).astype(np.float64)
         self._coef_columns = [np.ascontiguousarray(col) for col in self._coef.T]  # for gathers
         # word pairs are looked up by the columns of their two words (a pair seen in
         # training is made of words seen at least as often), so scoring never builds pair strings
@@ -105,9 +107,8 @@ class TextModel:
     def _weighted(self, features: Features) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(row, column, TF-IDF value) of each distinct feature of each text, l2-normalized."""
         n = len(features.texts)
-        rows, cols = self._columns(features)
         width = len(self._idf)
-        keys, counts = _counted(rows * width + cols, n * width)
+        keys, counts = _counted(self._keys(features), n * width)
         r, c = np.divmod(keys, width)
         tf = _SUBLINEAR[counts] if counts.max(initial=0) < len(_SUBLINEAR) else 1 + np.log(counts)
         val = tf * self._idf[c]  # sublinear tf × idf
@@ -115,24 +116,43 @@ class TextModel:
         val /= np.where(norm > 0, norm, 1.0)[r]
         return r, c, val
 
+    def _keys(self, features: Features) -> np.ndarray:
+        """Each feature of the batch as one integer, text row × width + column."""
+        rows, cols = self._columns(features)
+        return rows * len(self._idf) + cols
+
     def predict_proba_features(self, features: Features) -> np.ndarray:
         """P(label) per text (rows) and label (columns, in `labels` order), for a whole batch."""
-        n = len(features.texts)
-        r, c, val = self._weighted(features)
-        coef = self._coef
-        z = np.empty((n, coef.shape[1]))
-        for j, column in enumerate(self._coef_columns):
-            z[:, j] = np.bincount(r, weights=val * column[c], minlength=n)
+        z = self._scores(features)
         z += self.intercept
         prior = self._prior_z(features)
         if prior is not None:
             z += prior
-        if coef.shape[1] == 1:  # two labels: the regression scores the second
+        if z.shape[1] == 1:  # two labels: the regression scores the second
             p = 1.0 / (1.0 + np.exp(-z[:, 0]))
             return np.column_stack([1.0 - p, p])
         z -= z.max(axis=1, keepdims=True)
         np.exp(z, out=z)
         z /= z.sum(axis=1, keepdims=True)
+        return z
+
+    def _scores(self, features: Features) -> np.ndarray:
+        """Per text and label, the sum of its TF-IDF weights × coefficients: in one compiled
+        pass where classify/_kernels.c is built, else with numpy (the same numbers)."""
+        n = len(features.texts)
+        z = np.zeros((n, self._coef.shape[1]))
+        if kernels.compiled is not None:
+            keys = self._keys(features)
+            if len(self._idf) * n <= np.iinfo(np.int32).max:
+                keys = keys.astype(np.int32)
+            keys.sort()
+            kernels.compiled.tfidf_scores(
+                keys, len(self._idf), self._idf, _SUBLINEAR, self._coef, z
+            )
+            return z
+        r, c, val = self._weighted(features)
+        for j, column in enumerate(self._coef_columns):
+            z[:, j] = np.bincount(r, weights=val * column[c], minlength=n)
         return z
 
     def reasons(self, features: Features, labels: Sequence[str], top: int = 3) -> list[list[str]]:

@@ -1,0 +1,160 @@
+/* Compiled loops for scoring a batch with a learned model (classify/learned.py).
+ *
+ * `tfidf_scores` does in one pass over a batch's sorted (text, column) keys what took a
+ * dozen numpy passes: count each distinct feature of a text, weigh it (sublinear tf × idf),
+ * l2-normalize per text and add its weight × coefficient to the text's score for each label.
+ * Every floating-point operation is the one numpy did, in the same order (numpy's bincount
+ * adds in input order, and the keys are sorted by text then column), so the scores are the
+ * same to the last bit; tests/classify/test_kernels.py checks that against the numpy path.
+ *
+ * Built by setuptools as an optional extension (pyproject.toml): where no C compiler is
+ * found, classify/learned.py scores with numpy alone, and gives the same numbers.
+ * Buffers only (no numpy headers): numpy arrays pass through the buffer protocol.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <math.h>
+#include <string.h>
+
+typedef struct {
+    Py_buffer view;
+    int held;
+} held_buffer;
+
+static int get_buffer(PyObject *obj, held_buffer *b, int writable, const char *name,
+                      const char *formats, Py_ssize_t itemsize) {
+    int flags = PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (writable ? PyBUF_WRITABLE : 0);
+    if (PyObject_GetBuffer(obj, &b->view, flags) < 0) return -1;
+    b->held = 1;
+    const char *fmt = b->view.format ? b->view.format : "B";
+    if (fmt[0] == '=' || fmt[0] == '<' || fmt[0] == '@') fmt++;
+    if (b->view.itemsize != itemsize || fmt[1] != '\0' || strchr(formats, fmt[0]) == NULL) {
+        PyErr_Format(PyExc_TypeError, "%s: expected items of %zd bytes ('%s'), got '%s'", name,
+                     itemsize, formats, b->view.format ? b->view.format : "B");
+        return -1;
+    }
+    return 0;
+}
+
+static void release(held_buffer *b) {
+    if (b->held) PyBuffer_Release(&b->view);
+    b->held = 0;
+}
+
+/* tfidf_scores(keys, width, idf, tf, coef, z)
+ *   keys:  sorted int32 or int64, each text row * width + column
+ *   idf:   float64 (width,)
+ *   tf:    float64 table, tf[count] for counts below its length (larger counts: 1 + log)
+ *   coef:  float64 (width, labels), C order
+ *   z:     float64 (texts, labels), C order, zeroed; the scores are added into it
+ */
+static PyObject *tfidf_scores(PyObject *self, PyObject *args) {
+    PyObject *keys_o, *idf_o, *tf_o, *coef_o, *z_o;
+    Py_ssize_t width;
+    if (!PyArg_ParseTuple(args, "OnOOOO", &keys_o, &width, &idf_o, &tf_o, &coef_o, &z_o))
+        return NULL;
+    held_buffer keys = {0}, idf = {0}, tf = {0}, coef = {0}, z = {0};
+    PyObject *result = NULL;
+    Py_ssize_t key_size = 8;
+    {
+        Py_buffer probe;
+        if (PyObject_GetBuffer(keys_o, &probe, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) goto done;
+        key_size = probe.itemsize;
+        PyBuffer_Release(&probe);
+    }
+    if (get_buffer(keys_o, &keys, 0, "keys", key_size == 4 ? "iI" : "qQlL", key_size) < 0 ||
+        get_buffer(idf_o, &idf, 0, "idf", "d", 8) < 0 ||
+        get_buffer(tf_o, &tf, 0, "tf", "d", 8) < 0 ||
+        get_buffer(coef_o, &coef, 0, "coef", "d", 8) < 0 ||
+        get_buffer(z_o, &z, 1, "z", "d", 8) < 0)
+        goto done;
+    Py_ssize_t n_keys = keys.view.len / key_size;
+    Py_ssize_t n_idf = idf.view.len / 8, n_tf = tf.view.len / 8;
+    Py_ssize_t n_coef = coef.view.len / 8, n_z = z.view.len / 8;
+    if (width <= 0 || n_idf != width || n_coef % width != 0 || n_coef == 0) {
+        PyErr_SetString(PyExc_ValueError, "idf and coef must have `width` rows");
+        goto done;
+    }
+    Py_ssize_t labels = n_coef / width;
+    if (n_z % labels != 0) {
+        PyErr_SetString(PyExc_ValueError, "z must have one column per label");
+        goto done;
+    }
+    Py_ssize_t texts = n_z / labels;
+    const double *idf_p = idf.view.buf, *tf_p = tf.view.buf, *coef_p = coef.view.buf;
+    double *z_p = z.view.buf;
+    const int32_t *k32 = keys.view.buf;
+    const int64_t *k64 = keys.view.buf;
+#define KEY(i) (key_size == 4 ? (int64_t)k32[i] : k64[i])
+    /* first pass per text: its distinct features' weights (kept for the second pass) */
+    double *val = PyMem_Malloc(sizeof(double) * (n_keys ? n_keys : 1));
+    Py_ssize_t *col = PyMem_Malloc(sizeof(Py_ssize_t) * (n_keys ? n_keys : 1));
+    if (!val || !col) {
+        PyMem_Free(val);
+        PyMem_Free(col);
+        PyErr_NoMemory();
+        goto done;
+    }
+    Py_ssize_t i = 0;
+    int64_t prev = -1;
+    while (i < n_keys) {
+        int64_t first = KEY(i);
+        if (first < prev || first < 0 || first / width >= texts) {
+            PyErr_SetString(PyExc_ValueError, "keys must be sorted, within texts × width");
+            break;
+        }
+        Py_ssize_t row = (Py_ssize_t)(first / width);
+        /* one text: its distinct keys, counted */
+        Py_ssize_t m = 0;
+        double norm2 = 0.0;
+        while (i < n_keys) {
+            int64_t key = KEY(i);
+            if (key / width != row) break;
+            Py_ssize_t count = 0;
+            while (i < n_keys && KEY(i) == key) {
+                count++;
+                i++;
+            }
+            Py_ssize_t c = (Py_ssize_t)(key % width);
+            double t = count < n_tf ? tf_p[count] : 1.0 + log((double)count);
+            double v = t * idf_p[c];
+            val[m] = v;
+            col[m] = c;
+            m++;
+            norm2 += v * v;
+            prev = key;
+        }
+        double norm = sqrt(norm2);
+        double div = norm > 0 ? norm : 1.0;
+        double *zrow = z_p + row * labels;
+        for (Py_ssize_t j = 0; j < m; j++) {
+            double v = val[j] / div;
+            const double *cf = coef_p + col[j] * labels;
+            for (Py_ssize_t l = 0; l < labels; l++) zrow[l] += v * cf[l];
+        }
+    }
+#undef KEY
+    PyMem_Free(val);
+    PyMem_Free(col);
+    if (!PyErr_Occurred()) result = Py_NewRef(Py_None);
+done:
+    release(&keys);
+    release(&idf);
+    release(&tf);
+    release(&coef);
+    release(&z);
+    return result;
+}
+
+static PyMethodDef methods[] = {
+    {"tfidf_scores", tfidf_scores, METH_VARARGS,
+     "tfidf_scores(keys, width, idf, tf, coef, z): add each text's TF-IDF × coef into z."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "classify._kernels",
+    "Compiled loops for scoring a batch with a learned model (see _kernels.c).", -1, methods,
+};
+
+PyMODINIT_FUNC PyInit__kernels(void) { return PyModule_Create(&module); }

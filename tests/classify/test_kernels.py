@@ -1,0 +1,84 @@
+"""The compiled scoring loops (classify/_kernels.c): built by the install, and giving exactly
+the numbers of the numpy path they replace, on any batch, including hostile ones."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from classify import kernels, training
+from classify.features import Features
+from classify.text import bounded
+from tests.classify.test_learned import LABELS, TEXTS, UNSEEN
+
+HOSTILE = [
+    "a" * 1000,  # one character n-gram thousands of times: counts past any small tf table
+    "no no no no " * 80,
+    "",
+    "\x00\u202e\ufeff",
+    "🙂" * 300,
+    "NOT happy!!! cancelled, cancelled, CANCELLED",
+]
+
+
+def test_the_install_built_the_compiled_loops():
+    """`pip install -e .` (make install) compiles classify/_kernels.c on a machine with a C
+    compiler, as CI's is: a suite that silently ran the numpy path would not test them."""
+    assert kernels.compiled is not None, "classify/_kernels.c was not built: see pyproject.toml"
+
+
+@pytest.fixture(scope="module")
+def models():
+    complaint_labels = ["1" if x == "negative" else "0" for x in LABELS]
+    return [
+        training.train("sentiment", TEXTS, LABELS, folds=0),  # three labels, words
+        training.train("complaint", TEXTS, complaint_labels, folds=0),  # two, words+chars
+    ]
+
+
+def both_paths(model, texts: list[str], monkeypatch) -> tuple[np.ndarray, np.ndarray]:
+    batch = [bounded(t) for t in texts]
+    compiled = model.predict_proba_features(Features(batch))
+    with monkeypatch.context() as patch:
+        patch.setattr(kernels, "compiled", None)
+        numpy_only = model.predict_proba_features(Features(batch))
+    return compiled, numpy_only
+
+
+@pytest.mark.skipif(kernels.compiled is None, reason="classify/_kernels.c not built")
+def test_compiled_scores_equal_numpys_to_the_last_bit(models, monkeypatch):
+    for model in models:
+        compiled, numpy_only = both_paths(model, UNSEEN + TEXTS + HOSTILE, monkeypatch)
+        assert compiled.tobytes() == numpy_only.tobytes(), model.task
+
+
+@pytest.mark.skipif(kernels.compiled is None, reason="classify/_kernels.c not built")
+@settings(
+    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.lists(st.text(max_size=400), max_size=10))
+def test_any_batch_scores_the_same_on_both_paths(models, monkeypatch, texts):
+    for model in models:
+        compiled, numpy_only = both_paths(model, texts, monkeypatch)
+        assert compiled.tobytes() == numpy_only.tobytes(), model.task
+
+
+@pytest.mark.skipif(kernels.compiled is None, reason="classify/_kernels.c not built")
+def test_bad_buffers_are_refused_with_a_clear_error():
+    tfidf = kernels.compiled.tfidf_scores
+    idf, tf, coef = np.ones(4), np.ones(8), np.ones((4, 2))
+    z = np.zeros((2, 2))
+    with pytest.raises(ValueError, match="sorted"):
+        tfidf(np.array([5, 1], dtype=np.int64), 4, idf, tf, coef, z)
+    with pytest.raises(ValueError, match="sorted"):  # a key past the last text
+        tfidf(np.array([1, 8], dtype=np.int64), 4, idf, tf, coef, z)
+    with pytest.raises(ValueError, match="width"):
+        tfidf(np.array([1], dtype=np.int64), 3, idf, tf, coef, z)
+    with pytest.raises(TypeError, match="idf"):
+        tfidf(np.array([1], dtype=np.int64), 4, idf.astype(np.float32), tf, coef, z)
+    with pytest.raises(BufferError):  # scores need somewhere writable
+        tfidf(np.array([1], dtype=np.int64), 4, idf, tf, coef, bytes(32))
+    tfidf(np.array([0, 0, 5], dtype=np.int32), 4, idf, tf, coef, z)  # the good call works
+    assert z[0, 0] > 0 and z[1, 0] > 0
