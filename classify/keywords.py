@@ -46,12 +46,21 @@ class PhraseIndex:
                 self._starts.setdefault(key[0], []).append((key, " ".join(key), name))
         for candidates in self._starts.values():
             candidates.sort(key=lambda c: -len(c[0]))  # the longest phrase first
+        # words that start a phrase of two or more words: only where one occurs can a match
+        # take in the words after it, so only then must the text be walked word by word
+        self._multi = frozenset(w for w, cs in self._starts.items() if len(cs[0][0]) > 1)
 
     def find_words(self, ws: list[str]) -> dict[str, list[str]]:
         starts = self._starts
-        if starts.keys().isdisjoint(ws):  # most texts: no phrase starts here at all
+        present = starts.keys() & ws
+        if not present:  # most texts: no phrase starts here at all
             return {}
         hits: dict[str, set[str]] = {}
+        if self._multi.isdisjoint(present):  # one-word phrases only: each word found is one
+            for word in present:
+                _key, phrase, name = starts[word][0]
+                hits.setdefault(name, set()).add(phrase)
+            return {name: sorted(hits[name]) for name in self.names if name in hits}
         i, n = 0, len(ws)
         while i < n:
             candidates = starts.get(ws[i])

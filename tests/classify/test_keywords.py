@@ -1,0 +1,60 @@
+"""Phrase matching (classify/keywords.py): whole words, the longest phrase first, a word taken
+by one phrase not matched again; the shortcut for texts with one-word phrases only finds
+exactly what the word-by-word walk finds."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from classify.keywords import PhraseIndex, tokenize, words
+
+CATEGORIES = {
+    "service": ["customer service", "on hold", "hold", "agent", "rude"],
+    "outage": ["not working", "down", "error"],
+    "praise": ["thank you", "thanks", "love"],
+    "again": ["hold"],  # listed twice: counts for the first category
+}
+INDEX = PhraseIndex(CATEGORIES)
+VOCABULARY = [
+    *("customer", "service", "on", "hold", "agent", "rude", "not", "working", "down"),
+    *("error", "thank", "you", "thanks", "love", "the", "app", "is", "refund"),
+]
+
+
+def walked(ws: list[str]) -> dict[str, list[str]]:
+    """The word-by-word walk alone (every start word treated as one of a longer phrase)."""
+    index = PhraseIndex(CATEGORIES)
+    index._multi = frozenset(index._starts)
+    return index.find_words(ws)
+
+
+def test_longest_phrase_first_and_each_word_once():
+    ws = words("Customer service put me ON HOLD, the app is not working. Thanks!")
+    assert INDEX.find_words(ws) == {
+        "service": ["customer service", "on hold"],
+        "outage": ["not working"],
+        "praise": ["thanks"],
+    }
+    assert INDEX.find_words(words("hold the line, rude agent")) == {
+        "service": ["agent", "hold", "rude"]
+    }
+    assert INDEX.find_words(words("nothing to see")) == {}
+    assert INDEX.find_words([]) == {}
+
+
+@given(st.lists(st.sampled_from(VOCABULARY), max_size=30))
+def test_the_one_word_shortcut_finds_what_the_walk_finds(ws):
+    assert INDEX.find_words(ws) == walked(ws)
+
+
+def test_phrases_match_the_words_the_tokenizer_gives():
+    assert tokenize("#Refund @united it's DOWN!!! 🙂") == [
+        "#refund",
+        "@united",
+        "it's",
+        "down",
+        "!!!",
+        "🙂",
+    ]
+    assert INDEX.find(" ERROR…error ") == {"outage": ["error"]}
