@@ -146,7 +146,83 @@ done:
     return result;
 }
 
+/* The tokenizer of classify/keywords.py, `[#@]?\w+(?:'\w+)?|[!?]+|[emoji]` as re.findall
+ * reads it (\w: what _sre calls a word character, Py_UNICODE_ISALNUM or '_'), on a text already
+ * lowercased. Returns (tokens, words): words are the word tokens without their # or @, what
+ * keywords.plain_words gives. tests/classify/test_kernels.py checks both against the regex. */
+#define IS_WORD(ch) (Py_UNICODE_ISALNUM(ch) || (ch) == '_')
+#define IS_EMOJI(ch) (((ch) >= 0x1F300 && (ch) <= 0x1FAFF) || ((ch) >= 0x2600 && (ch) <= 0x27BF))
+
+static PyObject *tokens_and_words(PyObject *self, PyObject *text) {
+    if (!PyUnicode_Check(text)) {
+        PyErr_Format(PyExc_TypeError, "expected str, got %s", Py_TYPE(text)->tp_name);
+        return NULL;
+    }
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    PyObject *tokens = PyList_New(0), *words = PyList_New(0);
+    if (!tokens || !words) goto fail;
+    Py_ssize_t i = 0;
+    while (i < n) {
+        Py_UCS4 ch = PyUnicode_READ(kind, data, i);
+        Py_ssize_t start = i, end = -1, word_start = -1;
+        Py_ssize_t j = (ch == '#' || ch == '@') ? i + 1 : i;
+        if (j < n && IS_WORD(PyUnicode_READ(kind, data, j))) {
+            word_start = j;
+            while (j < n && IS_WORD(PyUnicode_READ(kind, data, j))) j++;
+            if (j + 1 < n && PyUnicode_READ(kind, data, j) == '\'' &&
+                IS_WORD(PyUnicode_READ(kind, data, j + 1))) {
+                j++;
+                while (j < n && IS_WORD(PyUnicode_READ(kind, data, j))) j++;
+            }
+            end = j;
+        } else if (ch == '!' || ch == '?') {
+            j = i;
+            while (j < n) {
+                Py_UCS4 c = PyUnicode_READ(kind, data, j);
+                if (c != '!' && c != '?') break;
+                j++;
+            }
+            end = j;
+        } else if (IS_EMOJI(ch)) {
+            end = i + 1;
+        }
+        if (end < 0) {
+            i++;
+            continue;
+        }
+        PyObject *token = PyUnicode_Substring(text, start, end);
+        if (!token || PyList_Append(tokens, token) < 0) {
+            Py_XDECREF(token);
+            goto fail;
+        }
+        if (word_start >= 0) {
+            PyObject *word = word_start == start ? Py_NewRef(token)
+                                                  : PyUnicode_Substring(text, word_start, end);
+            if (!word || PyList_Append(words, word) < 0) {
+                Py_XDECREF(word);
+                Py_DECREF(token);
+                goto fail;
+            }
+            Py_DECREF(word);
+        }
+        Py_DECREF(token);
+        i = end;
+    }
+    PyObject *pair = PyTuple_Pack(2, tokens, words);
+    Py_DECREF(tokens);
+    Py_DECREF(words);
+    return pair;
+fail:
+    Py_XDECREF(tokens);
+    Py_XDECREF(words);
+    return NULL;
+}
+
 static PyMethodDef methods[] = {
+    {"tokens_and_words", tokens_and_words, METH_O,
+     "tokens_and_words(lowered_text) -> (tokens, words): classify/keywords.py's tokenizer."},
     {"tfidf_scores", tfidf_scores, METH_VARARGS,
      "tfidf_scores(keys, width, idf, tf, coef, z): add each text's TF-IDF × coef into z."},
     {NULL, NULL, 0, NULL},

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 import numpy as np
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
-from classify.keywords import plain_words, tokenize
+from classify.keywords import tokens_and_words
 from classify.token_ids import MAX_TOKENS, TokenTable
 
 FEATURES_VERSION = "vocab-3"
@@ -137,14 +137,20 @@ class Features:
         self.texts = texts
         self._parts: dict[str, list[list[str]]] = {}
         self._tokens: list[list[str]] | None = None
+        self._words: list[list[str]] = []
         self._token_ids: tuple[np.ndarray, np.ndarray, TokenTable] | None = None
         self._prior = None
 
     @property
     def tokens(self) -> list[list[str]]:
         if self._tokens is None:
-            self._tokens = [tokenize(t) for t in self.texts]
+            self._tokenize()
         return self._tokens
+
+    def _tokenize(self) -> None:
+        pairs = list(map(tokens_and_words, self.texts))
+        self._tokens = [tokens for tokens, _words in pairs]
+        self._words = [words for _tokens, words in pairs]
 
     def token_ids(self) -> tuple[np.ndarray, np.ndarray, TokenTable]:
         """Every token of the batch in order as (its text's row, its id in `table`, table):
@@ -159,7 +165,9 @@ class Features:
 
     def words(self) -> list[list[str]]:
         """Per text, the plain words the rule scorers match (from the same tokens)."""
-        return [plain_words(t) for t in self.tokens]
+        if self._tokens is None:
+            self._tokenize()
+        return self._words
 
     def prior(self):
         """The default's reading of each text as dense columns (classify/prior.py), computed

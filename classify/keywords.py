@@ -10,13 +10,25 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 
+from classify import kernels
+
 TOKEN = re.compile(r"[#@]?\w+(?:'\w+)?|[!?]+|[\U0001F300-\U0001FAFF\u2600-\u27BF]")
 
 
 def tokenize(text: str) -> list[str]:
     """Lowercased tokens: words (with a leading # or @ kept), runs of ! or ?, single emoji.
     The learned models' features and the rule scorers read the same tokens."""
-    return TOKEN.findall(text.lower().replace("’", "'"))
+    return tokens_and_words(text)[0]
+
+
+def tokens_and_words(text: str) -> tuple[list[str], list[str]]:
+    """(`tokenize(text)`, `plain_words` of those tokens), in one pass where the compiled
+    tokenizer (classify/_kernels.c) is built, else by `TOKEN` (the same lists)."""
+    lowered = text.lower().replace("’", "'")
+    if kernels.compiled is not None:
+        return kernels.compiled.tokens_and_words(lowered)
+    tokens = TOKEN.findall(lowered)
+    return tokens, plain_words(tokens)
 
 
 def plain_words(tokens: list[str]) -> list[str]:
@@ -25,7 +37,7 @@ def plain_words(tokens: list[str]) -> list[str]:
 
 
 def words(text: str) -> list[str]:
-    return plain_words(tokenize(text))
+    return tokens_and_words(text)[1]
 
 
 class PhraseIndex:

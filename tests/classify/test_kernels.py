@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from classify import kernels, training
 from classify.features import Features
+from classify.keywords import TOKEN, plain_words, tokens_and_words
 from classify.text import bounded
 from tests.classify.test_learned import LABELS, TEXTS, UNSEEN
 
@@ -82,3 +83,31 @@ def test_bad_buffers_are_refused_with_a_clear_error():
         tfidf(np.array([1], dtype=np.int64), 4, idf, tf, coef, bytes(32))
     tfidf(np.array([0, 0, 5], dtype=np.int32), 4, idf, tf, coef, z)  # the good call works
     assert z[0, 0] > 0 and z[1, 0] > 0
+
+
+@pytest.mark.skipif(kernels.compiled is None, reason="classify/_kernels.c not built")
+@given(
+    st.text(
+        alphabet=st.one_of(
+            st.sampled_from("#@'!?_ \t\n’-.,aZ9ⅷ❶½"),  # the characters the pattern turns on
+            st.characters(min_codepoint=0x2600, max_codepoint=0x27BF),  # emoji and dingbats
+            st.characters(min_codepoint=0x1F300, max_codepoint=0x1FAFF),
+            st.characters(),  # and anything else
+        ),
+        max_size=200,
+    )
+)
+def test_the_compiled_tokenizer_reads_text_as_the_regex_does(text):
+    lowered = text.lower().replace("’", "'")
+    tokens = TOKEN.findall(lowered)
+    assert kernels.compiled.tokens_and_words(lowered) == (tokens, plain_words(tokens))
+
+
+def test_the_tokenizer_refuses_what_is_not_text():
+    if kernels.compiled is not None:
+        with pytest.raises(TypeError, match="expected str"):
+            kernels.compiled.tokens_and_words(b"bytes")
+    assert tokens_and_words("#Refund @united it's DOWN!!! 🙂") == (
+        ["#refund", "@united", "it's", "down", "!!!", "🙂"],
+        ["refund", "united", "it's", "down"],
+    )
