@@ -220,7 +220,65 @@ fail:
     return NULL;
 }
 
+/* PhraseIndex.find_words' walk (classify/keywords.py): at each word that starts a phrase, the
+ * first of its candidates (longest first) whose words follow there is a hit and its words are
+ * taken; else the next word. `starts` maps a word to its candidates, each a tuple
+ * (words tuple, phrase, name). Returns the hits in order as (name, phrase) tuples. */
+static PyObject *phrase_hits(PyObject *self, PyObject *args) {
+    PyObject *ws, *starts;
+    if (!PyArg_ParseTuple(args, "O!O!", &PyList_Type, &ws, &PyDict_Type, &starts)) return NULL;
+    PyObject *hits = PyList_New(0);
+    if (!hits) return NULL;
+    Py_ssize_t i = 0;
+    while (i < PyList_GET_SIZE(ws)) {
+        Py_ssize_t n = PyList_GET_SIZE(ws), step = 1;
+        PyObject *candidates = PyDict_GetItemWithError(starts, PyList_GET_ITEM(ws, i));
+        if (candidates == NULL && PyErr_Occurred()) goto fail;
+        if (candidates != NULL) {
+            if (!PyList_Check(candidates)) {
+                PyErr_SetString(PyExc_TypeError, "phrase candidates must be a list");
+                goto fail;
+            }
+            for (Py_ssize_t c = 0; c < PyList_GET_SIZE(candidates); c++) {
+                PyObject *cand = PyList_GET_ITEM(candidates, c);
+                if (!PyTuple_Check(cand) || PyTuple_GET_SIZE(cand) != 3 ||
+                    !PyTuple_Check(PyTuple_GET_ITEM(cand, 0))) {
+                    PyErr_SetString(PyExc_TypeError, "a candidate is (words, phrase, name)");
+                    goto fail;
+                }
+                PyObject *key = PyTuple_GET_ITEM(cand, 0);
+                Py_ssize_t len = PyTuple_GET_SIZE(key);
+                if (len == 0 || i + len > n) continue;
+                int same = 1;
+                for (Py_ssize_t j = 0; j < len && same; j++) {
+                    PyObject *a = PyList_GET_ITEM(ws, i + j), *b = PyTuple_GET_ITEM(key, j);
+                    if (a == b) continue;
+                    int eq = PyObject_RichCompareBool(a, b, Py_EQ);
+                    if (eq < 0) goto fail;
+                    same = eq;
+                }
+                if (!same) continue;
+                PyObject *hit = PyTuple_Pack(2, PyTuple_GET_ITEM(cand, 2), PyTuple_GET_ITEM(cand, 1));
+                if (!hit || PyList_Append(hits, hit) < 0) {
+                    Py_XDECREF(hit);
+                    goto fail;
+                }
+                Py_DECREF(hit);
+                step = len;
+                break;
+            }
+        }
+        i += step;
+    }
+    return hits;
+fail:
+    Py_DECREF(hits);
+    return NULL;
+}
+
 static PyMethodDef methods[] = {
+    {"phrase_hits", phrase_hits, METH_VARARGS,
+     "phrase_hits(words, starts) -> [(name, phrase)]: PhraseIndex's walk (keywords.py)."},
     {"tokens_and_words", tokens_and_words, METH_O,
      "tokens_and_words(lowered_text) -> (tokens, words): classify/keywords.py's tokenizer."},
     {"tfidf_scores", tfidf_scores, METH_VARARGS,

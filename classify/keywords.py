@@ -72,7 +72,17 @@ class PhraseIndex:
             for word in present:
                 _key, phrase, name = starts[word][0]
                 hits.setdefault(name, set()).add(phrase)
-            return {name: sorted(hits[name]) for name in self.names if name in hits}
+        else:
+            for name, phrase in self._walk(ws):
+                hits.setdefault(name, set()).add(phrase)
+        return {name: sorted(hits[name]) for name in self.names if name in hits}
+
+    def _walk(self, ws: list[str]) -> list[tuple[str, str]]:
+        """(name, phrase) of each match, word by word: at a word that starts phrases, the
+        longest that follows there is a match and its words are taken."""
+        if kernels.compiled is not None:
+            return kernels.compiled.phrase_hits(ws, self._starts)
+        starts, found = self._starts, []
         i, n = 0, len(ws)
         while i < n:
             candidates = starts.get(ws[i])
@@ -80,11 +90,11 @@ class PhraseIndex:
             if candidates is not None:
                 for key, phrase, name in candidates:
                     if tuple(ws[i : i + len(key)]) == key:
-                        hits.setdefault(name, set()).add(phrase)
+                        found.append((name, phrase))
                         step = len(key)
                         break
             i += step
-        return {name: sorted(hits[name]) for name in self.names if name in hits}
+        return found
 
     def find(self, text: str) -> dict[str, list[str]]:
         return self.find_words(words(text))

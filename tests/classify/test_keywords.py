@@ -4,9 +4,11 @@ exactly what the word-by-word walk finds."""
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from classify import kernels
 from classify.keywords import PhraseIndex, tokenize, words
 
 CATEGORIES = {
@@ -22,11 +24,18 @@ VOCABULARY = [
 ]
 
 
-def walked(ws: list[str]) -> dict[str, list[str]]:
-    """The word-by-word walk alone (every start word treated as one of a longer phrase)."""
+def walked(ws: list[str], compiled: bool = True) -> dict[str, list[str]]:
+    """The word-by-word walk alone (every start word treated as one of a longer phrase), by
+    the compiled loop (classify/_kernels.c) or in Python."""
     index = PhraseIndex(CATEGORIES)
     index._multi = frozenset(index._starts)
-    return index.find_words(ws)
+    if compiled:
+        return index.find_words(ws)
+    saved, kernels.compiled = kernels.compiled, None
+    try:
+        return index.find_words(ws)
+    finally:
+        kernels.compiled = saved
 
 
 def test_longest_phrase_first_and_each_word_once():
@@ -45,7 +54,18 @@ def test_longest_phrase_first_and_each_word_once():
 
 @given(st.lists(st.sampled_from(VOCABULARY), max_size=30))
 def test_the_one_word_shortcut_finds_what_the_walk_finds(ws):
-    assert INDEX.find_words(ws) == walked(ws)
+    assert INDEX.find_words(ws) == walked(ws) == walked(ws, compiled=False)
+
+
+@pytest.mark.skipif(kernels.compiled is None, reason="classify/_kernels.c not built")
+def test_the_compiled_walk_refuses_a_malformed_index():
+    with pytest.raises(TypeError):
+        kernels.compiled.phrase_hits(["a"], {"a": [("a", "a")]})
+    with pytest.raises(TypeError):
+        kernels.compiled.phrase_hits(("a",), {})
+    assert kernels.compiled.phrase_hits(["a", "b"], {"a": [(("a", "b"), "a b", "x")]}) == [
+        ("x", "a b")
+    ]
 
 
 def test_phrases_match_the_words_the_tokenizer_gives():
