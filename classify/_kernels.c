@@ -276,7 +276,141 @@ fail:
     return NULL;
 }
 
+/* The known character n-gram columns of each word (classify/learned.py, _WordGrams): the 2- to
+ * 5-grams of " word " in features.word_grams' order, each looked up in `vocabulary`; returns
+ * (columns, how many per word) as bytes of int64, for numpy.frombuffer. */
+static PyObject *gram_columns(PyObject *self, PyObject *args) {
+    PyObject *words, *vocabulary;
+    if (!PyArg_ParseTuple(args, "O!O!", &PyList_Type, &words, &PyDict_Type, &vocabulary))
+        return NULL;
+    Py_ssize_t n_words = PyList_GET_SIZE(words), cap = 64, used = 0;
+    int64_t *cols = PyMem_Malloc(sizeof(int64_t) * cap);
+    int64_t *counts = PyMem_Malloc(sizeof(int64_t) * (n_words ? n_words : 1));
+    PyObject *space = PyUnicode_FromOrdinal(' '), *result = NULL;
+    if (!cols || !counts || !space) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t w = 0; w < n_words; w++) {
+        PyObject *word = PyList_GET_ITEM(words, w);
+        if (!PyUnicode_Check(word)) {
+            PyErr_SetString(PyExc_TypeError, "words must be str");
+            goto done;
+        }
+        PyObject *left = PyUnicode_Concat(space, word);
+        PyObject *padded = left ? PyUnicode_Concat(left, space) : NULL;
+        Py_XDECREF(left);
+        if (!padded) goto done;
+        Py_ssize_t size = PyUnicode_GET_LENGTH(padded), found = 0;
+        for (Py_ssize_t g = 2; g <= 5 && g <= size; g++) {
+            for (Py_ssize_t i = 0; i + g <= size; i++) {
+                PyObject *gram = PyUnicode_Substring(padded, i, i + g);
+                if (!gram) {
+                    Py_DECREF(padded);
+                    goto done;
+                }
+                PyObject *col = PyDict_GetItemWithError(vocabulary, gram);
+                Py_DECREF(gram);
+                if (col == NULL) {
+                    if (PyErr_Occurred()) {
+                        Py_DECREF(padded);
+                        goto done;
+                    }
+                    continue;
+                }
+                long long value = PyLong_AsLongLong(col);
+                if (value == -1 && PyErr_Occurred()) {
+                    Py_DECREF(padded);
+                    goto done;
+                }
+                if (used == cap) {
+                    int64_t *more = PyMem_Realloc(cols, sizeof(int64_t) * cap * 2);
+                    if (!more) {
+                        Py_DECREF(padded);
+                        PyErr_NoMemory();
+                        goto done;
+                    }
+                    cols = more;
+                    cap *= 2;
+                }
+                cols[used++] = value;
+                found++;
+            }
+        }
+        Py_DECREF(padded);
+        counts[w] = found;
+    }
+    PyObject *c = PyBytes_FromStringAndSize((const char *)cols, used * sizeof(int64_t));
+    PyObject *k = PyBytes_FromStringAndSize((const char *)counts, n_words * sizeof(int64_t));
+    if (c && k) result = PyTuple_Pack(2, c, k);
+    Py_XDECREF(c);
+    Py_XDECREF(k);
+done:
+    PyMem_Free(cols);
+    PyMem_Free(counts);
+    Py_XDECREF(space);
+    return result;
+}
+
+/* gram_keys(ids, rows, start, count, cols, width, out): for each word i of a batch, in order,
+ * the keys rows[i] * width + c of the columns c its n-grams have, cols[start[ids[i]] :
+ * start[ids[i]] + count[ids[i]]], written into out (int64, as long as the sum of the counts). */
+static PyObject *gram_keys(PyObject *self, PyObject *args) {
+    PyObject *ids_o, *rows_o, *start_o, *count_o, *cols_o, *out_o;
+    Py_ssize_t width;
+    if (!PyArg_ParseTuple(args, "OOOOOnO", &ids_o, &rows_o, &start_o, &count_o, &cols_o, &width,
+                          &out_o))
+        return NULL;
+    held_buffer ids = {0}, rows = {0}, start = {0}, count = {0}, cols = {0}, out = {0};
+    PyObject *result = NULL;
+    const char *i64 = "qQlL";
+    if (get_buffer(ids_o, &ids, 0, "ids", i64, 8) < 0 ||
+        get_buffer(rows_o, &rows, 0, "rows", i64, 8) < 0 ||
+        get_buffer(start_o, &start, 0, "start", i64, 8) < 0 ||
+        get_buffer(count_o, &count, 0, "count", i64, 8) < 0 ||
+        get_buffer(cols_o, &cols, 0, "cols", i64, 8) < 0 ||
+        get_buffer(out_o, &out, 1, "out", i64, 8) < 0)
+        goto done;
+    Py_ssize_t n = ids.view.len / 8, n_words = start.view.len / 8;
+    Py_ssize_t n_cols = cols.view.len / 8, n_out = out.view.len / 8, p = 0;
+    const int64_t *id = ids.view.buf, *row = rows.view.buf, *st = start.view.buf;
+    const int64_t *ct = count.view.buf, *cl = cols.view.buf;
+    int64_t *o = out.view.buf;
+    if (rows.view.len != ids.view.len || count.view.len != start.view.len) {
+        PyErr_SetString(PyExc_ValueError, "ids and rows, start and count must be as long");
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        int64_t k = id[i];
+        if (k < 0 || k >= n_words || st[k] < 0 || ct[k] < 0 || st[k] + ct[k] > n_cols ||
+            p + ct[k] > n_out) {
+            PyErr_SetString(PyExc_ValueError, "a word id or its columns out of range");
+            goto done;
+        }
+        int64_t base = row[i] * (int64_t)width;
+        const int64_t *c = cl + st[k];
+        for (int64_t j = 0; j < ct[k]; j++) o[p++] = base + c[j];
+    }
+    if (p != n_out) {
+        PyErr_SetString(PyExc_ValueError, "out must be as long as the words' columns");
+        goto done;
+    }
+    result = Py_NewRef(Py_None);
+done:
+    release(&ids);
+    release(&rows);
+    release(&start);
+    release(&count);
+    release(&cols);
+    release(&out);
+    return result;
+}
+
 static PyMethodDef methods[] = {
+    {"gram_columns", gram_columns, METH_VARARGS,
+     "gram_columns(words, vocabulary) -> (columns, counts) as int64 bytes."},
+    {"gram_keys", gram_keys, METH_VARARGS,
+     "gram_keys(ids, rows, start, count, cols, width, out): each word's n-gram keys."},
     {"phrase_hits", phrase_hits, METH_VARARGS,
      "phrase_hits(words, starts) -> [(name, phrase)]: PhraseIndex's walk (keywords.py)."},
     {"tokens_and_words", tokens_and_words, METH_O,

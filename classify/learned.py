@@ -116,11 +116,6 @@ class TextModel:
         val /= np.where(norm > 0, norm, 1.0)[r]
         return r, c, val
 
-    def _keys(self, features: Features) -> np.ndarray:
-        """Each feature of the batch as one integer, text row × width + column."""
-        rows, cols = self._columns(features)
-        return rows * len(self._idf) + cols
-
     def predict_proba_features(self, features: Features) -> np.ndarray:
         """P(label) per text (rows) and label (columns, in `labels` order), for a whole batch."""
         z = self._scores(features)
@@ -200,38 +195,34 @@ class TextModel:
             self._column_names = names
         return self._column_names
 
-    def _columns(self, features: Features) -> tuple[np.ndarray, np.ndarray]:
-        """(text row, column) of every feature in the batch; lookups run in C or numpy."""
-        rows: list[np.ndarray] = []
-        cols: list[np.ndarray] = []
+    def _keys(self, features: Features) -> np.ndarray:
+        """Every feature of the batch as one integer, text row × width + column; lookups run
+        in C or numpy."""
+        width = len(self._idf)
+        keys: list[np.ndarray] = []
         for part, vocabulary in zip(FEATURE_SETS[self.feature_set], self.vocabularies, strict=True):
             if part == "words":  # each token's column and tag by its id (classify/token_ids.py)
                 word_rows, ids, table = features.token_ids()
                 word_cols = self._token_cols.words(table)[ids]
                 pair_rows, pair_cols = self._pairs(word_rows, word_cols)
                 tag_rows, tag_cols = self._token_cols.tags(word_rows, ids, table)
-                rows += [word_rows, pair_rows, tag_rows]
-                cols += [word_cols, pair_cols, tag_cols]
+                rows = np.concatenate([word_rows, pair_rows, tag_rows])
+                keys.append(rows * width + np.concatenate([word_cols, pair_cols, tag_cols]))
             else:
-                part_rows, part_cols = self._char_columns(features.texts, vocabulary)
-                rows.append(part_rows)
-                cols.append(part_cols)
-        return np.concatenate(rows), np.concatenate(cols)
+                keys.append(self._char_keys(features.texts, vocabulary))
+        return np.concatenate(keys)
 
-    def _char_columns(
-        self, texts: Sequence[str], vocabulary: dict[str, int]
-    ) -> tuple[np.ndarray, np.ndarray]:
+    def _char_keys(self, texts: Sequence[str], vocabulary: dict[str, int]) -> np.ndarray:
         """Character n-grams by word: a word's known n-gram columns are worked out once and
         kept (see `_WordGrams`), since words repeat far more than texts do; a batch is then
-        one dict lookup per word and a numpy gather."""
+        one dict lookup per word and a gather."""
         per_text = [char_words(t) for t in texts]
         words = list(itertools.chain.from_iterable(per_text))
         table = self._word_grams
         if table is None:
             table = self._word_grams = _WordGrams(vocabulary)
-        word_cols, counts = table.columns(words)
         word_rows = np.repeat(np.arange(len(texts), dtype=np.int64), list(map(len, per_text)))
-        return np.repeat(word_rows, counts), word_cols
+        return table.keys(words, word_rows, len(self._idf))
 
     def _pairs(self, rows: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The known word pairs among consecutive words of one text."""
@@ -307,12 +298,23 @@ class _WordGrams:
         self.cols = np.zeros(16_384, dtype=np.int64)
         self.used = 0  # of `cols`
 
-    def columns(self, words: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        """(the columns of every word's n-grams in order, how many each word has)."""
+    def keys(self, words: list[str], rows: np.ndarray, width: int) -> np.ndarray:
+        """For each word in order, row × width + column of each of its known n-grams
+        (`rows`: the text row of each word)."""
         with self._lock:
-            return self._columns(words)
+            k = self._ids(words)
+            counts = self.count[k]
+            if kernels.compiled is not None:
+                out = np.empty(int(counts.sum()), dtype=np.int64)
+                kernels.compiled.gram_keys(k, rows, self.start, self.count, self.cols, width, out)
+                return out
+            ends = np.cumsum(counts)
+            gather = np.arange(int(ends[-1]) if len(ends) else 0, dtype=np.int64)
+            gather += np.repeat(self.start[k] - (ends - counts), counts)
+            return np.repeat(rows, counts) * width + self.cols[gather]
 
-    def _columns(self, words: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    def _ids(self, words: list[str]) -> np.ndarray:
+        """Each word's index in the table, adding the words not held yet."""
         ids = list(map(self.index.get, words))
         if None in ids:  # work out only the words not seen yet, all at once
             new = list(dict.fromkeys(w for w, k in zip(words, ids, strict=True) if k is None))
@@ -321,16 +323,13 @@ class _WordGrams:
                 new = list(dict.fromkeys(words))
             self._add(new)
             ids = list(map(self.index.__getitem__, words))
-        k = np.fromiter(ids, np.int64, len(ids))
-        counts = self.count[k]
-        ends = np.cumsum(counts)
-        gather = np.arange(int(ends[-1]) if len(ends) else 0, dtype=np.int64)
-        gather += np.repeat(self.start[k] - (ends - counts), counts)
-        return self.cols[gather], counts
+        return np.fromiter(ids, np.int64, len(ids))
 
-    def _add(self, words: list[str]) -> None:
-        """Add distinct words not held yet: their n-grams looked up in one pass, the known
-        ones' columns appended."""
+    def _known_grams(self, words: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """(the known n-gram columns of the words, in order; how many each word has)."""
+        if kernels.compiled is not None:
+            found, counts = kernels.compiled.gram_columns(words, self.vocabulary)
+            return np.frombuffer(found, np.int64), np.frombuffer(counts, np.int64)
         grams = [word_grams(w) for w in words]
         found = np.fromiter(
             map(self.vocabulary.get, itertools.chain.from_iterable(grams), itertools.repeat(-1)),
@@ -339,7 +338,12 @@ class _WordGrams:
         known = found >= 0
         offsets = np.cumsum([0, *map(len, grams[:-1])])  # every word has 3 or more n-grams
         counts = np.add.reduceat(known, offsets).astype(np.int64)
-        found = found[known]
+        return found[known], counts
+
+    def _add(self, words: list[str]) -> None:
+        """Add distinct words not held yet: their n-grams looked up in one pass, the known
+        ones' columns appended."""
+        found, counts = self._known_grams(words)
         k, used = len(self.index), self.used
         if k + len(words) > len(self.start):
             self.start = np.resize(self.start, max(k + len(words), 2 * len(self.start)))

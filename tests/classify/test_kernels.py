@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from classify import kernels, training
-from classify.features import Features
+from classify.features import Features, word_grams
 from classify.keywords import TOKEN, plain_words, tokens_and_words
 from classify.text import bounded
 from tests.classify.test_learned import LABELS, TEXTS, UNSEEN
@@ -111,3 +111,35 @@ def test_the_tokenizer_refuses_what_is_not_text():
         ["#refund", "@united", "it's", "down", "!!!", "🙂"],
         ["refund", "united", "it's", "down"],
     )
+
+
+@pytest.mark.skipif(kernels.compiled is None, reason="classify/_kernels.c not built")
+@given(st.lists(st.text(min_size=1, max_size=12), max_size=20))
+def test_compiled_n_grams_are_the_known_ones_of_word_grams(words):
+    vocabulary = {g: i for i, g in enumerate(dict.fromkeys(word_grams("reservation")))}
+    vocabulary.update({" a": 900, "🙂 ": 901, "x": 902})  # "x" is never a 2- to 5-gram
+    found, counts = kernels.compiled.gram_columns(words, vocabulary)
+    want = [[vocabulary[g] for g in word_grams(w) if g in vocabulary] for w in words]
+    assert np.frombuffer(counts, np.int64).tolist() == list(map(len, want))
+    assert np.frombuffer(found, np.int64).tolist() == [c for cols in want for c in cols]
+
+
+@pytest.mark.skipif(kernels.compiled is None, reason="classify/_kernels.c not built")
+def test_n_gram_keys_refuse_ids_and_buffers_out_of_range():
+    keys = kernels.compiled.gram_keys
+    start, count = np.array([0, 2], dtype=np.int64), np.array([2, 1], dtype=np.int64)
+    cols = np.array([5, 6, 7], dtype=np.int64)
+    rows = np.array([0, 1], dtype=np.int64)
+    out = np.empty(3, dtype=np.int64)
+    keys(np.array([0, 1], dtype=np.int64), rows, start, count, cols, 10, out)
+    assert out.tolist() == [5, 6, 17]
+    with pytest.raises(ValueError, match="out of range"):
+        keys(np.array([0, 2], dtype=np.int64), rows, start, count, cols, 10, out)
+    with pytest.raises(ValueError, match="out of range"):  # out too short
+        keys(np.array([0, 0], dtype=np.int64), rows, start, count, cols, 10, out)
+    with pytest.raises(ValueError, match="as long"):
+        keys(np.array([1, 1], dtype=np.int64), rows, start, count, cols, 10, out)
+    with pytest.raises(TypeError, match="ids"):
+        keys(np.array([0, 1], dtype=np.int32), rows, start, count, cols, 10, out)
+    with pytest.raises(TypeError):
+        kernels.compiled.gram_columns(["ok", 3], {})
