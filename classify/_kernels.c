@@ -406,7 +406,32 @@ done:
     return result;
 }
 
+/* has_run(text, length): whether one non-whitespace character comes `length` times in a row
+ * (classify/spam.py's `(\S)\1{length-1}`, \S as _sre reads it: not Py_UNICODE_ISSPACE). */
+static PyObject *has_run(PyObject *self, PyObject *args) {
+    PyObject *text;
+    Py_ssize_t length;
+    if (!PyArg_ParseTuple(args, "Un", &text, &length)) return NULL;
+    if (length < 1) {
+        PyErr_SetString(PyExc_ValueError, "length must be 1 or more");
+        return NULL;
+    }
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text), run = 0;
+    Py_UCS4 prev = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_UCS4 ch = PyUnicode_READ(kind, data, i);
+        run = (i > 0 && ch == prev) ? run + 1 : 1;
+        prev = ch;
+        if (run >= length && !Py_UNICODE_ISSPACE(ch)) Py_RETURN_TRUE;
+    }
+    Py_RETURN_FALSE;
+}
+
 static PyMethodDef methods[] = {
+    {"has_run", has_run, METH_VARARGS,
+     "has_run(text, length): one non-whitespace character `length` times in a row."},
     {"gram_columns", gram_columns, METH_VARARGS,
      "gram_columns(words, vocabulary) -> (columns, counts) as int64 bytes."},
     {"gram_keys", gram_keys, METH_VARARGS,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from classify import kernels
 from classify.keywords import PhraseSet
 
 _URL = re.compile(r"https?://\S+", re.IGNORECASE)
@@ -16,6 +17,9 @@ _REPEAT = re.compile(r"(\S)" + r"\1" * 9)
 
 
 def _repeats(text: str) -> bool:
+    """Ten of one non-whitespace character in a row: one compiled pass where built."""
+    if kernels.compiled is not None:
+        return kernels.compiled.has_run(text, 10)
     found = _ANY_REPEAT.search(text)
     if found is None:
         return False

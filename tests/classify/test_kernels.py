@@ -3,6 +3,8 @@ the numbers of the numpy path they replace, on any batch, including hostile ones
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -11,6 +13,7 @@ from hypothesis import strategies as st
 from classify import kernels, training
 from classify.features import Features, word_grams
 from classify.keywords import TOKEN, plain_words, tokens_and_words
+from classify.spam import _REPEAT
 from classify.text import bounded
 from tests.classify.test_learned import LABELS, TEXTS, UNSEEN
 
@@ -143,3 +146,12 @@ def test_n_gram_keys_refuse_ids_and_buffers_out_of_range():
         keys(np.array([0, 1], dtype=np.int32), rows, start, count, cols, 10, out)
     with pytest.raises(TypeError):
         kernels.compiled.gram_columns(["ok", 3], {})
+
+
+@pytest.mark.skipif(kernels.compiled is None, reason="classify/_kernels.c not built")
+@given(st.text(alphabet=st.sampled_from("aab \n\t\u3000\u00a0!🙂x"), max_size=60))
+def test_runs_of_one_character_are_found_as_the_regex_finds_them(text):
+    assert kernels.compiled.has_run(text, 10) == (_REPEAT.search(text) is not None)
+    assert kernels.compiled.has_run(text, 3) == (re.search(r"(\S)\1\1", text) is not None)
+    with pytest.raises(ValueError):
+        kernels.compiled.has_run(text, 0)
