@@ -41,6 +41,54 @@ static void release(held_buffer *b) {
     b->held = 0;
 }
 
+/* One text's keys at a time: [i, end) are the keys below (row + 1) × width. Returns 0 when
+ * the keys are not sorted or fall outside texts × width. */
+#define SCORE_KEYS(NAME, KEY_T)                                                                 \
+    static int NAME(const KEY_T *k, Py_ssize_t n_keys, Py_ssize_t width, Py_ssize_t texts,      \
+                    Py_ssize_t labels, const double *idf, const double *tf, Py_ssize_t n_tf,    \
+                    const double *coef, double *z, double *val, Py_ssize_t *col) {              \
+        Py_ssize_t i = 0;                                                                       \
+        while (i < n_keys) {                                                                    \
+            if (k[i] < 0 || (int64_t)k[i] / width >= texts) return 0;                           \
+            Py_ssize_t row = (Py_ssize_t)((int64_t)k[i] / width);                              \
+            int64_t base = (int64_t)row * width, limit = base + width;                          \
+            Py_ssize_t m = 0;                                                                   \
+            double norm2 = 0.0;                                                                 \
+            while (i < n_keys && (int64_t)k[i] < limit) {                                       \
+                KEY_T key = k[i];                                                               \
+                Py_ssize_t count = 1;                                                           \
+                i++;                                                                            \
+                while (i < n_keys && k[i] == key) {                                             \
+                    count++;                                                                    \
+                    i++;                                                                        \
+                }                                                                               \
+                if (i < n_keys && k[i] < key) return 0;                                         \
+                Py_ssize_t c = (Py_ssize_t)((int64_t)key - base);                               \
+                double v = (count < n_tf ? tf[count] : 1.0 + log((double)count)) * idf[c];      \
+                val[m] = v;                                                                     \
+                col[m] = c;                                                                     \
+                m++;                                                                            \
+                norm2 += v * v;                                                                 \
+            }                                                                                   \
+            double norm = sqrt(norm2);                                                          \
+            double div = norm > 0 ? norm : 1.0;                                                 \
+            double *zrow = z + row * labels;                                                    \
+            if (labels == 1) {                                                                  \
+                for (Py_ssize_t j = 0; j < m; j++) zrow[0] += val[j] / div * coef[col[j]];      \
+            } else {                                                                            \
+                for (Py_ssize_t j = 0; j < m; j++) {                                            \
+                    double v = val[j] / div;                                                    \
+                    const double *cf = coef + col[j] * labels;                                  \
+                    for (Py_ssize_t l = 0; l < labels; l++) zrow[l] += v * cf[l];               \
+                }                                                                               \
+            }                                                                                   \
+        }                                                                                       \
+        return 1;                                                                               \
+    }
+
+SCORE_KEYS(score_keys32, int32_t)
+SCORE_KEYS(score_keys64, int64_t)
+
 /* tfidf_scores(keys, width, idf, tf, coef, z)
  *   keys:  sorted int32 or int64, each text row * width + column
  *   idf:   float64 (width,)
@@ -83,10 +131,7 @@ static PyObject *tfidf_scores(PyObject *self, PyObject *args) {
     Py_ssize_t texts = n_z / labels;
     const double *idf_p = idf.view.buf, *tf_p = tf.view.buf, *coef_p = coef.view.buf;
     double *z_p = z.view.buf;
-    const int32_t *k32 = keys.view.buf;
-    const int64_t *k64 = keys.view.buf;
-#define KEY(i) (key_size == 4 ? (int64_t)k32[i] : k64[i])
-    /* first pass per text: its distinct features' weights (kept for the second pass) */
+    /* each text's distinct features' weights, kept for the second pass over them */
     double *val = PyMem_Malloc(sizeof(double) * (n_keys ? n_keys : 1));
     Py_ssize_t *col = PyMem_Malloc(sizeof(Py_ssize_t) * (n_keys ? n_keys : 1));
     if (!val || !col) {
@@ -95,45 +140,12 @@ static PyObject *tfidf_scores(PyObject *self, PyObject *args) {
         PyErr_NoMemory();
         goto done;
     }
-    Py_ssize_t i = 0;
-    int64_t prev = -1;
-    while (i < n_keys) {
-        int64_t first = KEY(i);
-        if (first < prev || first < 0 || first / width >= texts) {
-            PyErr_SetString(PyExc_ValueError, "keys must be sorted, within texts × width");
-            break;
-        }
-        Py_ssize_t row = (Py_ssize_t)(first / width);
-        /* one text: its distinct keys, counted */
-        Py_ssize_t m = 0;
-        double norm2 = 0.0;
-        while (i < n_keys) {
-            int64_t key = KEY(i);
-            if (key / width != row) break;
-            Py_ssize_t count = 0;
-            while (i < n_keys && KEY(i) == key) {
-                count++;
-                i++;
-            }
-            Py_ssize_t c = (Py_ssize_t)(key % width);
-            double t = count < n_tf ? tf_p[count] : 1.0 + log((double)count);
-            double v = t * idf_p[c];
-            val[m] = v;
-            col[m] = c;
-            m++;
-            norm2 += v * v;
-            prev = key;
-        }
-        double norm = sqrt(norm2);
-        double div = norm > 0 ? norm : 1.0;
-        double *zrow = z_p + row * labels;
-        for (Py_ssize_t j = 0; j < m; j++) {
-            double v = val[j] / div;
-            const double *cf = coef_p + col[j] * labels;
-            for (Py_ssize_t l = 0; l < labels; l++) zrow[l] += v * cf[l];
-        }
-    }
-#undef KEY
+    int ok = key_size == 4
+                 ? score_keys32(keys.view.buf, n_keys, width, texts, labels, idf_p, tf_p, n_tf,
+                                coef_p, z_p, val, col)
+                 : score_keys64(keys.view.buf, n_keys, width, texts, labels, idf_p, tf_p, n_tf,
+                                coef_p, z_p, val, col);
+    if (!ok) PyErr_SetString(PyExc_ValueError, "keys must be sorted, within texts × width");
     PyMem_Free(val);
     PyMem_Free(col);
     if (!PyErr_Occurred()) result = Py_NewRef(Py_None);
