@@ -441,7 +441,39 @@ static PyObject *has_run(PyObject *self, PyObject *args) {
     Py_RETURN_FALSE;
 }
 
+/* lookup(index, keys) -> bytes of int64: index[key] for each key in order, -1 where the key is
+ * missing (what np.fromiter(map(index.get, keys)) gave, with None as -1). */
+static PyObject *lookup(PyObject *self, PyObject *args) {
+    PyObject *index, *keys;
+    if (!PyArg_ParseTuple(args, "O!O!", &PyDict_Type, &index, &PyList_Type, &keys)) return NULL;
+    Py_ssize_t n = PyList_GET_SIZE(keys);
+    PyObject *out = PyBytes_FromStringAndSize(NULL, n * (Py_ssize_t)sizeof(int64_t));
+    if (!out) return NULL;
+    int64_t *o = (int64_t *)PyBytes_AS_STRING(out);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *found = PyDict_GetItemWithError(index, PyList_GET_ITEM(keys, i));
+        if (found == NULL) {
+            if (PyErr_Occurred()) goto fail;
+            o[i] = -1;
+            continue;
+        }
+        long long v = PyLong_AsLongLong(found);
+        if (v == -1 && PyErr_Occurred()) goto fail;
+        if (v < 0) {
+            PyErr_SetString(PyExc_ValueError, "index values must be 0 or more");
+            goto fail;
+        }
+        o[i] = v;
+    }
+    return out;
+fail:
+    Py_DECREF(out);
+    return NULL;
+}
+
 static PyMethodDef methods[] = {
+    {"lookup", lookup, METH_VARARGS,
+     "lookup(index, keys) -> int64 bytes: index[key] per key, -1 where missing."},
     {"has_run", has_run, METH_VARARGS,
      "has_run(text, length): one non-whitespace character `length` times in a row."},
     {"gram_columns", gram_columns, METH_VARARGS,

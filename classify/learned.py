@@ -315,15 +315,16 @@ class _WordGrams:
 
     def _ids(self, words: list[str]) -> np.ndarray:
         """Each word's index in the table, adding the words not held yet."""
-        ids = list(map(self.index.get, words))
-        if None in ids:  # work out only the words not seen yet, all at once
-            new = list(dict.fromkeys(w for w, k in zip(words, ids, strict=True) if k is None))
+        ids = kernels.lookup(self.index, words)
+        missing = np.flatnonzero(ids < 0)
+        if len(missing):  # work out only the words not seen yet, all at once
+            new = list(dict.fromkeys(words[i] for i in missing.tolist()))
             if len(self.index) + len(new) > CHAR_CACHE_WORDS:
                 self._clear()
                 new = list(dict.fromkeys(words))
             self._add(new)
-            ids = list(map(self.index.__getitem__, words))
-        return np.fromiter(ids, np.int64, len(ids))
+            ids = kernels.lookup(self.index, words)
+        return ids
 
     def _known_grams(self, words: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """(the known n-gram columns of the words, in order; how many each word has)."""

@@ -19,6 +19,8 @@ from collections.abc import Mapping, Set
 
 import numpy as np
 
+from classify import kernels
+
 MAX_TOKENS = 200_000  # about 30 MB of strings, ids and per-model columns at most
 TAG_NAMES = ("__pos", "__pos2", "__neg", "__neg2")  # tag code k (1..4) is TAG_NAMES[k - 1]
 _TAG_CODE = {name: k for k, name in enumerate(TAG_NAMES, start=1)}
@@ -50,12 +52,13 @@ class TokenTable:
 
     def ids(self, tokens: list[str]) -> np.ndarray:
         """The id of each token, adding the ones not seen yet."""
-        found = list(map(self.index.get, tokens))
-        if None in found:
+        found = kernels.lookup(self.index, tokens)
+        missing = np.flatnonzero(found < 0)
+        if len(missing):
+            found = found.copy()
             with self._lock:
-                add = self._add
-                found = [add(t) if k is None else k for k, t in zip(found, tokens, strict=True)]
-        return np.fromiter(found, np.int64, len(found))
+                found[missing] = [self._add(tokens[i]) for i in missing.tolist()]
+        return found
 
     def _add(self, token: str) -> int:
         k = self.index.get(token)

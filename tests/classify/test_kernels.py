@@ -155,3 +155,26 @@ def test_runs_of_one_character_are_found_as_the_regex_finds_them(text):
     assert kernels.compiled.has_run(text, 3) == (re.search(r"(\S)\1\1", text) is not None)
     with pytest.raises(ValueError):
         kernels.compiled.has_run(text, 0)
+
+
+@given(
+    st.dictionaries(st.text(max_size=4), st.integers(0, 2**40), max_size=20),
+    st.lists(st.text(max_size=4), max_size=30),
+)
+def test_lookups_give_each_keys_value_and_minus_one_where_missing(index, keys):
+    want = [index.get(k, -1) for k in keys]
+    assert kernels.lookup(index, keys).tolist() == want
+    if kernels.compiled is not None:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(kernels, "compiled", None)
+            assert kernels.lookup(index, keys).tolist() == want
+
+
+@pytest.mark.skipif(kernels.compiled is None, reason="classify/_kernels.c not built")
+def test_lookups_refuse_values_that_are_not_ids():
+    with pytest.raises(ValueError, match="0 or more"):
+        kernels.compiled.lookup({"a": -2}, ["a"])
+    with pytest.raises(TypeError):
+        kernels.compiled.lookup({"a": "x"}, ["a"])
+    with pytest.raises(TypeError):
+        kernels.compiled.lookup({}, [["unhashable"]])
