@@ -63,25 +63,30 @@ class PhraseIndex:
         self._multi = frozenset(w for w, cs in self._starts.items() if len(cs[0][0]) > 1)
 
     def find_words(self, ws: list[str]) -> dict[str, list[str]]:
-        starts = self._starts
-        present = starts.keys() & ws
-        if not present:  # most texts: no phrase starts here at all
+        if kernels.compiled is not None:  # one compiled walk, however many phrases start here
+            found = kernels.compiled.phrase_hits(ws, self._starts)
+        else:
+            starts = self._starts
+            present = starts.keys() & ws
+            if not present:  # most texts: no phrase starts here at all
+                return {}
+            if self._multi.isdisjoint(present):  # one-word phrases only: each word is one
+                found = [starts[word][0][2:0:-1] for word in present]  # (name, phrase)
+            else:
+                found = self._walk(ws)
+        if not found:
             return {}
         hits: dict[str, set[str]] = {}
-        if self._multi.isdisjoint(present):  # one-word phrases only: each word found is one
-            for word in present:
-                _key, phrase, name = starts[word][0]
-                hits.setdefault(name, set()).add(phrase)
-        else:
-            for name, phrase in self._walk(ws):
-                hits.setdefault(name, set()).add(phrase)
+        for name, phrase in found:
+            hits.setdefault(name, set()).add(phrase)
+        if len(hits) == 1:
+            ((name, phrases),) = hits.items()
+            return {name: sorted(phrases)}
         return {name: sorted(hits[name]) for name in self.names if name in hits}
 
     def _walk(self, ws: list[str]) -> list[tuple[str, str]]:
         """(name, phrase) of each match, word by word: at a word that starts phrases, the
         longest that follows there is a match and its words are taken."""
-        if kernels.compiled is not None:
-            return kernels.compiled.phrase_hits(ws, self._starts)
         starts, found = self._starts, []
         i, n = 0, len(ws)
         while i < n:
