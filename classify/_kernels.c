@@ -471,7 +471,113 @@ fail:
     return NULL;
 }
 
+/* Word pairs by hash (classify/learned.py, TextModel._pairs): an open-addressing table of the
+ * keys left column × width + right column of the pairs a model knows, with their columns;
+ * capacity a power of two, empty slots -1. */
+static inline uint64_t mix64(uint64_t x) {
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    return x;
+}
+
+/* pair_table(keys, cols, table_keys, table_cols): put each (key, col) in the table. */
+static PyObject *pair_table(PyObject *self, PyObject *args) {
+    PyObject *keys_o, *cols_o, *tk_o, *tc_o;
+    if (!PyArg_ParseTuple(args, "OOOO", &keys_o, &cols_o, &tk_o, &tc_o)) return NULL;
+    held_buffer keys = {0}, cols = {0}, tk = {0}, tc = {0};
+    PyObject *result = NULL;
+    const char *i64 = "qQlL";
+    if (get_buffer(keys_o, &keys, 0, "keys", i64, 8) < 0 ||
+        get_buffer(cols_o, &cols, 0, "cols", i64, 8) < 0 ||
+        get_buffer(tk_o, &tk, 1, "table_keys", i64, 8) < 0 ||
+        get_buffer(tc_o, &tc, 1, "table_cols", i64, 8) < 0)
+        goto done;
+    Py_ssize_t n = keys.view.len / 8, cap = tk.view.len / 8;
+    if (cols.view.len != keys.view.len || tc.view.len != tk.view.len || cap < 2 * n ||
+        (cap & (cap - 1)) != 0) {
+        PyErr_SetString(PyExc_ValueError,
+                        "the table needs a power-of-two size, at least twice the keys");
+        goto done;
+    }
+    const int64_t *k = keys.view.buf, *c = cols.view.buf;
+    int64_t *t = tk.view.buf, *v = tc.view.buf;
+    for (Py_ssize_t i = 0; i < cap; i++) t[i] = -1;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (k[i] < 0) {
+            PyErr_SetString(PyExc_ValueError, "pair keys must be 0 or more");
+            goto done;
+        }
+        uint64_t slot = mix64((uint64_t)k[i]) & (uint64_t)(cap - 1);
+        while (t[slot] != -1 && t[slot] != k[i]) slot = (slot + 1) & (uint64_t)(cap - 1);
+        t[slot] = k[i];
+        v[slot] = c[i];
+    }
+    result = Py_NewRef(Py_None);
+done:
+    release(&keys);
+    release(&cols);
+    release(&tk);
+    release(&tc);
+    return result;
+}
+
+/* pair_columns(rows, cols, unknown, width, table_keys, table_cols, out_rows, out_cols) -> m:
+ * for each two consecutive words of one text (same row), both known (not `unknown`), whose
+ * pair the table holds, in order: its row and column into out_rows[:m], out_cols[:m]. */
+static PyObject *pair_columns(PyObject *self, PyObject *args) {
+    PyObject *rows_o, *cols_o, *tk_o, *tc_o, *or_o, *oc_o;
+    Py_ssize_t unknown, width;
+    if (!PyArg_ParseTuple(args, "OOnnOOOO", &rows_o, &cols_o, &unknown, &width, &tk_o, &tc_o,
+                          &or_o, &oc_o))
+        return NULL;
+    held_buffer rows = {0}, cols = {0}, tk = {0}, tc = {0}, orows = {0}, ocols = {0};
+    PyObject *result = NULL;
+    const char *i64 = "qQlL";
+    if (get_buffer(rows_o, &rows, 0, "rows", i64, 8) < 0 ||
+        get_buffer(cols_o, &cols, 0, "cols", i64, 8) < 0 ||
+        get_buffer(tk_o, &tk, 0, "table_keys", i64, 8) < 0 ||
+        get_buffer(tc_o, &tc, 0, "table_cols", i64, 8) < 0 ||
+        get_buffer(or_o, &orows, 1, "out_rows", i64, 8) < 0 ||
+        get_buffer(oc_o, &ocols, 1, "out_cols", i64, 8) < 0)
+        goto done;
+    Py_ssize_t n = cols.view.len / 8, cap = tk.view.len / 8, room = orows.view.len / 8;
+    if (rows.view.len != cols.view.len || tc.view.len != tk.view.len || cap == 0 ||
+        (cap & (cap - 1)) != 0 || ocols.view.len != orows.view.len || room + 1 < n) {
+        PyErr_SetString(PyExc_ValueError, "rows and cols, the table, or the outputs do not fit");
+        goto done;
+    }
+    const int64_t *r = rows.view.buf, *c = cols.view.buf, *t = tk.view.buf, *v = tc.view.buf;
+    int64_t *out_r = orows.view.buf, *out_c = ocols.view.buf;
+    Py_ssize_t m = 0;
+    for (Py_ssize_t i = 0; i + 1 < n; i++) {
+        if (r[i] != r[i + 1] || c[i] == unknown || c[i + 1] == unknown) continue;
+        int64_t key = c[i] * (int64_t)width + c[i + 1];
+        uint64_t slot = mix64((uint64_t)key) & (uint64_t)(cap - 1);
+        while (t[slot] != -1 && t[slot] != key) slot = (slot + 1) & (uint64_t)(cap - 1);
+        if (t[slot] == key) {
+            out_r[m] = r[i];
+            out_c[m] = v[slot];
+            m++;
+        }
+    }
+    result = PyLong_FromSsize_t(m);
+done:
+    release(&rows);
+    release(&cols);
+    release(&tk);
+    release(&tc);
+    release(&orows);
+    release(&ocols);
+    return result;
+}
+
 static PyMethodDef methods[] = {
+    {"pair_table", pair_table, METH_VARARGS,
+     "pair_table(keys, cols, table_keys, table_cols): fill a word-pair hash table."},
+    {"pair_columns", pair_columns, METH_VARARGS,
+     "pair_columns(rows, cols, unknown, width, table_keys, table_cols, out_rows, out_cols) "
+     "-> m: the known word pairs of consecutive words."},
     {"lookup", lookup, METH_VARARGS,
      "lookup(index, keys) -> int64 bytes: index[key] per key, -1 where missing."},
     {"has_run", has_run, METH_VARARGS,

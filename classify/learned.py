@@ -100,6 +100,12 @@ class TextModel:
         order = np.argsort(keys)
         self._pair_keys = keys[order]
         self._pair_cols = np.array([col for _, col in pairs], dtype=np.int64)[order]
+        self._pair_table: tuple[np.ndarray, np.ndarray] | None = None
+        if kernels.compiled is not None and len(keys):  # the same pairs, found by hash
+            size = 1 << (2 * len(keys) - 1).bit_length()
+            table = (np.empty(size, dtype=np.int64), np.empty(size, dtype=np.int64))
+            kernels.compiled.pair_table(self._pair_keys, self._pair_cols, *table)
+            self._pair_table = table
         self._word_grams: _WordGrams | None = None
         self._token_cols = ModelColumns(words, self._unknown)
         self._column_names: list[str] | None = None
@@ -228,6 +234,15 @@ class TextModel:
         """The known word pairs among consecutive words of one text."""
         if len(cols) < 2 or not len(self._pair_keys):
             return rows[:0], cols[:0]
+        if self._pair_table is not None and kernels.compiled is not None:
+            out_rows, out_cols = (
+                np.empty(len(cols) - 1, np.int64),
+                np.empty(len(cols) - 1, np.int64),
+            )
+            m = kernels.compiled.pair_columns(
+                rows, cols, self._unknown, len(self._idf), *self._pair_table, out_rows, out_cols
+            )
+            return out_rows[:m], out_cols[:m]
         left, right = cols[:-1], cols[1:]
         ok = (left != self._unknown) & (right != self._unknown) & (rows[:-1] == rows[1:])
         keys = left[ok] * len(self._idf) + right[ok]

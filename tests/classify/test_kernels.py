@@ -178,3 +178,19 @@ def test_lookups_refuse_values_that_are_not_ids():
         kernels.compiled.lookup({"a": "x"}, ["a"])
     with pytest.raises(TypeError):
         kernels.compiled.lookup({}, [["unhashable"]])
+
+
+@pytest.mark.skipif(kernels.compiled is None, reason="classify/_kernels.c not built")
+def test_the_pair_table_finds_the_pairs_it_holds_and_refuses_a_bad_size():
+    keys, cols = np.array([7, 23, 1 << 40], dtype=np.int64), np.array([1, 2, 3], dtype=np.int64)
+    table = np.empty(8, dtype=np.int64), np.empty(8, dtype=np.int64)
+    kernels.compiled.pair_table(keys, cols, *table)
+    rows = np.array([0, 0, 0, 1, 1], dtype=np.int64)
+    words = np.array([0, 7, 2, 3, 9], dtype=np.int64)  # with width 10: pairs 7, 72, 23 (row 0)
+    out = np.empty(4, dtype=np.int64), np.empty(4, dtype=np.int64)
+    m = kernels.compiled.pair_columns(rows, words, 9, 10, *table, *out)  # 9: unknown
+    assert (m, out[0][:m].tolist(), out[1][:m].tolist()) == (1, [0], [1])  # 3→9 crosses rows
+    with pytest.raises(ValueError, match="power-of-two"):
+        kernels.compiled.pair_table(keys, cols, np.empty(6, np.int64), np.empty(6, np.int64))
+    with pytest.raises(ValueError, match="do not fit"):
+        kernels.compiled.pair_columns(rows, words, 9, 10, *table, *(np.empty(2, np.int64),) * 2)
