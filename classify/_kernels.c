@@ -572,7 +572,54 @@ done:
     return result;
 }
 
+/* vader_words(text) -> (words, lowered): VADER's SentiText words (text.split(), each stripped
+ * of string.punctuation at both ends unless that leaves 2 characters or fewer) and each
+ * lowercased by str.lower (classify/vader.py). */
+static int is_ascii_punct(Py_UCS4 ch) {
+    return ch < 128 && ch > 32 && ch != 127 && !Py_UNICODE_ISALNUM(ch);
+}
+
+static PyObject *vader_words(PyObject *self, PyObject *text) {
+    if (!PyUnicode_Check(text)) {
+        PyErr_Format(PyExc_TypeError, "expected str, got %s", Py_TYPE(text)->tp_name);
+        return NULL;
+    }
+    PyObject *parts = PyUnicode_Split(text, NULL, -1);
+    if (!parts) return NULL;
+    Py_ssize_t n = PyList_GET_SIZE(parts);
+    PyObject *words = PyList_New(n), *lower = PyList_New(n);
+    if (!words || !lower) goto fail;
+    for (Py_ssize_t w = 0; w < n; w++) {
+        PyObject *token = PyList_GET_ITEM(parts, w), *word;
+        int kind = PyUnicode_KIND(token);
+        const void *data = PyUnicode_DATA(token);
+        Py_ssize_t a = 0, b = PyUnicode_GET_LENGTH(token);
+        while (a < b && is_ascii_punct(PyUnicode_READ(kind, data, a))) a++;
+        while (b > a && is_ascii_punct(PyUnicode_READ(kind, data, b - 1))) b--;
+        if (b - a <= 2 || (a == 0 && b == PyUnicode_GET_LENGTH(token)))
+            word = Py_NewRef(token);
+        else if (!(word = PyUnicode_Substring(token, a, b)))
+            goto fail;
+        PyList_SET_ITEM(words, w, word);
+        PyObject *low = PyObject_CallMethod(word, "lower", NULL);
+        if (!low) goto fail;
+        PyList_SET_ITEM(lower, w, low);
+    }
+    Py_DECREF(parts);
+    PyObject *pair = PyTuple_Pack(2, words, lower);
+    Py_DECREF(words);
+    Py_DECREF(lower);
+    return pair;
+fail:
+    Py_DECREF(parts);
+    Py_XDECREF(words);
+    Py_XDECREF(lower);
+    return NULL;
+}
+
 static PyMethodDef methods[] = {
+    {"vader_words", vader_words, METH_O,
+     "vader_words(text) -> (words, lowered): VADER's words of a text (classify/vader.py)."},
     {"pair_table", pair_table, METH_VARARGS,
      "pair_table(keys, cols, table_keys, table_cols): fill a word-pair hash table."},
     {"pair_columns", pair_columns, METH_VARARGS,

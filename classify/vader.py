@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from vaderSentiment import vaderSentiment as _v
 
+from classify import kernels
+
 
 def _negated(word: str) -> bool:
     """vaderSentiment.negated([word]) for one lowercased word."""
@@ -37,7 +39,8 @@ class _Words:
     def __init__(self, text: str, words: list[str]) -> None:
         self.text = text
         self.words_and_emoticons = words
-        self.is_cap_diff = _v.allcap_differential(words)
+        upper = sum(map(str.isupper, words))  # allcap_differential, its loop in C
+        self.is_cap_diff = 0 < len(words) - upper < len(words)
 
 
 class Vader(_v.SentimentIntensityAnalyzer):
@@ -58,8 +61,11 @@ class Vader(_v.SentimentIntensityAnalyzer):
         """The library's polarity_scores after its emoji step: the same statements for each
         word that has a valence of its own; every other word gets the 0 the library's loop
         gives it without running them."""
-        words = list(map(_strip_punc_if_word, text.split()))
-        lower = [w.lower() for w in words]
+        if kernels.compiled is not None:  # one C pass (classify/_kernels.c)
+            words, lower = kernels.compiled.vader_words(text)
+        else:
+            words = list(map(_strip_punc_if_word, text.split()))
+            lower = [w.lower() for w in words]
         valenced = self._valenced
         if valenced.isdisjoint(lower):  # no word with a valence: the library's all-zero result
             return dict(_NEUTRAL) if words else dict(_EMPTY)
@@ -71,8 +77,23 @@ class Vader(_v.SentimentIntensityAnalyzer):
             if word not in valenced or (word == "kind" and i < last and lower[i + 1] == "of"):
                 continue
             sentiments[i] = self.sentiment_valence(0, sentitext, words[i], i, [])[0]
-        sentiments = self._but_check(words, sentiments)
+        if "but" in lower:  # the library's own check, quirks and all, only where it acts
+            sentiments = self._but_check(words, sentiments)
         return self.score_valence(sentiments, text)
+
+    @staticmethod
+    def _sift_sentiment_scores(sentiments):  # type: ignore[override]
+        """The library's sums over the nonzero scores only, in the same order (a zero adds
+        nothing to them), and the zeros counted."""
+        pos_sum = 0.0
+        neg_sum = 0.0
+        nonzero = list(filter(None, sentiments))
+        for sentiment_score in nonzero:
+            if sentiment_score > 0:
+                pos_sum += float(sentiment_score) + 1
+            if sentiment_score < 0:
+                neg_sum += float(sentiment_score) - 1
+        return pos_sum, neg_sum, len(sentiments) - len(nonzero)
 
     def _lowered(self, words: list[str]) -> list[str]:
         """The text's words lowercased, once per text (a pair swapped whole: thread-safe)."""
@@ -81,6 +102,59 @@ class Vader(_v.SentimentIntensityAnalyzer):
             cache = (words, [str(w).lower() for w in words])
             self._cache = cache
         return cache[1]
+
+    def sentiment_valence(self, valence, sentitext, item, i, sentiments):  # type: ignore[override]
+        """The library's sentiment_valence, its statements in order, reading each word
+        lowercased once per text instead of calling lower() at every check."""
+        is_cap_diff = sentitext.is_cap_diff
+        words_and_emoticons = sentitext.words_and_emoticons
+        lower = self._lowered(words_and_emoticons)
+        lexicon = self.lexicon
+        item_lowercase = lower[i]
+        if item_lowercase in lexicon:
+            valence = lexicon[item_lowercase]
+            if item_lowercase == "no" and i != len(lower) - 1 and lower[i + 1] in lexicon:
+                valence = 0.0
+            if (
+                (i > 0 and lower[i - 1] == "no")
+                or (i > 1 and lower[i - 2] == "no")
+                or (i > 2 and lower[i - 3] == "no" and lower[i - 1] in ["or", "nor"])
+            ):
+                valence = lexicon[item_lowercase] * _v.N_SCALAR
+            if item.isupper() and is_cap_diff:
+                if valence > 0:
+                    valence += _v.C_INCR
+                else:
+                    valence -= _v.C_INCR
+            for start_i in range(0, 3):
+                if i > start_i and lower[i - (start_i + 1)] not in lexicon:
+                    s = (
+                        _v.scalar_inc_dec(
+                            words_and_emoticons[i - (start_i + 1)], valence, is_cap_diff
+                        )
+                        if lower[i - (start_i + 1)] in _v.BOOSTER_DICT
+                        else 0.0  # what scalar_inc_dec gives a word that is no booster
+                    )
+                    if start_i == 1 and s != 0:
+                        s = s * 0.95
+                    if start_i == 2 and s != 0:
+                        s = s * 0.9
+                    valence = valence + s
+                    valence = self._negation_check(valence, words_and_emoticons, start_i, i)
+                    if start_i == 2:
+                        valence = self._special_idioms_check(valence, words_and_emoticons, i)
+            valence = self._least_check(valence, words_and_emoticons, i)
+        sentiments.append(valence)
+        return sentiments
+
+    def _least_check(self, valence, words_and_emoticons, i):  # type: ignore[override]
+        lower = self._lowered(words_and_emoticons)
+        if i > 1 and lower[i - 1] not in self.lexicon and lower[i - 1] == "least":
+            if lower[i - 2] != "at" and lower[i - 2] != "very":
+                valence = valence * _v.N_SCALAR
+        elif i > 0 and lower[i - 1] not in self.lexicon and lower[i - 1] == "least":
+            valence = valence * _v.N_SCALAR
+        return valence
 
     def _negation_check(self, valence, words_and_emoticons, start_i, i):  # type: ignore[override]
         lower = self._lowered(words_and_emoticons)
