@@ -41,6 +41,23 @@ static void release(held_buffer *b) {
     b->held = 0;
 }
 
+static void release_all(held_buffer *bufs, int n) {
+    for (int i = 0; i < n; i++) release(&bufs[i]);
+}
+
+/* The int64 buffers of n arguments at once, each named in `names` ('+' first: writable).
+ * Returns 0, or -1 with the error set and none of them held. */
+static int int64_buffers(PyObject **objs, held_buffer *bufs, int n, const char *const *names) {
+    for (int i = 0; i < n; i++) {
+        int writable = names[i][0] == '+';
+        if (get_buffer(objs[i], &bufs[i], writable, names[i] + writable, "qQlL", 8) < 0) {
+            release_all(bufs, n);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 /* One text's keys at a time: [i, end) are the keys below (row + 1) × width. Returns 0 when
  * the keys are not sorted or fall outside texts × width. */
 #define SCORE_KEYS(NAME, KEY_T)                                                                 \
@@ -373,22 +390,23 @@ static PyObject *gram_keys(PyObject *self, PyObject *args) {
     if (!PyArg_ParseTuple(args, "OOOOOnO", &ids_o, &rows_o, &start_o, &count_o, &cols_o, &width,
                           &out_o))
         return NULL;
-    held_buffer ids = {0}, rows = {0}, start = {0}, count = {0}, cols = {0}, out = {0};
+    PyObject *objs[6] = {ids_o, rows_o, start_o, count_o, cols_o, out_o};
+    static const char *const names[6] = {"ids", "rows", "start", "count", "cols", "+out"};
+    held_buffer b[6] = {{0}};
+    if (int64_buffers(objs, b, 6, names) < 0) return NULL;
+    held_buffer *ids = &b[0];
+    held_buffer *rows = &b[1];
+    held_buffer *start = &b[2];
+    held_buffer *count = &b[3];
+    held_buffer *cols = &b[4];
+    held_buffer *out = &b[5];
     PyObject *result = NULL;
-    const char *i64 = "qQlL";
-    if (get_buffer(ids_o, &ids, 0, "ids", i64, 8) < 0 ||
-        get_buffer(rows_o, &rows, 0, "rows", i64, 8) < 0 ||
-        get_buffer(start_o, &start, 0, "start", i64, 8) < 0 ||
-        get_buffer(count_o, &count, 0, "count", i64, 8) < 0 ||
-        get_buffer(cols_o, &cols, 0, "cols", i64, 8) < 0 ||
-        get_buffer(out_o, &out, 1, "out", i64, 8) < 0)
-        goto done;
-    Py_ssize_t n = ids.view.len / 8, n_words = start.view.len / 8;
-    Py_ssize_t n_cols = cols.view.len / 8, n_out = out.view.len / 8, p = 0;
-    const int64_t *id = ids.view.buf, *row = rows.view.buf, *st = start.view.buf;
-    const int64_t *ct = count.view.buf, *cl = cols.view.buf;
-    int64_t *o = out.view.buf;
-    if (rows.view.len != ids.view.len || count.view.len != start.view.len) {
+    Py_ssize_t n = ids->view.len / 8, n_words = start->view.len / 8;
+    Py_ssize_t n_cols = cols->view.len / 8, n_out = out->view.len / 8, p = 0;
+    const int64_t *id = ids->view.buf, *row = rows->view.buf, *st = start->view.buf;
+    const int64_t *ct = count->view.buf, *cl = cols->view.buf;
+    int64_t *o = out->view.buf;
+    if (rows->view.len != ids->view.len || count->view.len != start->view.len) {
         PyErr_SetString(PyExc_ValueError, "ids and rows, start and count must be as long");
         goto done;
     }
@@ -409,12 +427,7 @@ static PyObject *gram_keys(PyObject *self, PyObject *args) {
     }
     result = Py_NewRef(Py_None);
 done:
-    release(&ids);
-    release(&rows);
-    release(&start);
-    release(&count);
-    release(&cols);
-    release(&out);
+    release_all(b, 6);
     return result;
 }
 
@@ -485,23 +498,24 @@ static inline uint64_t mix64(uint64_t x) {
 static PyObject *pair_table(PyObject *self, PyObject *args) {
     PyObject *keys_o, *cols_o, *tk_o, *tc_o;
     if (!PyArg_ParseTuple(args, "OOOO", &keys_o, &cols_o, &tk_o, &tc_o)) return NULL;
-    held_buffer keys = {0}, cols = {0}, tk = {0}, tc = {0};
+    PyObject *objs[4] = {keys_o, cols_o, tk_o, tc_o};
+    static const char *const names[4] = {"keys", "cols", "+table_keys", "+table_cols"};
+    held_buffer b[4] = {{0}};
+    if (int64_buffers(objs, b, 4, names) < 0) return NULL;
+    held_buffer *keys = &b[0];
+    held_buffer *cols = &b[1];
+    held_buffer *tk = &b[2];
+    held_buffer *tc = &b[3];
     PyObject *result = NULL;
-    const char *i64 = "qQlL";
-    if (get_buffer(keys_o, &keys, 0, "keys", i64, 8) < 0 ||
-        get_buffer(cols_o, &cols, 0, "cols", i64, 8) < 0 ||
-        get_buffer(tk_o, &tk, 1, "table_keys", i64, 8) < 0 ||
-        get_buffer(tc_o, &tc, 1, "table_cols", i64, 8) < 0)
-        goto done;
-    Py_ssize_t n = keys.view.len / 8, cap = tk.view.len / 8;
-    if (cols.view.len != keys.view.len || tc.view.len != tk.view.len || cap < 2 * n ||
+    Py_ssize_t n = keys->view.len / 8, cap = tk->view.len / 8;
+    if (cols->view.len != keys->view.len || tc->view.len != tk->view.len || cap < 2 * n ||
         (cap & (cap - 1)) != 0) {
         PyErr_SetString(PyExc_ValueError,
                         "the table needs a power-of-two size, at least twice the keys");
         goto done;
     }
-    const int64_t *k = keys.view.buf, *c = cols.view.buf;
-    int64_t *t = tk.view.buf, *v = tc.view.buf;
+    const int64_t *k = keys->view.buf, *c = cols->view.buf;
+    int64_t *t = tk->view.buf, *v = tc->view.buf;
     for (Py_ssize_t i = 0; i < cap; i++) t[i] = -1;
     for (Py_ssize_t i = 0; i < n; i++) {
         if (k[i] < 0) {
@@ -515,10 +529,7 @@ static PyObject *pair_table(PyObject *self, PyObject *args) {
     }
     result = Py_NewRef(Py_None);
 done:
-    release(&keys);
-    release(&cols);
-    release(&tk);
-    release(&tc);
+    release_all(b, 4);
     return result;
 }
 
@@ -531,24 +542,25 @@ static PyObject *pair_columns(PyObject *self, PyObject *args) {
     if (!PyArg_ParseTuple(args, "OOnnOOOO", &rows_o, &cols_o, &unknown, &width, &tk_o, &tc_o,
                           &or_o, &oc_o))
         return NULL;
-    held_buffer rows = {0}, cols = {0}, tk = {0}, tc = {0}, orows = {0}, ocols = {0};
+    PyObject *objs[6] = {rows_o, cols_o, tk_o, tc_o, or_o, oc_o};
+    static const char *const names[6] = {"rows", "cols", "table_keys", "table_cols", "+out_rows", "+out_cols"};
+    held_buffer b[6] = {{0}};
+    if (int64_buffers(objs, b, 6, names) < 0) return NULL;
+    held_buffer *rows = &b[0];
+    held_buffer *cols = &b[1];
+    held_buffer *tk = &b[2];
+    held_buffer *tc = &b[3];
+    held_buffer *orows = &b[4];
+    held_buffer *ocols = &b[5];
     PyObject *result = NULL;
-    const char *i64 = "qQlL";
-    if (get_buffer(rows_o, &rows, 0, "rows", i64, 8) < 0 ||
-        get_buffer(cols_o, &cols, 0, "cols", i64, 8) < 0 ||
-        get_buffer(tk_o, &tk, 0, "table_keys", i64, 8) < 0 ||
-        get_buffer(tc_o, &tc, 0, "table_cols", i64, 8) < 0 ||
-        get_buffer(or_o, &orows, 1, "out_rows", i64, 8) < 0 ||
-        get_buffer(oc_o, &ocols, 1, "out_cols", i64, 8) < 0)
-        goto done;
-    Py_ssize_t n = cols.view.len / 8, cap = tk.view.len / 8, room = orows.view.len / 8;
-    if (rows.view.len != cols.view.len || tc.view.len != tk.view.len || cap == 0 ||
-        (cap & (cap - 1)) != 0 || ocols.view.len != orows.view.len || room + 1 < n) {
+    Py_ssize_t n = cols->view.len / 8, cap = tk->view.len / 8, room = orows->view.len / 8;
+    if (rows->view.len != cols->view.len || tc->view.len != tk->view.len || cap == 0 ||
+        (cap & (cap - 1)) != 0 || ocols->view.len != orows->view.len || room + 1 < n) {
         PyErr_SetString(PyExc_ValueError, "rows and cols, the table, or the outputs do not fit");
         goto done;
     }
-    const int64_t *r = rows.view.buf, *c = cols.view.buf, *t = tk.view.buf, *v = tc.view.buf;
-    int64_t *out_r = orows.view.buf, *out_c = ocols.view.buf;
+    const int64_t *r = rows->view.buf, *c = cols->view.buf, *t = tk->view.buf, *v = tc->view.buf;
+    int64_t *out_r = orows->view.buf, *out_c = ocols->view.buf;
     Py_ssize_t m = 0;
     for (Py_ssize_t i = 0; i + 1 < n; i++) {
         if (r[i] != r[i + 1] || c[i] == unknown || c[i + 1] == unknown) continue;
@@ -563,12 +575,7 @@ static PyObject *pair_columns(PyObject *self, PyObject *args) {
     }
     result = PyLong_FromSsize_t(m);
 done:
-    release(&rows);
-    release(&cols);
-    release(&tk);
-    release(&tc);
-    release(&orows);
-    release(&ocols);
+    release_all(b, 6);
     return result;
 }
 
