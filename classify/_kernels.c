@@ -48,6 +48,7 @@ static void release_all(held_buffer *bufs, int n) {
 /* The int64 buffers of n arguments at once, each named in `names` ('+' first: writable).
  * Returns 0, or -1 with the error set and none of them held. */
 static int int64_buffers(PyObject **objs, held_buffer *bufs, int n, const char *const *names) {
+    for (int i = 0; i < n; i++) bufs[i].held = 0;
     for (int i = 0; i < n; i++) {
         int writable = names[i][0] == '+';
         if (get_buffer(objs[i], &bufs[i], writable, names[i] + writable, "qQlL", 8) < 0) {
@@ -392,7 +393,7 @@ static PyObject *gram_keys(PyObject *self, PyObject *args) {
         return NULL;
     PyObject *objs[6] = {ids_o, rows_o, start_o, count_o, cols_o, out_o};
     static const char *const names[6] = {"ids", "rows", "start", "count", "cols", "+out"};
-    held_buffer b[6] = {{0}};
+    held_buffer b[6];
     if (int64_buffers(objs, b, 6, names) < 0) return NULL;
     held_buffer *ids = &b[0];
     held_buffer *rows = &b[1];
@@ -500,7 +501,7 @@ static PyObject *pair_table(PyObject *self, PyObject *args) {
     if (!PyArg_ParseTuple(args, "OOOO", &keys_o, &cols_o, &tk_o, &tc_o)) return NULL;
     PyObject *objs[4] = {keys_o, cols_o, tk_o, tc_o};
     static const char *const names[4] = {"keys", "cols", "+table_keys", "+table_cols"};
-    held_buffer b[4] = {{0}};
+    held_buffer b[4];
     if (int64_buffers(objs, b, 4, names) < 0) return NULL;
     held_buffer *keys = &b[0];
     held_buffer *cols = &b[1];
@@ -544,7 +545,7 @@ static PyObject *pair_columns(PyObject *self, PyObject *args) {
         return NULL;
     PyObject *objs[6] = {rows_o, cols_o, tk_o, tc_o, or_o, oc_o};
     static const char *const names[6] = {"rows", "cols", "table_keys", "table_cols", "+out_rows", "+out_cols"};
-    held_buffer b[6] = {{0}};
+    held_buffer b[6];
     if (int64_buffers(objs, b, 6, names) < 0) return NULL;
     held_buffer *rows = &b[0];
     held_buffer *cols = &b[1];
