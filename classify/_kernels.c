@@ -524,7 +524,8 @@ static PyObject *pair_table(PyObject *self, PyObject *args) {
             goto done;
         }
         uint64_t slot = mix64((uint64_t)k[i]) & (uint64_t)(cap - 1);
-        while (t[slot] != -1 && t[slot] != k[i]) slot = (slot + 1) & (uint64_t)(cap - 1);
+        for (Py_ssize_t probe = 0; probe < cap && t[slot] != -1 && t[slot] != k[i]; probe++)
+            slot = (slot + 1) & (uint64_t)(cap - 1);
         t[slot] = k[i];
         v[slot] = c[i];
     }
@@ -567,7 +568,9 @@ static PyObject *pair_columns(PyObject *self, PyObject *args) {
         if (r[i] != r[i + 1] || c[i] == unknown || c[i + 1] == unknown) continue;
         int64_t key = c[i] * (int64_t)width + c[i + 1];
         uint64_t slot = mix64((uint64_t)key) & (uint64_t)(cap - 1);
-        while (t[slot] != -1 && t[slot] != key) slot = (slot + 1) & (uint64_t)(cap - 1);
+        /* at most one look at each slot: a full table passed in cannot loop for ever */
+        for (Py_ssize_t probe = 0; probe < cap && t[slot] != -1 && t[slot] != key; probe++)
+            slot = (slot + 1) & (uint64_t)(cap - 1);
         if (t[slot] == key) {
             out_r[m] = r[i];
             out_c[m] = v[slot];

@@ -197,3 +197,11 @@ def test_the_pair_table_finds_the_pairs_it_holds_and_refuses_a_bad_size():
         kernels.compiled.pair_table(keys, cols, np.empty(6, np.int64), np.empty(6, np.int64))
     with pytest.raises(ValueError, match="do not fit"):
         kernels.compiled.pair_columns(rows, words, 9, 10, *table, *(np.empty(2, np.int64),) * 2)
+
+
+@pytest.mark.skipif(kernels.compiled is None, reason="classify/_kernels.c not built")
+def test_a_full_pair_table_passed_in_ends_the_search():
+    full = np.arange(8, dtype=np.int64), np.arange(8, dtype=np.int64)  # no empty slot
+    rows, words = np.zeros(2, dtype=np.int64), np.array([1, 2], dtype=np.int64)
+    out = np.empty(1, dtype=np.int64), np.empty(1, dtype=np.int64)
+    assert kernels.compiled.pair_columns(rows, words, 9, 10, *full, *out) == 0  # key 12: absent
