@@ -34,7 +34,7 @@ import orjson
 from classify import kernels
 from classify.features import FEATURE_SETS, FEATURES_VERSION, Features, char_words, word_grams
 from classify.text import bounded
-from classify.token_ids import ModelColumns
+from classify.token_ids import ModelColumns, lookup
 from socialcare.errors import InputError
 
 TASKS = ("sentiment", "complaint", "topic")
@@ -330,7 +330,7 @@ class _WordGrams:
 
     def _ids(self, words: list[str]) -> np.ndarray:
         """Each word's index in the table, adding the words not held yet."""
-        ids = kernels.lookup(self.index, words)
+        ids = lookup(self.index, words)
         missing = np.flatnonzero(ids < 0)
         if len(missing):  # work out only the words not seen yet, all at once
             new = list(dict.fromkeys(words[i] for i in missing.tolist()))
@@ -338,7 +338,7 @@ class _WordGrams:
                 self._clear()
                 new = list(dict.fromkeys(words))
             self._add(new)
-            ids = kernels.lookup(self.index, words)
+            ids = lookup(self.index, words)
         return ids
 
     def _known_grams(self, words: list[str]) -> tuple[np.ndarray, np.ndarray]:

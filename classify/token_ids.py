@@ -14,6 +14,7 @@ table it started with.
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections.abc import Mapping, Set
 
@@ -24,6 +25,14 @@ from classify import kernels
 MAX_TOKENS = 200_000  # about 30 MB of strings, ids and per-model columns at most
 TAG_NAMES = ("__pos", "__pos2", "__neg", "__neg2")  # tag code k (1..4) is TAG_NAMES[k - 1]
 _TAG_CODE = {name: k for k, name in enumerate(TAG_NAMES, start=1)}
+
+
+def lookup(index: dict[str, int], keys: list[str]) -> np.ndarray:
+    """`index[key]` of each key in order (int64), -1 for a key not in `index`: one compiled
+    pass where classify/_kernels.c is built."""
+    if kernels.compiled is not None:
+        return np.frombuffer(kernels.compiled.lookup(index, keys), np.int64)
+    return np.fromiter(map(index.get, keys, itertools.repeat(-1)), np.int64, len(keys))
 
 
 class TokenTable:
@@ -52,7 +61,7 @@ class TokenTable:
 
     def ids(self, tokens: list[str]) -> np.ndarray:
         """The id of each token, adding the ones not seen yet."""
-        found = kernels.lookup(self.index, tokens)
+        found = lookup(self.index, tokens)
         missing = np.flatnonzero(found < 0)
         if len(missing):
             found = found.copy()

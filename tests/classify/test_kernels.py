@@ -16,6 +16,7 @@ from classify.features import Features, word_grams
 from classify.keywords import TOKEN, plain_words, tokens_and_words
 from classify.spam import _REPEAT
 from classify.text import bounded
+from classify.token_ids import lookup
 from tests.classify.test_learned import LABELS, TEXTS, UNSEEN
 
 HOSTILE = [
@@ -166,11 +167,11 @@ def test_runs_of_one_character_are_found_as_the_regex_finds_them(text):
 )
 def test_lookups_give_each_keys_value_and_minus_one_where_missing(index, keys):
     want = [index.get(k, -1) for k in keys]
-    assert kernels.lookup(index, keys).tolist() == want
+    assert lookup(index, keys).tolist() == want
     if kernels.compiled is not None:
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(kernels, "compiled", None)
-            assert kernels.lookup(index, keys).tolist() == want
+            assert lookup(index, keys).tolist() == want
 
 
 @pytest.mark.skipif(kernels.compiled is None, reason="classify/_kernels.c not built")
