@@ -143,10 +143,7 @@ class TextModel:
         n = len(features.texts)
         z = np.zeros((n, self._coef.shape[1]))
         if kernels.compiled is not None:
-            keys = self._keys(features)
-            if len(self._idf) * n <= np.iinfo(np.int32).max:
-                keys = keys.astype(np.int32)
-            keys.sort()
+            keys = _sorted_keys(self._keys(features), n * len(self._idf))
             kernels.compiled.tfidf_scores(
                 keys, len(self._idf), self._idf, _SUBLINEAR, self._coef, z
             )
@@ -282,12 +279,18 @@ class TextModel:
             raise ModelError(f"cannot write the model to {out}: {exc.strerror or exc}") from None
 
 
-def _counted(keys: np.ndarray, bound: int) -> tuple[np.ndarray, np.ndarray]:
-    """`np.unique(keys, return_counts=True)` for keys in [0, bound), sorted as 32-bit integers
-    when they fit (a batch's keys usually do: half the bytes to sort)."""
+def _sorted_keys(keys: np.ndarray, bound: int) -> np.ndarray:
+    """Keys in [0, bound) sorted in place, as 32-bit integers when they fit (a batch's keys
+    usually do: half the bytes to sort)."""
     if bound <= np.iinfo(np.int32).max:
         keys = keys.astype(np.int32)
     keys.sort()
+    return keys
+
+
+def _counted(keys: np.ndarray, bound: int) -> tuple[np.ndarray, np.ndarray]:
+    """`np.unique(keys, return_counts=True)` for keys in [0, bound) (`_sorted_keys`)."""
+    keys = _sorted_keys(keys, bound)
     first = np.empty(len(keys), dtype=bool)
     first[:1] = True
     np.not_equal(keys[1:], keys[:-1], out=first[1:])
