@@ -29,7 +29,7 @@ from route.spikes import bucket_of
 from socialcare.store import bulk, lookups, traffic
 from socialcare.store import incidents as incident_store
 from socialcare.store.tables import case_events, cases, posts
-from socialcare.stream.schema import Mention, Routing
+from socialcare.stream.schema import Mention, routing_json
 from socialcare.stream.terms import listening_terms
 
 REPEAT_WINDOW = timedelta(days=30)
@@ -132,7 +132,7 @@ class CaseBook:
         self,
         m: Mention,
         case_id: str | None,
-        routing: Routing | None = None,
+        routing: bytes | None = None,
         ignored: str | None = None,
     ) -> dict:
         c = m.classification
@@ -164,19 +164,19 @@ class CaseBook:
         self.post_rows.append(row)
         return row
 
-    def _stored_json(self, m: Mention, routing: Routing | None) -> str:
-        """The mention as stored with its post: its JSON with the routing decision, the same
-        text as `m.model_copy(update={"routing": routing}).to_json()` (routing is the last
-        field, and `to_json` leaves out what is None)."""
+    def _stored_json(self, m: Mention, routing: bytes | None) -> str:
+        """The mention as stored with its post: its JSON with the routing decision (`routing`,
+        the JSON of a `Routing`), the same text as
+        `m.model_copy(update={"routing": Routing(...)}).to_json()`: routing is the last field,
+        and `to_json` leaves out what is None. `canonical` spares encoding the mention again."""
         encoded = self.canonical.get((m.network, m.post_id))
         if encoded is None:
-            if routing is not None:
-                m = m.model_copy(update={"routing": routing})
-            return m.to_json().decode()
+            if routing is not None and m.routing is not None:  # routed before: replaced
+                m = m.model_copy(update={"routing": None})
+            encoded = m.to_json()
         if routing is None:
             return encoded.decode()
-        routed = routing.model_dump_json(exclude_none=True)
-        return f'{encoded[:-1].decode()},"routing":{routed}}}'
+        return (encoded[:-1] + b',"routing":' + routing + b"}").decode()
 
     def _brand_post(self, m: Mention, state: _CaseState | None) -> None:
         if state is None:
@@ -458,15 +458,8 @@ class CaseBook:
         if later:
             case["account"] = later[0][1]
 
-    def _routing(self, case_id: str, d: Decision) -> Routing:
-        return Routing(
-            case_id=case_id,
-            queue=d.queue,
-            priority=d.priority,
-            sla_due=None,
-            rule_id=d.rule_id,
-            ruleset_version=d.ruleset_version,
-        )
+    def _routing(self, case_id: str, d: Decision) -> bytes:
+        return routing_json(case_id, d.queue, d.priority, d.rule_id, d.ruleset_version)
 
     # -- writing ----------------------------------------------------------------------------
     def _retract_if_contradicted(self, state: _CaseState) -> None:

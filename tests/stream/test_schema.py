@@ -57,3 +57,30 @@ def test_a_routed_mention_as_stored_parses_again():
     )
     stored = routed.model_dump(mode="json", by_alias=True, exclude_none=True)
     assert mention_from_dict(stored).routing == routed.routing
+
+
+@pytest.mark.parametrize(
+    "queue, rule_id, version",
+    [
+        ("billing", "r1", "v1"),
+        ('q "quoted" \\ back', "rule\nwith\tcontrols\x01\x1f", "ünïcode ✈️ 日本"),
+        ("", "\u2028\u2029", "\x7f"),
+        ("lone \ud800 surrogate", "r", "v"),  # neither writes it
+    ],
+)
+def test_routing_json_is_what_the_model_writes(queue, rule_id, version):
+    from pydantic_core import PydanticSerializationError
+
+    from socialcare.stream.schema import Routing, routing_json
+
+    for priority in (0, 7, -3, 2**40, 2**70):  # past 64 bits orjson refuses: the model writes it
+        model = Routing(
+            case_id="c1", queue=queue, priority=priority, rule_id=rule_id, ruleset_version=version
+        )
+        try:
+            want = model.model_dump_json(exclude_none=True).encode()
+        except PydanticSerializationError:  # a lone surrogate: the same error as before
+            with pytest.raises(PydanticSerializationError):
+                routing_json("c1", queue, priority, rule_id, version)
+            continue
+        assert routing_json("c1", queue, priority, rule_id, version) == want
