@@ -57,7 +57,9 @@ def _tuples(
     """Each row's values in `keys` order, converted; None if a row has other keys."""
     get = itemgetter(*keys)
     width = len(keys)
-    convert = [(i, p) for i, p in enumerate(processors) if p is not None]
+    # a value None skips the processors that keep None as None (datetimes: most of a case's
+    # are unset); JSON's writes it as 'null', so it still runs
+    convert = [(i, p, _keeps_none(p)) for i, p in enumerate(processors) if p is not None]
     out: list[tuple] = []
     try:
         for row in rows:
@@ -68,13 +70,22 @@ def _tuples(
                 values = (values,)
             if convert:
                 values = list(values)
-                for i, process in convert:
-                    values[i] = process(values[i])
+                for i, process, keeps_none in convert:
+                    value = values[i]
+                    if value is not None or not keeps_none:
+                        values[i] = process(value)
                 values = tuple(values)
             out.append(values)
     except KeyError:
         return None
     return out
+
+
+def _keeps_none(process: _Processor) -> bool:
+    try:
+        return process(None) is None
+    except Exception:  # a processor that refuses None: let it say so for each row, as before
+        return False
 
 
 def _processors(table: Table, keys: tuple[str, ...], dialect: Dialect) -> list[_Processor | None]:

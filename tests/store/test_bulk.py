@@ -58,7 +58,8 @@ def test_bulk_inserts_store_what_core_stores(tmp_path):
             "type": "routed",
             "at": r["created_at"],
             "actor": "router",
-            "data": {"queue": "billing", "parts": {"base": 10}, "tags": ["a", "ü"]},
+            # JSON writes None as 'null' (a datetime's None stays NULL: the None shortcut)
+            "data": None if i % 5 == 0 else {"queue": "q", "parts": {"base": 10}, "tags": ["ü"]},
         }
         for i, r in enumerate(rows)
     ]
