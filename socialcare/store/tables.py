@@ -51,9 +51,7 @@ class UTCDateTime(TypeDecorator):
         if dialect.name != "sqlite":
             return super().bind_processor(dialect)
 
-        # a batch binds the same instants many times (its `now`, a post's time in several
-        # columns): each is formatted once
-        memo: dict[datetime, str] = {}
+        memo = _FORMATTED
 
         def process(value):
             if value is None:
@@ -64,7 +62,7 @@ class UTCDateTime(TypeDecorator):
                 pass
             # "+00:00" cut off the end: cheaper than replace(tzinfo=None); years are 4 digits
             text = _to_utc(value).isoformat(" ", "microseconds")[:26]
-            if len(memo) >= 4096:
+            if len(memo) >= _FORMATTED_LIMIT:
                 memo.clear()
             memo[value] = text
             return text
@@ -76,6 +74,14 @@ class UTCDateTime(TypeDecorator):
             return super().result_processor(dialect, coltype)
 
         return partial(self.process_result_value, dialect=dialect)
+
+
+# A batch binds the same instants many times: its `now`, and a post's time in several columns of
+# several tables (the post, its case's opened, last-customer and decided times, its events).
+# Every column's processor shares this memo, so each instant is formatted once (one memo per
+# column missed five times in six: a router's batch formatted 6 instants per post, now 3).
+_FORMATTED: dict[datetime, str] = {}
+_FORMATTED_LIMIT = 16_384
 
 
 def _to_utc(value: datetime) -> datetime:
