@@ -152,8 +152,7 @@ class _Context:
 
 def _getter(name: str, ctx: _Context) -> Callable[[Mention, Facts], Any]:
     if name in FIELDS:
-        get = FIELDS[name][1]
-        return lambda m, f: get(m)
+        return FIELDS[name][1]  # takes (m, f) itself
     if name == "author.vip":
         return lambda m, f: m.author.handle.lower() in ctx.vip or m.author.id.lower() in ctx.vip
     if name == "business_hours":
@@ -174,14 +173,21 @@ def _getter(name: str, ctx: _Context) -> Callable[[Mention, Facts], Any]:
 def _compile_leaf(leaf: Leaf, ctx: _Context) -> Predicate:
     get = _getter(leaf.field, ctx)
     op, v = leaf.op, leaf.value
-    if op == "equals":
+    # a text field's value is always a str: lowered directly, without _norm's type test
+    text = kind_of(leaf.field) == "text"
+    if op in ("equals", "not_equals"):
         want = v.lower() if isinstance(v, str) else v
-        return lambda m, f: _norm(get(m, f)) == want
-    if op == "not_equals":
-        want = v.lower() if isinstance(v, str) else v
+        if text and op == "equals":
+            return lambda m, f: get(m, f).lower() == want
+        if text:
+            return lambda m, f: get(m, f).lower() != want
+        if op == "equals":
+            return lambda m, f: _norm(get(m, f)) == want
         return lambda m, f: _norm(get(m, f)) != want
     if op in ("in", "not_in"):
         wanted = {x.lower() if isinstance(x, str) else x for x in v}
+        if text and op == "in":
+            return lambda m, f: get(m, f).lower() in wanted
         if op == "in":
             return lambda m, f: _norm(get(m, f)) in wanted
         return lambda m, f: _norm(get(m, f)) not in wanted
@@ -221,15 +227,33 @@ def compile_condition(cond: Condition | None, ctx: _Context) -> Predicate:
     if cond is None:
         return lambda m, f: True
     if isinstance(cond, AllOf):
-        parts = [compile_condition(c, ctx) for c in cond.all]
-        return lambda m, f: all(p(m, f) for p in parts)
+        return _all_of([compile_condition(c, ctx) for c in cond.all])
     if isinstance(cond, AnyOf):
-        parts = [compile_condition(c, ctx) for c in cond.any]
-        return lambda m, f: any(p(m, f) for p in parts)
+        return _any_of([compile_condition(c, ctx) for c in cond.any])
     if isinstance(cond, NotOf):
         inner = compile_condition(cond.not_, ctx)
         return lambda m, f: not inner(m, f)
     return _compile_leaf(cond, ctx)
+
+
+# `all` and `any` of one or two parts (most rules) as plain and / or, without a generator per
+# test: the router decides every post
+def _all_of(parts: list[Predicate]) -> Predicate:
+    if len(parts) == 1:
+        return parts[0]
+    if len(parts) == 2:
+        a, b = parts
+        return lambda m, f: a(m, f) and b(m, f)
+    return lambda m, f: all(p(m, f) for p in parts)
+
+
+def _any_of(parts: list[Predicate]) -> Predicate:
+    if len(parts) == 1:
+        return parts[0]
+    if len(parts) == 2:
+        a, b = parts
+        return lambda m, f: a(m, f) or b(m, f)
+    return lambda m, f: any(p(m, f) for p in parts)
 
 
 def parse_rules(text: str, filename: str = "<rules>") -> RuleSet:

@@ -13,11 +13,13 @@ from typing import Any
 
 from socialcare.stream.schema import Mention
 
-Getter = Callable[[Mention], Any]
+# a getter reads the mention; it takes the router's facts too (and ignores them), so a compiled
+# condition calls it directly, with no wrapper per test (route/rules/compile.py)
+Getter = Callable[..., Any]
 
 
 def _cls(attr: Callable[[Any], Any], default: Any = None) -> Getter:
-    def get(m: Mention) -> Any:
+    def get(m: Mention, f: object = None) -> Any:
         return attr(m.classification) if m.classification is not None else default
 
     return get
@@ -25,14 +27,14 @@ def _cls(attr: Callable[[Any], Any], default: Any = None) -> Getter:
 
 FIELDS: dict[str, tuple[str, Getter]] = {
     # name: (kind, getter); kind is one of text, number, bool, list
-    "text": ("text", lambda m: m.text),
-    "network": ("text", lambda m: m.network),
-    "language": ("text", lambda m: m.language or ""),
-    "brand": ("text", lambda m: m.brand or ""),
-    "author.id": ("text", lambda m: m.author.id),
-    "author.handle": ("text", lambda m: m.author.handle),
-    "author.followers": ("number", lambda m: m.author.followers or 0),
-    "author.verified": ("bool", lambda m: m.author.verified),
+    "text": ("text", lambda m, f=None: m.text),
+    "network": ("text", lambda m, f=None: m.network),
+    "language": ("text", lambda m, f=None: m.language or ""),
+    "brand": ("text", lambda m, f=None: m.brand or ""),
+    "author.id": ("text", lambda m, f=None: m.author.id),
+    "author.handle": ("text", lambda m, f=None: m.author.handle),
+    "author.followers": ("number", lambda m, f=None: m.author.followers or 0),
+    "author.verified": ("bool", lambda m, f=None: m.author.verified),
     "sentiment.label": ("text", _cls(lambda c: c.sentiment.label, "neutral")),
     "sentiment.score": ("number", _cls(lambda c: c.sentiment.score, 0.0)),
     "urgency.level": ("text", _cls(lambda c: c.urgency.level, "normal")),

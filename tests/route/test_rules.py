@@ -59,6 +59,21 @@ def rules(body: str):
             {"topic": "a", "followers": 6},
             {"topic": "a", "followers": 5},
         ),
+        # one, two and three parts (one and two are compiled to plain and / or)
+        ("{all: [{field: topic, op: equals, value: a}]}", {"topic": "A"}, {"topic": "b"}),
+        ("{any: [{field: topic, op: in, value: [A]}]}", {"topic": "a"}, {"topic": "b"}),
+        (
+            "{all: [{field: topic, op: not_equals, value: x}, {field: text, op: equals, "
+            "value: Hi}, {field: author.followers, op: gte, value: 3}]}",
+            {"topic": "a", "text": "hi", "followers": 3},
+            {"topic": "a", "text": "hi", "followers": 2},
+        ),
+        (
+            "{any: [{field: topic, op: equals, value: x}, {field: spam, op: equals, value: true}, "
+            "{field: author.followers, op: gt, value: 3}]}",
+            {"followers": 4},
+            {"followers": 3},
+        ),
     ],
 )
 def test_every_operator(cond, hit, miss):
