@@ -48,13 +48,19 @@ class ClassifyStage(Stage):
         out = StageOutput()
         # in record order: a mention, or the marker messages that follow it
         slots: list[Mention | list[OutMessage]] = []
+        # a mention handed over in this process with the bytes it was encoded to (Handoff):
+        # its classified JSON is those bytes with the classification added, not a new encoding
+        encoded: dict[int, bytes] = {}
         for record in records:
             try:
                 if is_marker(record):
                     mark = read_marker(record).forwarded(record, self.fanout)
                     slots.append(broadcast(mark, self.outputs))
                 else:
-                    slots.append(mention_of(record.value, record.decoded))
+                    mention = mention_of(record.value, record.decoded)
+                    slots.append(mention)
+                    if record.decoded is mention:
+                        encoded[id(mention)] = record.value
             except (SchemaError, ValueError) as exc:
                 out.dead.append(DeadLetter.from_record(record, exc, self.name))
         mentions = [s for s in slots if isinstance(s, Mention)]
@@ -73,7 +79,18 @@ class ClassifyStage(Stage):
             tag = next(tags)
             classified = slot.model_copy(update={"classification": tag})
             topic = TOPIC_URGENT if tag.urgency.level == "critical" else TOPIC_CLASSIFIED
-            out.messages.append(
-                OutMessage(topic, slot.conversation_id, classified.to_json(), decoded=classified)
-            )
+            value = _classified_json(classified, encoded.get(id(slot)), slot)
+            out.messages.append(OutMessage(topic, slot.conversation_id, value, decoded=classified))
         return out
+
+
+def _classified_json(classified: Mention, raw: bytes | None, mention: Mention) -> bytes:
+    """`classified.to_json()`. Where the unclassified mention's own JSON is at hand (`raw`, the
+    bytes `mention.to_json()` gave), and it had neither classification nor routing, those bytes
+    end where the classification goes (`to_json` leaves out what is None, and routing is the
+    only field after it): the classification is spliced in, and the rest not encoded again."""
+    if raw is None or mention.classification is not None or mention.routing is not None:
+        return classified.to_json()
+    assert classified.classification is not None
+    tag = classified.classification.model_dump_json(exclude_none=True).encode()
+    return raw[:-1] + b',"classification":' + tag + b"}"
