@@ -209,7 +209,6 @@ class CaseBook:
         if at >= case["opened_at"] and (first is None or at < first):
             case["first_response_at"] = at
             case["account"] = account
-            self._refresh_sla(case)
             state.changed = True
 
     # -- customer posts ---------------------------------------------------------------------
@@ -328,7 +327,6 @@ class CaseBook:
                 )
             )
             self._take_decision(case, m, decision)
-        self._refresh_sla(case)
         state.changed = True
         return state
 
@@ -443,7 +441,6 @@ class CaseBook:
                 "decided_at": m.created_at,
             }
         )
-        self._refresh_sla(case)
 
     def _refresh_sla(self, case: dict) -> None:
         case["sla_due"] = sla_due(case, self.rules)
@@ -504,6 +501,8 @@ class CaseBook:
         state.changed = True
 
     def _write(self, states: dict[tuple[str, str], _CaseState]) -> None:
+        # every case the batch changed gets its SLA clock and due times here, once, from its
+        # whole timeline (not after each post: they were worked out two or three times)
         for state in states.values():
             if state.changed:
                 case = state.row
