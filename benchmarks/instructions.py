@@ -9,11 +9,15 @@ slower) for
 - the all-in-one pipeline (`socialcare run --source replay:… --until-idle --no-desk
   --no-watchdog`) on one copy of the twcs sample (benchmarks/twcs_copies.py), and on an empty
   replay (start-up); the watchdog ticks by wall time, so it is left out;
+- the router stage alone (`RouteStage.process`, SQLite case store, default rules) on the
+  classified mentions of N demo conversations, given as bytes to parse as a Kafka router gets
+  them, in batches of 1,000, and on none (start-up);
 - VADER alone (`polarity_scores`) on the same N texts, and on none: the yardstick,
 and prints each run's count per item after start-up, beside VADER's. It does not say how fast a
 machine runs them: memory stalls and fsync waits do not show in instruction counts.
 
-    python benchmarks/instructions.py [--lines 10000] [--copies 1] [--models DIR] [--tree DIR]
+    python benchmarks/instructions.py [--lines 10000] [--copies 1] [--conversations 2500]
+                                      [--models DIR] [--tree DIR]
 
 `--tree` measures another checkout (an older commit in a `git worktree`) with this script and
 this environment: the commands run there, and `python -m` imports the code of the directory it
@@ -46,6 +50,37 @@ for text in texts:
     analyzer.polarity_scores(text)
 """
 
+ROUTE = """
+import os, sys, tempfile
+sys.path.insert(0, os.getcwd())  # the tree measured (cwd), not the one installed
+from route.rules import default_rules
+from route.stage import RouteStage
+from socialcare.store.db import open_store
+from socialcare.stream.bus import Record
+lines = open(sys.argv[1], "rb").read().splitlines()
+rules = default_rules()
+stage = RouteStage(open_store(f"sqlite:///{tempfile.mkdtemp()}/cases.db"), lambda: rules)
+for i in range(0, len(lines), 1000):
+    batch = lines[i : i + 1000]
+    records = [Record("mentions.classified", 0, i + j, None, v, (), 0) for j, v in enumerate(batch)]
+    assert not stage.process(records).dead
+"""
+
+
+def classified_mentions(path: Path, conversations: int) -> int:
+    """The demo source's mentions, classified, one JSON per line; how many."""
+    from classify.classifier import Classifier
+    from ingest.sources.demo import DemoSource
+
+    mentions = DemoSource(conversations).fetch(None, 10**9).mentions
+    classifier = Classifier()
+    with path.open("wb") as out:
+        for i in range(0, len(mentions), 512):
+            batch = mentions[i : i + 512]
+            for m, tag in zip(batch, classifier.classify([m.text for m in batch]), strict=True):
+                out.write(m.model_copy(update={"classification": tag}).to_json() + b"\n")
+    return len(mentions)
+
 
 def instructions(cmd: list[str], stdin: Path | None, tree: Path) -> int:
     """Instructions the command executed (its children not counted), from callgrind."""
@@ -68,6 +103,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lines", type=int, default=10_000, help="classify CLI and VADER texts")
     parser.add_argument("--copies", type=int, default=1, help="copies of the twcs sample")
+    parser.add_argument(
+        "--conversations", type=int, default=2500, help="demo conversations for the router"
+    )
     parser.add_argument("--models", type=Path, help="a --models DIR (default: train both)")
     parser.add_argument("--tree", type=Path, default=ROOT, help="the checkout to measure")
     args = parser.parse_args()
@@ -87,6 +125,9 @@ def main() -> None:
             models = train_models(work / "models", ("sentiment", "complaint"))
         cli = [sys.executable, "-m", "socialcare.cli"]
         (work / "vader.py").write_text(VADER)
+        (work / "route.py").write_text(ROUTE)
+        routed = classified_mentions(work / "classified.jsonl", args.conversations)
+        (work / "none.jsonl").write_bytes(b"")
 
         def run(home: str, source: Path) -> list[str]:
             return [*cli, "run", "--source", f"replay:{source}", "--until-idle", "--no-desk",
@@ -97,6 +138,14 @@ def main() -> None:
             "classify": ([*cli, "classify", "--models", str(models)], jsonl),
             "all-in-one start-up": (run("h0", empty), None),
             "all-in-one": (run("h1", work / "twcs.csv"), None),
+            "route start-up": (
+                [sys.executable, str(work / "route.py"), str(work / "none.jsonl")],
+                None,
+            ),
+            "route": (
+                [sys.executable, str(work / "route.py"), str(work / "classified.jsonl")],
+                None,
+            ),
             "vader start-up": ([sys.executable, str(work / "vader.py"), "/dev/null"], None),
             "vader": ([sys.executable, str(work / "vader.py"), str(plain)], None),
         }
@@ -113,6 +162,7 @@ def main() -> None:
     rows = [
         ("classify CLI, sentiment + complaint", "classify", args.lines, "line"),
         (f"all-in-one, twcs x{args.copies}, no watchdog", "all-in-one", posts, "post"),
+        ("router stage alone, parsing (as on Kafka)", "route", routed, "post"),
         ("VADER alone", "vader", args.lines, "text"),
     ]
     print(f"\n{'run':40} {'start-up':>10} {'per item':>12} {'x VADER':>8}")
