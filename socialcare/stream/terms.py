@@ -33,8 +33,7 @@ STOP_WORDS = frozenset(_STOP_TEXT.split())
 def words(text: str) -> list[str]:
     """Content words of a post: lowercase, no handles, links, numbers or stop words."""
     cleaned = _NOISE.sub(" ", text.lower())
-    stripped = (w.strip("'") for w in _TOKEN.findall(cleaned))
-    return [w for w in stripped if w not in STOP_WORDS]
+    return [w.strip("'") for w in _TOKEN.findall(cleaned) if w.strip("'") not in STOP_WORDS]
 
 
 PHRASE_JOIN = "_"
