@@ -23,7 +23,7 @@ machine runs them: memory stalls and fsync waits do not show in instruction coun
 this environment: the commands run there, and `python -m` imports the code of the directory it
 runs in.
 
-Needs `valgrind` (Debian package); not part of `make bench`. Takes about 5 minutes on 2 cores.
+Needs `valgrind` (Debian package); not part of `make bench`. Takes about 10 minutes on 2 cores.
 """
 
 from __future__ import annotations
