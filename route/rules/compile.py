@@ -227,33 +227,27 @@ def compile_condition(cond: Condition | None, ctx: _Context) -> Predicate:
     if cond is None:
         return lambda m, f: True
     if isinstance(cond, AllOf):
-        return _all_of([compile_condition(c, ctx) for c in cond.all])
+        return _quantified([compile_condition(c, ctx) for c in cond.all], every=True)
     if isinstance(cond, AnyOf):
-        return _any_of([compile_condition(c, ctx) for c in cond.any])
+        return _quantified([compile_condition(c, ctx) for c in cond.any], every=False)
     if isinstance(cond, NotOf):
         inner = compile_condition(cond.not_, ctx)
         return lambda m, f: not inner(m, f)
     return _compile_leaf(cond, ctx)
 
 
-# `all` and `any` of one or two parts (most rules) as plain and / or, without a generator per
-# test: the router decides every post
-def _all_of(parts: list[Predicate]) -> Predicate:
+def _quantified(parts: list[Predicate], every: bool) -> Predicate:
+    """`all` (every) or `any` of the parts; one or two parts (most rules) as plain and / or,
+    without a generator per test: the router decides every post."""
     if len(parts) == 1:
         return parts[0]
     if len(parts) == 2:
         a, b = parts
-        return lambda m, f: a(m, f) and b(m, f)
-    return lambda m, f: all(p(m, f) for p in parts)
-
-
-def _any_of(parts: list[Predicate]) -> Predicate:
-    if len(parts) == 1:
-        return parts[0]
-    if len(parts) == 2:
-        a, b = parts
+        if every:
+            return lambda m, f: a(m, f) and b(m, f)
         return lambda m, f: a(m, f) or b(m, f)
-    return lambda m, f: any(p(m, f) for p in parts)
+    quantifier = all if every else any
+    return lambda m, f: quantifier(p(m, f) for p in parts)
 
 
 def parse_rules(text: str, filename: str = "<rules>") -> RuleSet:
