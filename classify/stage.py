@@ -21,7 +21,7 @@ from socialcare.stream.bus import (
     Record,
 )
 from socialcare.stream.deadletter import DeadLetter
-from socialcare.stream.schema import Mention, SchemaError, mention_of
+from socialcare.stream.schema import Mention, SchemaError, mention_of, with_field
 from socialcare.stream.watermarks import broadcast, is_marker, read_marker
 from socialcare.stream.worker import Stage, StageOutput
 
@@ -85,12 +85,11 @@ class ClassifyStage(Stage):
 
 
 def _classified_json(classified: Mention, raw: bytes | None, mention: Mention) -> bytes:
-    """`classified.to_json()`. Where the unclassified mention's own JSON is at hand (`raw`, the
-    bytes `mention.to_json()` gave), and it had neither classification nor routing, those bytes
-    end where the classification goes (`to_json` leaves out what is None, and routing is the
-    only field after it): the classification is spliced in, and the rest not encoded again."""
+    """`classified.to_json()`: where the unclassified mention's own JSON is at hand (`raw`, the
+    bytes `mention.to_json()` gave) and it had neither classification nor routing, those bytes
+    with the classification added (`with_field`), the rest not encoded again."""
     if raw is None or mention.classification is not None or mention.routing is not None:
         return classified.to_json()
     assert classified.classification is not None
     tag = classified.classification.model_dump_json(exclude_none=True).encode()
-    return raw[:-1] + b',"classification":' + tag + b"}"
+    return with_field(raw, "classification", tag)

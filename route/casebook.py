@@ -29,7 +29,7 @@ from route.spikes import bucket_of
 from socialcare.store import bulk, lookups, traffic
 from socialcare.store import incidents as incident_store
 from socialcare.store.tables import case_events, cases, posts
-from socialcare.stream.schema import Mention, routing_json
+from socialcare.stream.schema import Mention, routing_json, with_field
 from socialcare.stream.terms import listening_terms
 
 REPEAT_WINDOW = timedelta(days=30)
@@ -176,7 +176,7 @@ class CaseBook:
             encoded = m.to_json()
         if routing is None:
             return encoded.decode()
-        return (encoded[:-1] + b',"routing":' + routing + b"}").decode()
+        return with_field(encoded, "routing", routing).decode()
 
     def _brand_post(self, m: Mention, state: _CaseState | None) -> None:
         if state is None:
