@@ -21,6 +21,9 @@ from sqlalchemy import Connection, Table, bindparam, insert, update
 from sqlalchemy.engine import Dialect
 
 _Processor = Callable[[Any], Any]
+# a column's conversion: its position, its bind processor, and whether that keeps None as None
+# (datetimes: most of a case's are unset, and the row skips the call); JSON's writes 'null'
+_Conversion = tuple[int, _Processor, bool]
 
 
 def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
@@ -52,14 +55,11 @@ def update_rows(conn: Connection, table: Table, key: str, rows: Sequence[dict[st
 
 
 def _tuples(
-    rows: Sequence[dict[str, Any]], keys: tuple[str, ...], processors: list[_Processor | None]
+    rows: Sequence[dict[str, Any]], keys: tuple[str, ...], convert: list[_Conversion]
 ) -> list[tuple] | None:
     """Each row's values in `keys` order, converted; None if a row has other keys."""
     get = itemgetter(*keys)
     width = len(keys)
-    # a value None skips the processors that keep None as None (datetimes: most of a case's
-    # are unset); JSON's writes it as 'null', so it still runs
-    convert = [(i, p, _keeps_none(p)) for i, p in enumerate(processors) if p is not None]
     out: list[tuple] = []
     try:
         for row in rows:
@@ -88,14 +88,17 @@ def _keeps_none(process: _Processor) -> bool:
         return False
 
 
-def _processors(table: Table, keys: tuple[str, ...], dialect: Dialect) -> list[_Processor | None]:
-    return [table.c[k].type.dialect_impl(dialect).bind_processor(dialect) for k in keys]
+def _conversions(table: Table, keys: tuple[str, ...], dialect: Dialect) -> list[_Conversion]:
+    """The columns of `keys` whose type converts a value before the driver gets it (worked out
+    once per plan, which is cached)."""
+    processors = [table.c[k].type.dialect_impl(dialect).bind_processor(dialect) for k in keys]
+    return [(i, p, _keeps_none(p)) for i, p in enumerate(processors) if p is not None]
 
 
 @lru_cache(maxsize=64)
 def _insert_plan(
     table: Table, keys: tuple[str, ...], dialect: Dialect
-) -> tuple[str, list[_Processor | None]] | None:
+) -> tuple[str, list[_Conversion]] | None:
     if any(k not in table.c for k in keys):
         return None
     missing = [c for c in table.columns if c.name not in keys]
@@ -105,13 +108,13 @@ def _insert_plan(
     columns = ", ".join(quote(k) for k in keys)
     marks = ", ".join("?" * len(keys))
     sql = f"INSERT INTO {quote(table.name)} ({columns}) VALUES ({marks})"
-    return sql, _processors(table, keys, dialect)
+    return sql, _conversions(table, keys, dialect)
 
 
 @lru_cache(maxsize=64)
 def _update_plan(
     table: Table, keys: tuple[str, ...], dialect: Dialect
-) -> tuple[str, list[_Processor | None]] | None:
+) -> tuple[str, list[_Conversion]] | None:
     if any(k not in table.c for k in keys) or any(
         c.onupdate is not None for c in table.columns if c.name not in keys
     ):
@@ -120,4 +123,4 @@ def _update_plan(
     *values, key = keys
     sets = ", ".join(f"{quote(k)} = ?" for k in values)
     sql = f"UPDATE {quote(table.name)} SET {sets} WHERE {quote(key)} = ?"
-    return sql, _processors(table, keys, dialect)
+    return sql, _conversions(table, keys, dialect)
