@@ -38,7 +38,7 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from run import ROOT, airline_lines, shared_data, train_models, write_jsonl
+from run import ROOT, airline_lines, classified_demo, shared_data, train_models, write_jsonl
 from twcs_copies import write_copies
 
 VADER = """
@@ -69,16 +69,8 @@ for i in range(0, len(lines), 1000):
 
 def classified_mentions(path: Path, conversations: int) -> int:
     """The demo source's mentions, classified, one JSON per line; how many."""
-    from classify.classifier import Classifier
-    from ingest.sources.demo import DemoSource
-
-    mentions = DemoSource(conversations).fetch(None, 10**9).mentions
-    classifier = Classifier()
-    with path.open("wb") as out:
-        for i in range(0, len(mentions), 512):
-            batch = mentions[i : i + 512]
-            for m, tag in zip(batch, classifier.classify([m.text for m in batch]), strict=True):
-                out.write(m.model_copy(update={"classification": tag}).to_json() + b"\n")
+    mentions = classified_demo(conversations)
+    path.write_bytes(b"".join(m.to_json() + b"\n" for m in mentions))
     return len(mentions)
 
 

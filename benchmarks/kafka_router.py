@@ -25,11 +25,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from run import classified_demo  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 from sqlalchemy.exc import OperationalError  # noqa: E402
 
-from classify.classifier import Classifier  # noqa: E402
-from ingest.sources.demo import DemoSource  # noqa: E402
 from socialcare.settings import Settings  # noqa: E402
 from socialcare.store.db import open_store  # noqa: E402
 from socialcare.stream.broker import start_tansu  # noqa: E402
@@ -37,14 +36,10 @@ from socialcare.stream.bus import PIPELINE_TOPICS, TOPIC_CLASSIFIED, OutMessage,
 
 
 def classified_backlog(bus, conversations: int) -> int:
-    mentions = DemoSource(conversations).fetch(None, 10**9).mentions
-    classifier = Classifier()
+    mentions = classified_demo(conversations)
     producer = bus.producer()
-    for i in range(0, len(mentions), 512):
-        batch = mentions[i : i + 512]
-        for m, tag in zip(batch, classifier.classify([m.text for m in batch]), strict=True):
-            value = m.model_copy(update={"classification": tag}).to_json()
-            producer.send(OutMessage(TOPIC_CLASSIFIED, m.conversation_id, value))
+    for m in mentions:
+        producer.send(OutMessage(TOPIC_CLASSIFIED, m.conversation_id, m.to_json()))
     producer.flush()
     return len(mentions)
 

@@ -100,6 +100,13 @@ def demo_mentions(conversations: int):
     return DemoSource(conversations).fetch(None, 10**9).mentions
 
 
+def classified_demo(conversations: int) -> list:
+    """The demo source's mentions with the default classifier's tags: a router's input."""
+    mentions = demo_mentions(conversations)
+    tags = Classifier().classify([m.text for m in mentions])
+    return [m.model_copy(update={"classification": t}) for m, t in zip(mentions, tags, strict=True)]
+
+
 def bench_classify(n_conv: int) -> dict:
     texts = [m.text for m in demo_mentions(n_conv)]
     clf = Classifier()
@@ -210,13 +217,11 @@ def bench_twcs_all_in_one(workdir: Path, copies: int = 10) -> dict:
 
 
 def bench_route(n_conv: int, workdir: Path) -> dict:
-    mentions = demo_mentions(n_conv)
-    tags = Classifier().classify([m.text for m in mentions])
+    mentions = classified_demo(n_conv)
     bus = EmbeddedBus(workdir / "route-bus.db")
     producer = bus.producer()
-    for m, t in zip(mentions, tags, strict=True):
-        value = m.model_copy(update={"classification": t}).to_json()
-        producer.send(OutMessage(TOPIC_CLASSIFIED, m.conversation_id, value))
+    for m in mentions:
+        producer.send(OutMessage(TOPIC_CLASSIFIED, m.conversation_id, m.to_json()))
     producer.flush()
     engine = open_store(f"sqlite:///{workdir / 'route-cases.db'}")
     sql_spent = _time_statements(engine)
