@@ -1,6 +1,6 @@
 """One router alone on Kafka, catching up a backlog: mentions/s and its CPU time.
 
-    python benchmarks/kafka_router.py [--conversations 20000] [--tree DIR]
+    python benchmarks/kafka_router.py [--conversations 20000] [--batch-size N] [--tree DIR]
 
 Starts a local Tansu broker, fills `mentions.classified` with the demo source's mentions
 classified here (about 2 per conversation), then starts `socialcare route` as its own process
@@ -47,6 +47,7 @@ def classified_backlog(bus, conversations: int) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--conversations", type=int, default=20_000)
+    parser.add_argument("--batch-size", type=int, help="the router's (default: its own default)")
     parser.add_argument("--tree", type=Path, default=ROOT, help="the checkout whose router runs")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="kafka-router-"))
@@ -57,6 +58,8 @@ def main() -> None:
         posts = classified_backlog(bus, args.conversations)
         home = work / "home"
         cmd = [sys.executable, "-m", "socialcare.cli", "route", "--bus", broker.url]
+        if args.batch_size:
+            cmd += ["--batch-size", str(args.batch_size)]
         router = subprocess.Popen(
             [*cmd, "--home", str(home)],
             cwd=args.tree,

@@ -111,3 +111,14 @@ def test_classify_stdin_one_line_out_per_line_in():
     assert "error" in out[1] and "error" in out[2] and "error" in out[4]
     assert out[3]["sentiment"]["label"] == "positive" and out[3]["id"] == 7
     assert {"sentiment", "urgency", "topic", "spam"} <= set(out[5])
+
+
+def test_batch_size_defaults_per_stage_and_out_of_range_is_a_usage_error(tmp_path: Path):
+    from socialcare.cli.stages import ROUTE_BATCH
+
+    route = CliRunner().invoke(main, ["route", "--help"])
+    classify = CliRunner().invoke(main, ["classify", "--help"])
+    assert f"default: {ROUTE_BATCH};" in route.output and ROUTE_BATCH > 500
+    assert "default: 500;" in classify.output
+    bad = CliRunner().invoke(main, ["route", "--batch-size", "0", "--home", str(tmp_path)])
+    assert bad.exit_code == 2 and "--batch-size" in bad.output

@@ -124,14 +124,14 @@ def serve_options(f: Callable) -> Callable:
     return click.option("--host", default="127.0.0.1", show_default=True)(f)
 
 
-def batch_option(f: Callable) -> Callable:
+def batch_option(default: int = 500) -> Callable[[Callable], Callable]:
     return click.option(
         "--batch-size",
-        default=500,
+        default=default,
         show_default=True,
         type=click.IntRange(1, 10_000),
-        help="Messages per poll.",
-    )(f)
+        help="Messages per poll, at most.",
+    )
 
 
 def format_option(choices: tuple[str, ...], default: str, help: str | None = None) -> Callable:

@@ -22,6 +22,12 @@ from socialcare.errors import NotFoundError
 from socialcare.runtime import Runtime
 from socialcare.stream.worker import Stage, Worker, run_loop, settle_heap
 
+#: the router's batch, at most: each batch costs five look-up queries, a commit, a flush and an
+#: offset commit whatever its size, and one router alone on Kafka catching up a backlog
+#: (benchmarks/kafka_router.py) did 3,415-3,622 posts/s with 500, 3,609-4,168/s with 2,000;
+#: a batch is only that large when that much is waiting, so it adds nothing at a steady rate
+ROUTE_BATCH = 2000
+
 
 def _print_progress(p) -> None:
     click.echo(
@@ -82,7 +88,7 @@ def run(rt: Runtime, sources, until_idle, no_desk, no_watchdog, host, port) -> N
     metavar="SOURCE",
     help="Mark a source that is no longer run (as --status names it) so it holds nothing back.",
 )
-@batch_option
+@batch_option()
 @with_runtime()
 def ingest(rt: Runtime, sources, until_idle, status, retire, batch_size) -> None:
     """Run the ingest stage alone: sources → mentions.raw."""
@@ -151,7 +157,7 @@ def _run_worker(rt: Runtime, stage: Stage, until_idle: bool, idle_s: float, batc
     help="Also say why: the sentiment's strongest features (learned model) or VADER score and "
     "care cues (default), and the spam reasons.",
 )
-@batch_option
+@batch_option()
 @with_runtime()
 def classify(rt: Runtime, as_worker, until_idle, idle_seconds, models, explain, batch_size) -> None:
     """Classify JSONL from stdin to stdout (one line out per line in), or run the stage."""
@@ -170,7 +176,7 @@ def classify(rt: Runtime, as_worker, until_idle, idle_seconds, models, explain, 
 @main.command()
 @click.option("--until-idle", is_flag=True, help="Exit when nothing is left to route.")
 @click.option("--idle-seconds", default=2.0, show_default=True)
-@batch_option
+@batch_option(ROUTE_BATCH)
 @with_runtime(rules=True)
 def route(rt: Runtime, until_idle, idle_seconds, batch_size) -> None:
     """Run the router stage alone: mentions.classified → cases."""
