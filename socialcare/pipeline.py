@@ -42,6 +42,7 @@ class Pipeline:
         handoff: bool = True,
     ) -> None:
         self.runtime = runtime
+        runtime.checkpoint_in_background()
         bus, engine, rules = runtime.bus, runtime.engine, runtime.rules
         self.watchdog = (
             Watchdog(engine, rules, webhook_url=runtime.settings.webhook_url) if watchdog else None

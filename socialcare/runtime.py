@@ -25,12 +25,14 @@ if TYPE_CHECKING:
     from route.rules import RuleSet
     from route.saved_replies import SavedReplies
     from socialcare.stream.bus import Bus
+    from socialcare.stream.wal import BackgroundCheckpoints
 
 
 class Runtime:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._closed = False
+        self._checkpoints: BackgroundCheckpoints | None = None
 
     @classmethod
     def from_options(cls, **options) -> Runtime:
@@ -69,6 +71,16 @@ class Runtime:
         if self.settings.db is None:  # the SQLite store lives in HOME
             self.settings.ensure_home()
         return open_store(self.settings.db_url)
+
+    def checkpoint_in_background(self) -> None:
+        """For the main writer of the case store and the log (a router, the all-in-one
+        pipeline): a SQLite file's write-ahead log is copied back by a thread of this process,
+        not by the batch that commits (socialcare/stream/wal.py)."""
+        from socialcare.store.db import checkpoint_in_background
+
+        if self._checkpoints is None:
+            self._checkpoints = checkpoint_in_background(self.engine)
+        self.bus.checkpoint_in_background()
 
     def has_store(self) -> bool:
         """Whether a case store exists to read (always true for a --db server)."""
@@ -130,6 +142,8 @@ class Runtime:
         self._closed = True
         if "bus" in self.__dict__:
             self.bus.close()
+        if self._checkpoints is not None:
+            self._checkpoints.close()
         if "engine" in self.__dict__:
             self.engine.dispose()
 

@@ -182,6 +182,7 @@ def route(rt: Runtime, until_idle, idle_seconds, batch_size) -> None:
     """Run the router stage alone: mentions.classified → cases."""
     from route.stage import RouteStage
 
+    rt.checkpoint_in_background()
     _run_worker(rt, RouteStage(rt.engine, rt.rules), until_idle, idle_seconds, batch_size)
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.exc import ArgumentError
 
 from socialcare.errors import ConfigError
 from socialcare.store.migrations import migrate
+from socialcare.stream.wal import BackgroundCheckpoints, backstop
 
 
 def normalize_url(url: str | URL) -> URL:
@@ -69,3 +70,15 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.execute("PRAGMA synchronous=FULL")
     cur.execute("PRAGMA busy_timeout=30000")
     cur.close()
+
+
+def checkpoint_in_background(engine: Engine) -> BackgroundCheckpoints | None:
+    """For the case store's main writer: a SQLite store's log is copied into its file by a thread
+    (socialcare/stream/wal.py), and `engine`'s connections from now on checkpoint only as a
+    backstop. None for PostgreSQL, which checkpoints by itself."""
+    url = engine.url
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    event.listen(engine, "connect", lambda dbapi_conn, _record: backstop(dbapi_conn))
+    engine.dispose()  # the connections pooled so far reconnect with the backstop
+    return BackgroundCheckpoints(url.database)

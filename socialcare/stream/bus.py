@@ -151,6 +151,11 @@ class Bus(ABC):
         parsing the bytes again (a backend that can: socialcare/stream/embedded.py). Called
         by the all-in-one pipeline; the log carries the bytes either way."""
 
+    def checkpoint_in_background(self) -> None:
+        """For a process that writes much of the log: a backend that keeps it in a SQLite file
+        (socialcare/stream/embedded.py) copies the file's write-ahead log back by a thread, not
+        in the batch that commits (socialcare/stream/wal.py). Kafka's broker does its own."""
+
     def group_lag(self, group: str, topics: list[str]) -> int | None:
         """A group's uncommitted messages, read without joining it; None where the backend
         cannot tell from outside the group."""

@@ -31,6 +31,7 @@ from socialcare.stream.bus import (
     TransportConfig,
     partition_for,
 )
+from socialcare.stream.wal import BackgroundCheckpoints, backstop
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS topics(name TEXT PRIMARY KEY, partitions INTEGER NOT NULL);
@@ -56,11 +57,13 @@ def _now_ms() -> int:
     return int(time.time() * 1000)
 
 
-def _connect(path: str) -> sqlite3.Connection:
+def _connect(path: str, checkpoints: BackgroundCheckpoints | None = None) -> sqlite3.Connection:
     conn = sqlite3.connect(path, timeout=30.0, isolation_level=None, check_same_thread=False)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=FULL")  # a flushed message survives power loss too
     conn.execute("PRAGMA busy_timeout=30000")
+    if checkpoints is not None:  # this process copies the log back by a thread
+        backstop(conn)
     return conn
 
 
@@ -122,6 +125,12 @@ class EmbeddedBus(Bus):
         self._conn = _connect(self.path)
         self._conn.executescript(_SCHEMA)
         self.handoff: Handoff | None = None
+        self.checkpoints: BackgroundCheckpoints | None = None
+
+    def checkpoint_in_background(self) -> None:
+        """Producers and consumers made from now on leave checkpoints to a thread."""
+        if self.checkpoints is None:
+            self.checkpoints = BackgroundCheckpoints(self.path)
 
     def share_decoded(self) -> None:
         """Producers and consumers made from now on pass decoded messages in this process
@@ -142,10 +151,12 @@ class EmbeddedBus(Bus):
             return _create_topic(c, topic, _default_partitions(topic, self.config))
 
     def producer(self) -> EmbeddedProducer:
-        return EmbeddedProducer(self.path, self.config, self.handoff)
+        return EmbeddedProducer(self.path, self.config, self.handoff, self.checkpoints)
 
     def consumer(self, group: str, topics: list[str]) -> EmbeddedConsumer:
-        return EmbeddedConsumer(self.path, group, topics, self.config, self.handoff)
+        return EmbeddedConsumer(
+            self.path, group, topics, self.config, self.handoff, self.checkpoints
+        )
 
     def group_lag(self, group: str, topics: list[str]) -> int | None:
         consumer = EmbeddedConsumer(self.path, group, topics, self.config)  # lag() only reads
@@ -163,6 +174,8 @@ class EmbeddedBus(Bus):
         return [_record(r) for r in rows]
 
     def close(self) -> None:
+        if self.checkpoints is not None:
+            self.checkpoints.close()
         self._conn.close()
 
 
@@ -188,8 +201,14 @@ def _record(row: tuple, decoded: object = None) -> Record:
 
 
 class EmbeddedProducer(Producer):
-    def __init__(self, path: str, config: TransportConfig, handoff: Handoff | None = None) -> None:
-        self._conn = _connect(path)
+    def __init__(
+        self,
+        path: str,
+        config: TransportConfig,
+        handoff: Handoff | None = None,
+        checkpoints: BackgroundCheckpoints | None = None,
+    ) -> None:
+        self._conn = _connect(path, checkpoints)
         self.config = config
         self.handoff = handoff
         self._pending: list[OutMessage] = []
@@ -264,8 +283,9 @@ class EmbeddedConsumer(Consumer):
         topics: list[str],
         config: TransportConfig,
         handoff: Handoff | None = None,
+        checkpoints: BackgroundCheckpoints | None = None,
     ) -> None:
-        self._conn = _connect(path)
+        self._conn = _connect(path, checkpoints)
         self.config = config
         self.handoff = handoff
         self.session_ms = config.embedded_session_ms

@@ -48,3 +48,25 @@ def test_what_is_not_an_aware_datetime_is_refused_even_after_equal_values(bad):
     bind(datetime(2026, 3, 1, tzinfo=UTC))
     with pytest.raises((TypeError, ValueError)):
         bind(bad)
+
+
+def test_the_main_writer_of_a_sqlite_store_leaves_checkpoints_to_a_thread(tmp_path):
+    from sqlalchemy import text
+
+    from socialcare.store.db import checkpoint_in_background, open_store
+    from socialcare.stream.wal import BACKSTOP_PAGES
+
+    engine = open_store(f"sqlite:///{tmp_path / 'cases.db'}")
+    with engine.connect() as conn:
+        assert conn.execute(text("PRAGMA wal_autocheckpoint")).scalar() == 1000
+    checkpoints = checkpoint_in_background(engine)
+    try:
+        with engine.connect() as conn:  # pooled before: reconnected with the backstop
+            assert conn.execute(text("PRAGMA wal_autocheckpoint")).scalar() == BACKSTOP_PAGES
+        assert checkpoints is not None and checkpoints.path == str(tmp_path / "cases.db")
+    finally:
+        checkpoints.close()
+        engine.dispose()
+    from sqlalchemy import create_engine
+
+    assert checkpoint_in_background(create_engine("sqlite://")) is None
