@@ -40,6 +40,7 @@ from socialcare.stream.bus import (
     TransportConfig,
     dlq_topic,
 )
+from socialcare.stream.kafka_append import DirectAppend
 from socialcare.stream.kafka_join_fix import apply as _fix_group_join
 
 log = logging.getLogger(__name__)
@@ -163,14 +164,18 @@ class KeyHashMemo(DefaultPartitioner):
         self.limit = limit
         self._hashes: dict[bytes, int] = {}
 
-    def partition(self, topic, key, serialized_key, value, serialized_value, cluster):
-        if serialized_key is None:
-            return super().partition(topic, key, None, value, serialized_value, cluster)
-        hashed = self._hashes.get(serialized_key)
+    def key_hash(self, key: bytes) -> int:
+        hashed = self._hashes.get(key)
         if hashed is None:
             if len(self._hashes) >= self.limit:
                 self._hashes.clear()
-            hashed = self._hashes[serialized_key] = murmur2(serialized_key) & 0x7FFFFFFF
+            hashed = self._hashes[key] = murmur2(key) & 0x7FFFFFFF
+        return hashed
+
+    def partition(self, topic, key, serialized_key, value, serialized_value, cluster):
+        if serialized_key is None:
+            return super().partition(topic, key, None, value, serialized_value, cluster)
+        hashed = self.key_hash(serialized_key)
         all_partitions = cluster.partitions_for_topic(topic)
         if not all_partitions:
             raise ValueError(f"Topic {topic} not found in ClusterMetadata")
@@ -179,6 +184,7 @@ class KeyHashMemo(DefaultPartitioner):
 
 class KafkaBusProducer(Producer):
     def __init__(self, bootstrap: list[str]) -> None:
+        partitioner = KeyHashMemo()
         self._producer = KafkaProducer(
             bootstrap_servers=bootstrap,
             acks="all",
@@ -187,14 +193,20 @@ class KafkaBusProducer(Producer):
             # sender thread waking for each few records while the batch is being built
             linger_ms=50,
             batch_size=256 * 1024,
-            partitioner=KeyHashMemo(),
+            partitioner=partitioner,
             retries=10,
         )
+        self._direct = DirectAppend(self._producer, partitioner.key_hash)
         self._futures: list = []
 
     def send(self, message: OutMessage) -> None:
         key = message.key.encode() if message.key is not None else None
         try:
+            if key is not None and not message.headers and message.partition is None:
+                future = self._direct.append(message.topic, key, message.value)
+                if future is not None:
+                    self._futures.append(future)
+                    return
             self._futures.append(
                 self._producer.send(
                     message.topic,
@@ -209,6 +221,7 @@ class KafkaBusProducer(Producer):
 
     def flush(self) -> None:
         futures, self._futures = self._futures, []
+        self._direct.forget_partitions()
         try:
             self._producer.flush(timeout=60)
             for future in futures:
