@@ -1,4 +1,4 @@
-"""Small builders for mentions in tests."""
+"""Small builders for mentions in tests, and the cluster metadata a Kafka partitioner reads."""
 
 from __future__ import annotations
 
@@ -51,3 +51,19 @@ def classified(
         model_version="test",
     )
     return m.model_copy(update={"classification": tag})
+
+
+class OneTopicCluster:
+    """What a kafka-python partitioner asks ClusterMetadata: one topic of `partitions`."""
+
+    def __init__(self, topic: str, partitions: int) -> None:
+        self.topic, self.parts = topic, set(range(partitions))
+
+    def topics(self) -> set[str]:
+        return {self.topic}
+
+    def partitions_for_topic(self, topic: str) -> set[int] | None:
+        return set(self.parts) if topic == self.topic else None
+
+    def available_partitions_for_topic(self, topic: str) -> set[int] | None:
+        return self.partitions_for_topic(topic)

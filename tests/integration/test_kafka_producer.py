@@ -12,21 +12,7 @@ from kafka.partitioner.default import DefaultPartitioner
 from socialcare.errors import TransientError
 from socialcare.stream.bus import OutMessage, TransportConfig
 from socialcare.stream.kafka import KafkaBus
-
-
-class _Partitions:
-    """The metadata kafka-python's default partitioner asks for: one topic of `count`."""
-
-    def __init__(self, topic: str, count: int) -> None:
-        self.topic, self.count = topic, count
-
-    def topics(self) -> set[str]:
-        return {self.topic}
-
-    def partitions_for_topic(self, topic: str) -> set[int]:
-        return set(range(self.count))
-
-    available_partitions_for_topic = partitions_for_topic
+from tests.factories import OneTopicCluster
 
 
 def test_keyed_records_land_on_the_default_partitioners_partition_and_the_rest_take_send(broker):
@@ -53,7 +39,7 @@ def test_keyed_records_land_on_the_default_partitioners_partition_and_the_rest_t
 
     records = bus.read_all(topic)
     assert len(records) == 303
-    default, cluster = DefaultPartitioner(), _Partitions(topic, 3)
+    default, cluster = DefaultPartitioner(), OneTopicCluster(topic, 3)
     by_key = {r.key: r for r in records if r.key is not None}
     for key, value in keyed:
         record = by_key[key.encode()]
