@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextvars
 import os
+import tempfile
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -378,10 +379,10 @@ def _describe(exc: ValidationError) -> str:
 
 
 def _writable(path: Path) -> bool:
-    probe = path / ".write-probe"
+    """Whether a file can be made in `path`. Each probe has a name of its own, so workers
+    starting together on one home never remove each other's probe."""
     try:
-        probe.write_bytes(b"")
-        probe.unlink()
-        return True
+        with tempfile.NamedTemporaryFile(dir=path, prefix=".write-probe-"):
+            return True
     except OSError:
         return False

@@ -108,3 +108,18 @@ def test_sources_come_from_the_config_file_when_none_are_given(tmp_path):
     (tmp_path / "config.toml").write_text("[ingest]\nsources = 3\n")
     bad = runner.invoke(main, ["ingest", "--until-idle", "--home", str(tmp_path)])
     assert bad.exit_code == 2 and "must be a list" in bad.output
+
+
+def test_workers_starting_together_on_one_home_all_find_it_writable(tmp_path):
+    """Workers started at once each probe the home; one's probe must not fail another's."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    settings = Settings(home=tmp_path / "home")
+
+    def start(_: int) -> None:
+        for _ in range(200):
+            settings.ensure_home()
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(start, range(8)))  # re-raises a StorageError from any thread
+    assert not list((tmp_path / "home").glob(".write-probe*"))
