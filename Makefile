@@ -9,7 +9,7 @@ SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: install run test lint bench chaos clean browser
 
-$(STAMP): pyproject.toml classify/_kernels.c  # the C loops are built by the install
+$(STAMP): pyproject.toml classify/_kernels.c socialcare/stream/_terms.c  # the install builds the C loops
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
