@@ -1,6 +1,6 @@
 # The socialcare image: one image, a service per stage (see docker-compose.yml).
-# Built in two steps: a C compiler builds the wheel with the compiled scoring loops
-# (classify/_kernels.c), and the image that runs gets the wheel without the compiler.
+# Built in two steps: a C compiler builds the wheel with the compiled loops (classify/_kernels.c,
+# socialcare/stream/_terms.c), and the image that runs gets the wheel without the compiler.
 FROM python:3.11-slim AS build
 RUN apt-get update && apt-get install -y --no-install-recommends gcc libc6-dev \
     && rm -rf /var/lib/apt/lists/*
@@ -16,7 +16,7 @@ FROM python:3.11-slim
 WORKDIR /app
 COPY --from=build /wheels /wheels
 RUN pip install --no-cache-dir /wheels/*.whl && rm -rf /wheels \
-    && python -c "from classify import _kernels" \
+    && python -c "from classify import _kernels; from socialcare.stream import _terms" \
     && useradd --system --home /var/lib/socialcare socialcare \
     && mkdir -p /var/lib/socialcare && chown socialcare /var/lib/socialcare
 USER socialcare
