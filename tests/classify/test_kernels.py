@@ -17,6 +17,7 @@ from classify.keywords import TOKEN, plain_words, tokens_and_words
 from classify.spam import _REPEAT
 from classify.text import bounded
 from classify.token_ids import lookup
+from classify.vader import _strip_punc_if_word
 from tests.classify.test_learned import LABELS, TEXTS, UNSEEN
 
 HOSTILE = [
@@ -206,3 +207,26 @@ def test_a_full_pair_table_passed_in_ends_the_search():
     rows, words = np.zeros(2, dtype=np.int64), np.array([1, 2], dtype=np.int64)
     out = np.empty(1, dtype=np.int64), np.empty(1, dtype=np.int64)
     assert kernels.compiled.pair_columns(rows, words, 9, 10, *full, *out) == 0  # key 12: absent
+
+
+@pytest.mark.skipif(kernels.compiled is None, reason="classify/_kernels.c not built")
+@given(
+    st.text(
+        alphabet=st.one_of(
+            st.sampled_from(" \t\n!?.,'\"-:)(AZaz09ÀéİΣßﬁ"),  # ASCII case, punctuation, and
+            st.characters(),  # letters whose lowercase differs in length or by context
+        ),
+        max_size=200,
+    )
+)
+def test_vaders_compiled_words_are_the_librarys_split_strip_and_lower(text):
+    words = [_strip_punc_if_word(w) for w in text.split()]
+    got_words, got_lower = kernels.compiled.vader_words(text)
+    assert got_words == words
+    assert got_lower == [w.lower() for w in words]
+
+
+@pytest.mark.skipif(kernels.compiled is None, reason="classify/_kernels.c not built")
+def test_vaders_compiled_words_lower_every_ascii_character_as_str_lower():
+    text = " ".join(f"{chr(c)}{chr(c)}x" for c in range(33, 127))
+    assert kernels.compiled.vader_words(text)[1] == [w.lower() for w in text.split()]
