@@ -13,6 +13,7 @@ from sqlalchemy.exc import ArgumentError
 
 from socialcare.errors import ConfigError
 from socialcare.store.migrations import migrate
+from socialcare.stream import sqlite_params
 from socialcare.stream.wal import BackgroundCheckpoints, backstop
 
 
@@ -34,6 +35,7 @@ def open_store(url: str | URL) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        sqlite_params.register()  # None, bools and bytes bound without the slow path
         # SQLite connections are cheap: enough for the desk's worker threads not to queue
         engine = create_engine(
             url,

@@ -21,6 +21,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+from socialcare.stream import sqlite_params
 from socialcare.stream.bus import (
     Bus,
     Consumer,
@@ -58,6 +59,7 @@ def _now_ms() -> int:
 
 
 def _connect(path: str, checkpoints: BackgroundCheckpoints | None = None) -> sqlite3.Connection:
+    sqlite_params.register()  # None, bools and bytes bound without the slow path
     conn = sqlite3.connect(path, timeout=30.0, isolation_level=None, check_same_thread=False)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=FULL")  # a flushed message survives power loss too
