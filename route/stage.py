@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import datetime
 from typing import ClassVar
 
 import orjson
@@ -72,12 +73,15 @@ class RouteStage(Stage):
             raise TransientError(f"case store unavailable: {exc.orig}") from exc
         except IntegrityError as exc:  # another router won a race; the retry sees its rows
             raise TransientError(f"concurrent write, retrying: {exc.orig}") from exc
+        at_text: dict[datetime, str] = {}  # a batch's events mostly share one time: its now
         for ev in events:
+            if (at := at_text.get(ev.at)) is None:
+                at = at_text[ev.at] = ev.at.isoformat()
             payload = {
                 "schema": 1,
                 "case_id": ev.case_id,
                 "type": ev.type,
-                "at": ev.at.isoformat(),
+                "at": at,
                 "actor": ev.actor,
                 "data": ev.data,
             }
