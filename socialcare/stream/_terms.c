@@ -51,12 +51,14 @@ static Py_ssize_t noise_at(int kind, const void *data, Py_ssize_t n, Py_ssize_t 
 }
 
 /* Append the word of the run [start, end) (from its first letter, without trailing quotes)
- * unless it is too short or a stop word. */
+ * unless it is too short (findall's two characters, then `min_length` once stripped) or a stop
+ * word. */
 static int take_run(PyObject *text, int kind, const void *data, Py_ssize_t start, Py_ssize_t end,
-                    PyObject *stop_words, PyObject *out) {
+                    PyObject *stop_words, Py_ssize_t min_length, PyObject *out) {
     while (start < end && AT(start) == '\'') start++;
     if (end - start < 2) return 0;  /* findall needs a letter and one more character */
     while (end > start && AT(end - 1) == '\'') end--;
+    if (end - start < min_length) return 0;
     PyObject *word = PyUnicode_Substring(text, start, end);
     if (!word) return -1;
     int stop = PySet_Contains(stop_words, word);
@@ -65,10 +67,9 @@ static int take_run(PyObject *text, int kind, const void *data, Py_ssize_t start
     return rc;
 }
 
-static PyObject *content_words(PyObject *self, PyObject *args) {
-    PyObject *text, *stop_words;
-    if (!PyArg_ParseTuple(args, "UO!:content_words", &text, &PyFrozenSet_Type, &stop_words))
-        return NULL;
+/* The words of `text` (a str) that are not stop words and have `min_length` characters or
+ * more, in order. */
+static PyObject *collect_words(PyObject *text, PyObject *stop_words, Py_ssize_t min_length) {
     int kind = PyUnicode_KIND(text);
     const void *data = PyUnicode_DATA(text);
     Py_ssize_t n = PyUnicode_GET_LENGTH(text);
@@ -80,17 +81,25 @@ static PyObject *content_words(PyObject *self, PyObject *args) {
         Py_ssize_t noise = noise_at(kind, data, n, i);
         int in_run = !noise && IS_RUN(AT(i));
         if (!in_run && run >= 0) {
-            if (take_run(text, kind, data, run, i, stop_words, out) < 0) goto fail;
+            if (take_run(text, kind, data, run, i, stop_words, min_length, out) < 0) goto fail;
             run = -1;
         }
         if (in_run && run < 0) run = i;
         i += noise ? noise : 1;
     }
-    if (run >= 0 && take_run(text, kind, data, run, n, stop_words, out) < 0) goto fail;
+    if (run >= 0 && take_run(text, kind, data, run, n, stop_words, min_length, out) < 0)
+        goto fail;
     return out;
 fail:
     Py_DECREF(out);
     return NULL;
+}
+
+static PyObject *content_words(PyObject *self, PyObject *args) {
+    PyObject *text, *stop_words;
+    if (!PyArg_ParseTuple(args, "UO!:content_words", &text, &PyFrozenSet_Type, &stop_words))
+        return NULL;
+    return collect_words(text, stop_words, 0);
 }
 
 /* a + join + b, made at its final size (PyUnicode_FromFormat parses its format each time). */
@@ -118,17 +127,10 @@ static PyObject *content_terms(PyObject *self, PyObject *args) {
     if (!PyArg_ParseTuple(args, "UO!U:content_terms", &text, &PyFrozenSet_Type, &stop_words,
                           &join))
         return NULL;
-    PyObject *pair = Py_BuildValue("(OO)", text, stop_words);
-    if (!pair) return NULL;
-    PyObject *all = content_words(self, pair);
-    Py_DECREF(pair);
-    if (!all) return NULL;
-    PyObject *out = PyList_New(0), *seen = PySet_New(NULL), *ws = PyList_New(0);
-    if (!out || !seen || !ws) goto fail;
-    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(all); i++) {
-        PyObject *w = PyList_GET_ITEM(all, i);
-        if (PyUnicode_GET_LENGTH(w) > 1 && PyList_Append(ws, w) < 0) goto fail;
-    }
+    PyObject *ws = collect_words(text, stop_words, 2);
+    if (!ws) return NULL;
+    PyObject *out = PyList_New(0), *seen = PySet_New(NULL);
+    if (!out || !seen) goto fail;
     Py_ssize_t m = PyList_GET_SIZE(ws);
     for (Py_ssize_t i = 0; i < 2 * m - 1; i++) {
         PyObject *term;
@@ -145,15 +147,13 @@ static PyObject *content_terms(PyObject *self, PyObject *args) {
         Py_DECREF(term);
         if (rc < 0) goto fail;
     }
-    Py_DECREF(all);
     Py_DECREF(seen);
     Py_DECREF(ws);
     return out;
 fail:
-    Py_DECREF(all);
+    Py_DECREF(ws);
     Py_XDECREF(out);
     Py_XDECREF(seen);
-    Py_XDECREF(ws);
     return NULL;
 }
 
