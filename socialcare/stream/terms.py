@@ -9,18 +9,13 @@ The router stores each customer post's terms (`posts.terms`, space-separated, a 
 from __future__ import annotations
 
 import itertools
-import os
 import re
 from types import ModuleType
 
-compiled: ModuleType | None
-if os.environ.get("SOCIALCARE_NO_KERNELS") == "1":
-    compiled = None
-else:
-    try:  # the same words in one pass (_terms.c); not built without a C compiler
-        from socialcare.stream import _terms as compiled
-    except ImportError:
-        compiled = None
+from socialcare.stream.extensions import optional
+
+#: the same words in one pass (_terms.c), or None where it was not built
+compiled: ModuleType | None = optional("socialcare.stream._terms")
 
 _TOKEN = re.compile(r"[a-z][a-z']+")
 _NOISE = re.compile(r"@\w+|#|https?://\S+|www\.\S+|\d+")
