@@ -6,7 +6,7 @@ on its thread. For the main writer of the case store or the embedded log (a rout
 all-in-one pipeline) that copy and its fsync were part of every few batches.
 `BackgroundCheckpoints` moves it to a thread with its own connection: the sqlite3 module lets go
 of the GIL while SQLite works, so on a second core the copy runs beside the writer. The writer's
-connections keep a checkpoint of their own at `BACKSTOP_PAGES` (`backstop`), for when the thread
+connections keep a checkpoint of their own past `BACKSTOP_BYTES` of log (`backstop`), for when the thread
 falls behind. A checkpoint is PASSIVE either way (it never waits for, or blocks, a reader or the
 writer), and one that is cut short is finished by the next, so a crash in either place loses
 nothing.
@@ -20,9 +20,9 @@ import threading
 
 log = logging.getLogger(__name__)
 
-#: the writer checkpoints itself past this many log pages (4 KB each): only when the thread
-#: cannot keep up, or is not running
-BACKSTOP_PAGES = 16_384
+#: the writer checkpoints itself once its log passes this size: only when the thread cannot keep
+#: up, or is not running
+BACKSTOP_BYTES = 64 * 1024 * 1024
 EVERY_S = 0.2
 
 
@@ -60,6 +60,12 @@ class BackgroundCheckpoints:
 
 
 def backstop(conn: sqlite3.Connection) -> None:
-    """A writer's connection checkpoints only past `BACKSTOP_PAGES`, leaving the rest to the
-    thread."""
-    conn.execute(f"PRAGMA wal_autocheckpoint={BACKSTOP_PAGES}")
+    """A writer's connection checkpoints only past `BACKSTOP_BYTES` of log, leaving the rest to
+    the thread."""
+    conn.execute(f"PRAGMA wal_autocheckpoint={backstop_pages(conn)}")
+
+
+def backstop_pages(conn: sqlite3.Connection) -> int:
+    """`BACKSTOP_BYTES` in pages of the database `conn` is on (SQLite counts its log in pages)."""
+    (page_size,) = conn.execute("PRAGMA page_size").fetchone()
+    return BACKSTOP_BYTES // page_size

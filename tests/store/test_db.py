@@ -53,8 +53,8 @@ def test_what_is_not_an_aware_datetime_is_refused_even_after_equal_values(bad):
 def test_the_main_writer_of_a_sqlite_store_leaves_checkpoints_to_a_thread(tmp_path):
     from sqlalchemy import text
 
-    from socialcare.store.db import checkpoint_in_background, open_store
-    from socialcare.stream.wal import BACKSTOP_PAGES
+    from socialcare.store.db import STORE_PAGE_SIZE, checkpoint_in_background, open_store
+    from socialcare.stream.wal import BACKSTOP_BYTES
 
     engine = open_store(f"sqlite:///{tmp_path / 'cases.db'}")
     with engine.connect() as conn:
@@ -62,7 +62,10 @@ def test_the_main_writer_of_a_sqlite_store_leaves_checkpoints_to_a_thread(tmp_pa
     checkpoints = checkpoint_in_background(engine)
     try:
         with engine.connect() as conn:  # pooled before: reconnected with the backstop
-            assert conn.execute(text("PRAGMA wal_autocheckpoint")).scalar() == BACKSTOP_PAGES
+            assert (
+                conn.execute(text("PRAGMA wal_autocheckpoint")).scalar()
+                == BACKSTOP_BYTES // STORE_PAGE_SIZE
+            )
         assert checkpoints is not None and checkpoints.path == str(tmp_path / "cases.db")
     finally:
         checkpoints.close()
@@ -70,3 +73,24 @@ def test_the_main_writer_of_a_sqlite_store_leaves_checkpoints_to_a_thread(tmp_pa
     from sqlalchemy import create_engine
 
     assert checkpoint_in_background(create_engine("sqlite://")) is None
+
+
+def test_a_new_sqlite_store_has_large_pages_and_an_old_one_keeps_its_own(tmp_path):
+    import sqlite3
+
+    from sqlalchemy import func, select, text
+
+    from socialcare.store.db import STORE_PAGE_SIZE, open_store
+    from socialcare.store.tables import cases
+
+    new = open_store(f"sqlite:///{tmp_path / 'new.db'}")
+    with new.connect() as conn:
+        assert conn.execute(text("PRAGMA page_size")).scalar() == STORE_PAGE_SIZE
+    new.dispose()
+    old_path = tmp_path / "old.db"  # made before stores had large pages: SQLite's 4 kB
+    sqlite3.connect(old_path).execute("CREATE TABLE kept(x)").connection.close()
+    old = open_store(f"sqlite:///{old_path}")  # migrated and used as it is
+    with old.connect() as conn:
+        assert conn.execute(text("PRAGMA page_size")).scalar() == 4096
+        assert conn.execute(select(func.count()).select_from(cases)).scalar() == 0
+    old.dispose()

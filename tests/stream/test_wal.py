@@ -7,9 +7,11 @@ import sqlite3
 import time
 from pathlib import Path
 
+import pytest
+
 from socialcare.stream.bus import OutMessage
 from socialcare.stream.embedded import EmbeddedBus
-from socialcare.stream.wal import BACKSTOP_PAGES, BackgroundCheckpoints, backstop
+from socialcare.stream.wal import BACKSTOP_BYTES, BackgroundCheckpoints, backstop
 
 
 def _writer(path: Path) -> sqlite3.Connection:
@@ -56,10 +58,21 @@ def test_the_thread_copies_the_log_into_the_file_the_writer_leaves_it(tmp_path: 
 def test_a_writer_past_the_backstop_checkpoints_itself(tmp_path: Path):
     path = tmp_path / "w.db"
     conn = _writer(path)
-    assert conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == BACKSTOP_PAGES
+    assert conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == BACKSTOP_BYTES // 4096
     conn.execute("PRAGMA wal_autocheckpoint=200")  # a small backstop, to see it act
     _write_pages(conn, 400)
     assert path.stat().st_size > 400 * 3000
+    conn.close()
+
+
+@pytest.mark.parametrize("page_size", [4096, 16384, 65536])
+def test_the_backstop_is_the_same_log_size_whatever_the_page_size(tmp_path: Path, page_size):
+    conn = sqlite3.connect(tmp_path / "w.db", isolation_level=None)
+    conn.execute(f"PRAGMA page_size={page_size}")
+    conn.execute("PRAGMA journal_mode=WAL")
+    backstop(conn)
+    pages = conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
+    assert pages * page_size == BACKSTOP_BYTES
     conn.close()
 
 
@@ -71,7 +84,7 @@ def test_the_embedded_log_leaves_checkpoints_to_its_thread_once_asked(tmp_path: 
     producer = bus.producer()
     consumer = bus.consumer("g", ["t"])
     for conn in (producer._conn, consumer._conn):
-        assert conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == BACKSTOP_PAGES
+        assert conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == BACKSTOP_BYTES // 4096
     producer.send(OutMessage("t", "k", b"v"))
     producer.flush()
     assert [r.value for r in consumer.poll(10, 1.0)] == [b"v"]
