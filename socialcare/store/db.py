@@ -14,6 +14,7 @@ from sqlalchemy.exc import ArgumentError
 from socialcare.errors import ConfigError
 from socialcare.store.migrations import migrate
 from socialcare.stream import sqlite_params
+from socialcare.stream.sqlite_pages import use_large_pages
 from socialcare.stream.wal import BackgroundCheckpoints, backstop
 
 
@@ -66,15 +67,9 @@ def json_text(value: Any) -> str:
         return json.dumps(value)
 
 
-STORE_PAGE_SIZE = 16384
-
-
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
+    use_large_pages(dbapi_conn)  # a new store's (socialcare/stream/sqlite_pages.py)
     cur = dbapi_conn.cursor()
-    # a new store's pages (ignored once it exists): a post row with its whole message is
-    # 1-2 kB, so a 4 kB page holds two and every insert splits pages; 16 kB pages cut the
-    # router's inserts by a fifth (benchmarks/kafka_router.py, README)
-    cur.execute(f"PRAGMA page_size={STORE_PAGE_SIZE}")
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=FULL")
     cur.execute("PRAGMA busy_timeout=30000")

@@ -53,7 +53,8 @@ def test_what_is_not_an_aware_datetime_is_refused_even_after_equal_values(bad):
 def test_the_main_writer_of_a_sqlite_store_leaves_checkpoints_to_a_thread(tmp_path):
     from sqlalchemy import text
 
-    from socialcare.store.db import STORE_PAGE_SIZE, checkpoint_in_background, open_store
+    from socialcare.store.db import checkpoint_in_background, open_store
+    from socialcare.stream.sqlite_pages import PAGE_SIZE
     from socialcare.stream.wal import BACKSTOP_BYTES
 
     engine = open_store(f"sqlite:///{tmp_path / 'cases.db'}")
@@ -64,7 +65,7 @@ def test_the_main_writer_of_a_sqlite_store_leaves_checkpoints_to_a_thread(tmp_pa
         with engine.connect() as conn:  # pooled before: reconnected with the backstop
             assert (
                 conn.execute(text("PRAGMA wal_autocheckpoint")).scalar()
-                == BACKSTOP_BYTES // STORE_PAGE_SIZE
+                == BACKSTOP_BYTES // PAGE_SIZE
             )
         assert checkpoints is not None and checkpoints.path == str(tmp_path / "cases.db")
     finally:
@@ -80,12 +81,13 @@ def test_a_new_sqlite_store_has_large_pages_and_an_old_one_keeps_its_own(tmp_pat
 
     from sqlalchemy import func, select, text
 
-    from socialcare.store.db import STORE_PAGE_SIZE, open_store
+    from socialcare.store.db import open_store
     from socialcare.store.tables import cases
+    from socialcare.stream.sqlite_pages import PAGE_SIZE
 
     new = open_store(f"sqlite:///{tmp_path / 'new.db'}")
     with new.connect() as conn:
-        assert conn.execute(text("PRAGMA page_size")).scalar() == STORE_PAGE_SIZE
+        assert conn.execute(text("PRAGMA page_size")).scalar() == PAGE_SIZE
     new.dispose()
     old_path = tmp_path / "old.db"  # made before stores had large pages: SQLite's 4 kB
     sqlite3.connect(old_path).execute("CREATE TABLE kept(x)").connection.close()

@@ -11,6 +11,7 @@ import pytest
 
 from socialcare.stream.bus import OutMessage
 from socialcare.stream.embedded import EmbeddedBus
+from socialcare.stream.sqlite_pages import PAGE_SIZE
 from socialcare.stream.wal import BACKSTOP_BYTES, BackgroundCheckpoints, backstop
 
 
@@ -84,7 +85,9 @@ def test_the_embedded_log_leaves_checkpoints_to_its_thread_once_asked(tmp_path: 
     producer = bus.producer()
     consumer = bus.consumer("g", ["t"])
     for conn in (producer._conn, consumer._conn):
-        assert conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == BACKSTOP_BYTES // 4096
+        assert (
+            conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == BACKSTOP_BYTES // PAGE_SIZE
+        )
     producer.send(OutMessage("t", "k", b"v"))
     producer.flush()
     assert [r.value for r in consumer.poll(10, 1.0)] == [b"v"]
