@@ -648,6 +648,108 @@ fail:
     return NULL;
 }
 
+/* cue_count(text, index, fallback, first_only): the matches of a care-cue regex (classify/cue_table.py)
+ * in lowercased `text`, as `len(re.findall(...))` counts them: at each position not preceded by
+ * a word character or '#', the first entry (in order) that matches and is not followed by a
+ * word character is a match, and the search goes on after it. An entry is a str (the literal)
+ * or a tuple ("units", units): decimal digits, any whitespace, then one of the units. `index`
+ * maps a character to the entries that may start with it, in table order; `fallback` is the
+ * entries for any other character (the units ones). With `first_only`, stops at the first
+ * match (`search(...) is not None` as count > 0). */
+/* IS_WORD without the Unicode tables' function calls for ASCII, most of a post's text */
+static inline int is_word_char(Py_UCS4 ch) {
+    if (ch < 128) {
+        return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || (ch >= 'A' && ch <= 'Z') ||
+               ch == '_';
+    }
+    return IS_WORD(ch);
+}
+
+static int literal_at(int kind, const void *data, Py_ssize_t n, Py_ssize_t i, PyObject *lit,
+                      Py_ssize_t *end) {
+    Py_ssize_t m = PyUnicode_GET_LENGTH(lit);
+    if (m == 0 || i + m > n) return 0;
+    int lkind = PyUnicode_KIND(lit);
+    const void *ldata = PyUnicode_DATA(lit);
+    for (Py_ssize_t j = 0; j < m; j++) {
+        if (PyUnicode_READ(kind, data, i + j) != PyUnicode_READ(lkind, ldata, j)) return 0;
+    }
+    if (i + m < n && is_word_char(PyUnicode_READ(kind, data, i + m))) return 0;
+    *end = i + m;
+    return 1;
+}
+
+static int bad_entry(void) {
+    PyErr_SetString(PyExc_TypeError,
+                    "cue_count: index maps one character to a tuple of entries, and each entry "
+                    "is a str or a (\"units\", tuple of str) pair");
+    return -1;
+}
+
+/* 1 and the match's end if `entry` matches at i, 0 if not, -1 (an error set) if it is not an
+ * entry; checked where met, so a call costs nothing for the entries it never reaches */
+static int entry_at(int kind, const void *data, Py_ssize_t n, Py_ssize_t i, PyObject *entry,
+                    Py_ssize_t *end) {
+    if (PyUnicode_CheckExact(entry)) return literal_at(kind, data, n, i, entry, end);
+    if (!PyTuple_CheckExact(entry) || PyTuple_GET_SIZE(entry) != 2) return bad_entry();
+    PyObject *units = PyTuple_GET_ITEM(entry, 1);
+    if (!PyTuple_CheckExact(units)) return bad_entry();
+    Py_ssize_t k = i;
+    while (k < n && Py_UNICODE_ISDECIMAL(PyUnicode_READ(kind, data, k))) k++;
+    if (k == i) return 0;
+    while (k < n && Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, k))) k++;
+    for (Py_ssize_t u = 0; u < PyTuple_GET_SIZE(units); u++) {
+        PyObject *unit = PyTuple_GET_ITEM(units, u);
+        if (!PyUnicode_CheckExact(unit)) return bad_entry();
+        if (literal_at(kind, data, n, k, unit, end)) return 1;
+    }
+    return 0;
+}
+
+static PyObject *cue_count(PyObject *self, PyObject *args) {
+    PyObject *text, *index, *fallback;
+    int first_only = 0;
+    if (!PyArg_ParseTuple(args, "UO!O!|p", &text, &PyDict_Type, &index, &PyTuple_Type, &fallback,
+                          &first_only)) {
+        return NULL;
+    }
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text), count = 0, i = 0, end = 0;
+    while (i < n) {
+        if (i > 0) {
+            Py_UCS4 before = PyUnicode_READ(kind, data, i - 1);
+            if (is_word_char(before) || before == '#') {
+                i++;
+                continue;
+            }
+        }
+        /* the entries that can start with this character, in table order */
+        PyObject *ch = PyUnicode_FromOrdinal(PyUnicode_READ(kind, data, i));
+        if (ch == NULL) return NULL;
+        PyObject *entries = PyDict_GetItemWithError(index, ch);
+        Py_DECREF(ch);
+        if (entries == NULL) {
+            if (PyErr_Occurred()) return NULL;
+            entries = fallback;
+        }
+        if (!PyTuple_CheckExact(entries)) return bad_entry(), NULL;
+        int found = 0;
+        for (Py_ssize_t e = 0; e < PyTuple_GET_SIZE(entries) && !found; e++) {
+            found = entry_at(kind, data, n, i, PyTuple_GET_ITEM(entries, e), &end);
+            if (found < 0) return NULL;
+        }
+        if (!found) {
+            i++;
+            continue;
+        }
+        count++;
+        if (first_only) break;
+        i = end;
+    }
+    return PyLong_FromSsize_t(count);
+}
+
 static PyMethodDef methods[] = {
     {"vader_words", vader_words, METH_O,
      "vader_words(text) -> (words, lowered): VADER's words of a text (classify/vader.py)."},
@@ -668,6 +770,9 @@ static PyMethodDef methods[] = {
      "phrase_hits(words, starts) -> [(name, phrase)]: PhraseIndex's walk (keywords.py)."},
     {"tokens_and_words", tokens_and_words, METH_O,
      "tokens_and_words(lowered_text) -> (tokens, words): classify/keywords.py's tokenizer."},
+    {"cue_count", cue_count, METH_VARARGS,
+     "cue_count(lowered_text, index, fallback, first_only=False) -> the cue regex's matches "
+     "(classify/cue_table.py)."},
     {"tfidf_scores", tfidf_scores, METH_VARARGS,
      "tfidf_scores(keys, width, idf, tf, coef, z): add each text's TF-IDF × coef into z."},
     {NULL, NULL, 0, NULL},

@@ -8,14 +8,16 @@ without changing VADER's score, which stays calibrated for general text.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
+from classify.cue_table import CueSet
 
-def _words(patterns: list[str]) -> re.Pattern[str]:
+
+def _words(patterns: list[str]) -> CueSet:
     """Whole words, matched against lowercased text (`cues` lowercases once: 2.5x faster than
-    re.IGNORECASE on these alternations, with the same matches on every shared tweet)."""
-    return re.compile(r"(?<![\w#])(?:" + "|".join(patterns) + r")(?!\w)")
+    re.IGNORECASE on these alternations, with the same matches on every shared tweet), counted
+    by the compiled loop where it is built (classify/cue_table.py)."""
+    return CueSet(patterns)
 
 
 COMPLAINT_CUES = _words(
@@ -126,9 +128,9 @@ class Cues:
 def cues(text: str) -> Cues:
     low = text.lower()
     return Cues(
-        complaint=len(COMPLAINT_CUES.findall(low)),
-        praise=len(PRAISE_CUES.findall(low)),
-        sarcasm=SARCASM_CUES.search(low) is not None,
+        complaint=COMPLAINT_CUES.count(low),
+        praise=PRAISE_CUES.count(low),
+        sarcasm=SARCASM_CUES.found_in(low),
         question="?" in text,
     )
 
