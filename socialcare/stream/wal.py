@@ -6,10 +6,10 @@ on its thread. For the main writer of the case store or the embedded log (a rout
 all-in-one pipeline) that copy and its fsync were part of every few batches.
 `BackgroundCheckpoints` moves it to a thread with its own connection: the sqlite3 module lets go
 of the GIL while SQLite works, so on a second core the copy runs beside the writer. The writer's
-connections keep a checkpoint of their own past `BACKSTOP_BYTES` of log (`backstop`), for when the thread
-falls behind. A checkpoint is PASSIVE either way (it never waits for, or blocks, a reader or the
-writer), and one that is cut short is finished by the next, so a crash in either place loses
-nothing.
+connections keep a checkpoint of their own past `BACKSTOP_BYTES` of log (`backstop`), for when
+the thread falls behind. A checkpoint is PASSIVE either way (it never waits for, or blocks, a
+reader or the writer), and one that is cut short is finished by the next, so a crash in either
+place loses nothing.
 """
 
 from __future__ import annotations
