@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from socialcare.errors import StorageError, TransientError, as_storage_error
 from socialcare.stream.bus import Bus, Consumer, OutMessage, Record, offsets_after
 from socialcare.stream.deadletter import DeadLetter
+from socialcare.stream.watermarks import is_marker
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +116,8 @@ class Stage(ABC):
 
 @dataclass
 class WorkerStats:
-    processed: int = 0
+    processed: int = 0  # the records a stage handled, watermark markers not counted
+    markers: int = 0  # watermark markers passed on (socialcare/stream/watermarks.py)
     dead_letters: int = 0
     retries: int = 0
 
@@ -169,7 +171,11 @@ class Worker:
             raise
         self._backoff = 0.0
         self._last_work = time.monotonic()
-        self.stats.processed += len(records)
+        # progress counts mentions: the markers every ingest batch fans out to each partition
+        # outnumbered them many times over once a live source was quiet
+        markers = sum(1 for r in records if r.headers and is_marker(r))
+        self.stats.processed += len(records) - markers
+        self.stats.markers += markers
         self.stats.dead_letters += len(output.dead)
         return len(records)
 

@@ -64,6 +64,26 @@ def test_transient_failure_retries_without_loss_or_dead_letters(tmp_path):
     assert worker.lag() == 0
 
 
+def test_progress_counts_the_records_handled_not_the_watermark_markers(tmp_path):
+    from datetime import UTC, datetime
+
+    from socialcare.stream.watermarks import Watermark
+
+    bus = EmbeddedBus(tmp_path / "bus.db", TransportConfig(partitions=1))
+    p = bus.producer()
+    mark = Watermark("demo", datetime(2026, 12, 3, tzinfo=UTC))
+    for value in (b"a", b"b"):
+        p.send(OutMessage("in", "k", value))
+        p.send(mark.message("in", 0))
+    p.send(OutMessage("in", "k", b"poison"))
+    p.flush()
+    worker = Worker(Upper(), bus, poll_timeout_s=0)
+    while worker.step(0):
+        pass
+    # the poison record was handled (dead-lettered) and counts; the two markers do not
+    assert (worker.stats.processed, worker.stats.markers, worker.stats.dead_letters) == (3, 2, 1)
+
+
 def test_a_consumer_in_the_same_process_takes_the_object_once(tmp_path):
     """EmbeddedBus.share_decoded: the record carries the object its bytes came from, once;
     a re-read after a failed batch, or a bus that does not share, parses the bytes."""
