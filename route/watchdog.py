@@ -171,7 +171,19 @@ class Watchdog:
     def _escalate(self, w: _Work, network: str, at: datetime) -> None:
         """Escalate each case whose current target is overdue at `at`, and each case answered
         after its first-response target passed (a replay routes the late answer before the
-        watchdog looks: the case was late all the same, and live it would have been escalated)."""
+        watchdog looks: the case was late all the same, and live it would have been escalated).
+
+        A case can owe two escalations at once: answered late, then overdue on its resolution
+        too. Live, the watchdog looks every few seconds and escalates twice, at each due time;
+        a replay can run past both before it looks. So the late first response is escalated
+        first, and a second pass escalates what is still overdue: the same escalations,
+        however often the watchdog looks."""
+        for _pass in range(2):
+            if not self._escalate_once(w, network, at):
+                return
+
+    def _escalate_once(self, w: _Work, network: str, at: datetime) -> int:
+        """One escalation for each case that owes one at `at`: how many there were."""
         esc = w.rules.escalation
         overdue = and_(
             cases.c.sla_due.is_not(None),
@@ -190,7 +202,7 @@ class Watchdog:
             )
             .values(
                 sla_escalated_due=case(
-                    (overdue, cases.c.sla_due), else_=cases.c.first_response_due
+                    (answered_late, cases.c.first_response_due), else_=cases.c.sla_due
                 ),
                 updated_at=w.now,
             )
@@ -240,6 +252,7 @@ class Watchdog:
             w.notices.append({"type": "escalated", "case_id": row.id, **data})
         if changes:
             w.conn.execute(update(cases).where(cases.c.id == bindparam("case_key")), changes)
+        return len(changes)
 
 
 def _target(row) -> str:

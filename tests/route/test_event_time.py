@@ -245,6 +245,63 @@ def test_a_genuinely_late_reply_keeps_the_escalation(tmp_path):
     assert "escalation_retracted" not in [e.type for e in events]
 
 
+SHORT_RESOLUTION = ONE_QUEUE.replace("resolution: 30d", "resolution: 2h")
+
+
+def _late_answer_escalations(tmp_path, name: str, ticks_at_minutes: list[int]):
+    """A case answered late (first response due at 30 min, the brand's reply at 45), the
+    customer writing again at 50 (the resolution clock, paused while the brand had answered
+    last, runs again: due at 2 h 5 min), with the watchdog looking at the given event times:
+    the case row and its escalation events."""
+    engine = open_store(f"sqlite:///{tmp_path / name}")
+    rules = parse_rules(SHORT_RESOLUTION)
+    customer = classified("1", "c", minutes=0)
+    reply = classified(
+        "2", "c", minutes=45, from_brand=True, author={"id": "AcmeAir", "handle": "AcmeAir"}
+    )
+    with engine.begin() as conn:
+        CaseBook(conn, rules, T0).apply([customer])
+    again = classified("3", "c", minutes=50)
+    waiting = [reply, again]
+    for minutes in ticks_at_minutes:
+        arrived = [m for m in waiting if m.created_at <= T0 + timedelta(minutes=minutes)]
+        if arrived:
+            with engine.begin() as conn:
+                CaseBook(conn, rules, T0 + timedelta(minutes=minutes)).apply(arrived)
+            waiting = [m for m in waiting if m not in arrived]
+        _routed_up_to(engine, "x:mentions:AcmeAir", T0 + timedelta(minutes=minutes))
+        Watchdog(engine, lambda: rules).tick(T0 + timedelta(minutes=minutes + 1))
+    case_id = case_id_for("x", "c")
+    with engine.connect() as conn:
+        row = conn.execute(select(cases).where(cases.c.id == case_id)).one()
+        events = conn.execute(
+            select(case_events.c.data)
+            .where(case_events.c.case_id == case_id, case_events.c.type == "escalated")
+            .order_by(case_events.c.id)
+        ).scalars()
+        escalations = [(e["reason"], e["due"]) for e in events]
+    engine.dispose()
+    case = {
+        k: getattr(row, k)
+        for k in ("queue", "priority", "priority_parts", "tags", "sla_escalated_target")
+    }
+    return case, escalations
+
+
+def test_escalations_do_not_depend_on_when_the_watchdog_looks(tmp_path):
+    """Live, the watchdog looks every few seconds: the case is escalated at 30 minutes (no first
+    response) and again at 2 h 5 min (resolution). A replay runs through history faster than the
+    watchdog ticks, so it may first look after both: it must decide the same."""
+    often, escalations = _late_answer_escalations(tmp_path, "often.db", [35, 46, 55, 130])
+    assert [reason for reason, _due in escalations] == [
+        "first response SLA breached",
+        "resolution SLA breached",
+    ]
+    assert often["priority_parts"]["escalation"] == 40
+    for name, ticks in [("once.db", [130]), ("after_reply.db", [55, 130]), ("late.db", [35, 130])]:
+        assert _late_answer_escalations(tmp_path, name, ticks) == (often, escalations), ticks
+
+
 # -- a source that is behind holds decisions back -----------------------------------------------
 def test_a_lagging_source_holds_back_decisions_and_says_so(tmp_path):
     home = tmp_path / "home"
