@@ -143,6 +143,11 @@ class Watchdog:
     # each step is one UPDATE … RETURNING: the rows it returns are exactly the cases this
     # watchdog acted on, whatever another watchdog does at the same moment
     def _warn(self, w: _Work, network: str, at: datetime) -> None:
+        """Warn each case due within `warn_before` of the event-time clock `at`, and not yet due
+        by the wall clock either: a replay of history (dues long past) warns no one. Otherwise
+        whether a replayed case got a warning would depend on whether a tick happened to fall in
+        its window while the replay ran through it, and a warning of a due time that has passed
+        tells an agent nothing."""
         esc = w.rules.escalation
         due_soon = w.conn.execute(
             update(cases)
@@ -151,6 +156,7 @@ class Watchdog:
                 cases.c.status == "open",
                 cases.c.sla_due.is_not(None),
                 cases.c.sla_due > at,
+                cases.c.sla_due > w.now,
                 cases.c.sla_due <= at + esc.warn_before,
                 or_(cases.c.sla_warned_due.is_(None), cases.c.sla_warned_due != cases.c.sla_due),
             )

@@ -302,6 +302,20 @@ def test_escalations_do_not_depend_on_when_the_watchdog_looks(tmp_path):
         assert _late_answer_escalations(tmp_path, name, ticks) == (often, escalations), ticks
 
 
+def test_a_replay_of_history_warns_no_one(tmp_path):
+    """A warning is for a due time still ahead: replayed history, whose dues are long past by
+    the wall clock, gets none, however its ticks fall; the same case live is warned."""
+    engine = open_store(f"sqlite:///{tmp_path / 'cases.db'}")
+    rules = parse_rules(ONE_QUEUE)
+    with engine.begin() as conn:
+        CaseBook(conn, rules, T0).apply([classified("1", "c", minutes=0)])
+    _routed_up_to(engine, "x:mentions:AcmeAir", T0 + timedelta(minutes=27))  # due at 30
+    assert T0 + timedelta(minutes=30) < NOW
+    assert Watchdog(engine, lambda: rules).tick(NOW).warned == []  # history: past due
+    live = Watchdog(engine, lambda: rules).tick(T0 + timedelta(minutes=27))
+    assert live.warned == [case_id_for("x", "c")]
+
+
 # -- a source that is behind holds decisions back -----------------------------------------------
 def test_a_lagging_source_holds_back_decisions_and_says_so(tmp_path):
     home = tmp_path / "home"
