@@ -13,8 +13,7 @@ from sqlalchemy.exc import ArgumentError
 
 from socialcare.errors import ConfigError
 from socialcare.store.migrations import migrate
-from socialcare.stream import sqlite_params
-from socialcare.stream.sqlite_pages import use_large_pages
+from socialcare.stream.sqlite_files import prepare
 from socialcare.stream.wal import BackgroundCheckpoints, backstop
 
 
@@ -36,7 +35,6 @@ def open_store(url: str | URL) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        sqlite_params.register()  # None, bools and bytes bound without the slow path
         # SQLite connections are cheap: enough for the desk's worker threads not to queue
         engine = create_engine(
             url,
@@ -68,12 +66,7 @@ def json_text(value: Any) -> str:
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
-    use_large_pages(dbapi_conn)  # a new store's (socialcare/stream/sqlite_pages.py)
-    cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA synchronous=FULL")
-    cur.execute("PRAGMA busy_timeout=30000")
-    cur.close()
+    prepare(dbapi_conn)  # as the embedded log's (socialcare/stream/sqlite_files.py)
 
 
 def checkpoint_in_background(engine: Engine) -> BackgroundCheckpoints | None:

@@ -21,7 +21,6 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from socialcare.stream import sqlite_params
 from socialcare.stream.bus import (
     Bus,
     Consumer,
@@ -32,7 +31,7 @@ from socialcare.stream.bus import (
     TransportConfig,
     partition_for,
 )
-from socialcare.stream.sqlite_pages import use_large_pages
+from socialcare.stream.sqlite_files import prepare
 from socialcare.stream.wal import BackgroundCheckpoints, backstop
 
 _SCHEMA = """
@@ -60,12 +59,9 @@ def _now_ms() -> int:
 
 
 def _connect(path: str, checkpoints: BackgroundCheckpoints | None = None) -> sqlite3.Connection:
-    sqlite_params.register()  # None, bools and bytes bound without the slow path
     conn = sqlite3.connect(path, timeout=30.0, isolation_level=None, check_same_thread=False)
-    use_large_pages(conn)  # a new log's (socialcare/stream/sqlite_pages.py)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=FULL")  # a flushed message survives power loss too
-    conn.execute("PRAGMA busy_timeout=30000")
+    prepare(conn)  # as the case store's: WAL, synchronous=FULL (a flushed message survives power
+    # loss too), 16 kB pages (socialcare/stream/sqlite_files.py)
     if checkpoints is not None:  # this process copies the log back by a thread
         backstop(conn)
     return conn

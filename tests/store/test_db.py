@@ -54,7 +54,7 @@ def test_the_main_writer_of_a_sqlite_store_leaves_checkpoints_to_a_thread(tmp_pa
     from sqlalchemy import text
 
     from socialcare.store.db import checkpoint_in_background, open_store
-    from socialcare.stream.sqlite_pages import PAGE_SIZE
+    from socialcare.stream.sqlite_files import PAGE_SIZE
     from socialcare.stream.wal import BACKSTOP_BYTES
 
     engine = open_store(f"sqlite:///{tmp_path / 'cases.db'}")
@@ -83,7 +83,7 @@ def test_a_new_sqlite_store_has_large_pages_and_an_old_one_keeps_its_own(tmp_pat
 
     from socialcare.store.db import open_store
     from socialcare.store.tables import cases
-    from socialcare.stream.sqlite_pages import PAGE_SIZE
+    from socialcare.stream.sqlite_files import PAGE_SIZE
 
     new = open_store(f"sqlite:///{tmp_path / 'new.db'}")
     with new.connect() as conn:

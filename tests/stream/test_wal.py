@@ -11,7 +11,7 @@ import pytest
 
 from socialcare.stream.bus import OutMessage
 from socialcare.stream.embedded import EmbeddedBus
-from socialcare.stream.sqlite_pages import PAGE_SIZE
+from socialcare.stream.sqlite_files import PAGE_SIZE
 from socialcare.stream.wal import BACKSTOP_BYTES, BackgroundCheckpoints, backstop
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from socialcare.stream.bus import OutMessage
 from socialcare.stream.embedded import EmbeddedBus
-from socialcare.stream.sqlite_pages import PAGE_SIZE
+from socialcare.stream.sqlite_files import PAGE_SIZE
 
 
 def _page_size(path: Path) -> int:
