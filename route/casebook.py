@@ -305,6 +305,12 @@ class CaseBook:
         if m.created_at < case["opened_at"]:  # an earlier post arrived late: it opens the case
             case["opened_at"] = m.created_at
             case["summary"] = m.text[:280]
+            # and its author is the customer (a conversation can have several), as `_open_case`
+            # would have made them had it come first
+            case["customer_id"] = m.author.id
+            case["customer_handle"] = m.author.handle or m.author.id
+            case["language"] = m.language
+            case["account"] = m.brand  # until an answer: the first response's account, below
             self._recompute_first_response(state)
         outranks = (decision.priority, case["decided_at"] - m.created_at) > (
             case["priority"],

@@ -94,6 +94,26 @@ def test_the_summary_is_the_first_customer_post_whatever_order_they_arrive_in(en
     assert summaries == {case_id_for("x", k): "my order never arrived" for k in ("c", "d")}
 
 
+def test_the_customer_is_the_first_posts_author_whatever_order_they_arrive_in(engine):
+    """The chaos test found it: in a conversation two customers wrote in, the case's customer was
+    the author of whichever post the router saw first."""
+    first = classified(
+        "1", "c", minutes=0, author={"id": "u1", "handle": "first"}, language="en", brand="Acme"
+    )
+    later = classified(
+        "2", "c", minutes=30, author={"id": "u2", "handle": "second"}, language="de", brand="Other"
+    )
+    apply(engine, [later])
+    apply(engine, [first])
+    apply(engine, [first.model_copy(update={"post_id": "3", "conversation_id": "d"})])
+    apply(engine, [later.model_copy(update={"post_id": "4", "conversation_id": "d"})])
+    customers = {
+        c["id"]: (c["customer_id"], c["customer_handle"], c["language"], c["account"])
+        for c in list_cases(engine)
+    }
+    assert customers == {case_id_for("x", k): ("u1", "first", "en", "Acme") for k in ("c", "d")}
+
+
 def test_redelivered_batches_change_nothing(engine):
     batch = [classified("1", "c"), brand("2", "c", 3), classified("3", "c", minutes=5)]
     first = apply(engine, batch)
