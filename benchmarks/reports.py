@@ -98,7 +98,7 @@ def fill(engine, n: int, seed: int = 5) -> None:
                     "brand": brands[i],
                     "ingest": {"source": "bench", "fetched_at": at.isoformat()},
                 }
-            ).model_copy(update={"classification": tags[i]})
+            ).replace(classification=tags[i])
             for i, at in enumerate(chunk)
         ]
         with engine.begin() as conn:

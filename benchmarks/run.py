@@ -104,7 +104,7 @@ def classified_demo(conversations: int) -> list:
     """The demo source's mentions with the default classifier's tags: a router's input."""
     mentions = demo_mentions(conversations)
     tags = Classifier().classify([m.text for m in mentions])
-    return [m.model_copy(update={"classification": t}) for m, t in zip(mentions, tags, strict=True)]
+    return [m.replace(classification=t) for m, t in zip(mentions, tags, strict=True)]
 
 
 def bench_classify(n_conv: int) -> dict:

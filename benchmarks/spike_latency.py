@@ -91,11 +91,7 @@ def latency(rate: int = 1000, seconds: int = 60) -> dict:
                 due = int((time.perf_counter() - t0) * rate) + 1
                 while sent < min(due, len(mentions)):
                     m = mentions[sent]
-                    stamped = m.model_copy(
-                        update={
-                            "ingest": m.ingest.model_copy(update={"fetched_at": datetime.now(UTC)})
-                        }
-                    )
+                    stamped = m.replace(ingest=m.ingest.replace(fetched_at=datetime.now(UTC)))
                     producer.send(OutMessage(raw_topic(m), m.conversation_id, stamped.to_json()))
                     sent += 1
                 producer.flush()

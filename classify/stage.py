@@ -21,7 +21,7 @@ from socialcare.stream.bus import (
     Record,
 )
 from socialcare.stream.deadletter import DeadLetter
-from socialcare.stream.schema import Mention, SchemaError, mention_of, with_field
+from socialcare.stream.schema import Mention, SchemaError, mention_of
 from socialcare.stream.watermarks import broadcast, is_marker, read_marker
 from socialcare.stream.worker import Stage, StageOutput
 
@@ -48,9 +48,6 @@ class ClassifyStage(Stage):
         out = StageOutput()
         # in record order: a mention, or the marker messages that follow it
         slots: list[Mention | list[OutMessage]] = []
-        # a mention handed over in this process with the bytes it was encoded to (Handoff):
-        # its classified JSON is those bytes with the classification added, not a new encoding
-        encoded: dict[int, bytes] = {}
         for record in records:
             try:
                 if is_marker(record):
@@ -59,8 +56,6 @@ class ClassifyStage(Stage):
                 else:
                     mention = mention_of(record.value, record.decoded)
                     slots.append(mention)
-                    if record.decoded is mention:
-                        encoded[id(mention)] = record.value
             except (SchemaError, ValueError) as exc:
                 out.dead.append(DeadLetter.from_record(record, exc, self.name))
         mentions = [s for s in slots if isinstance(s, Mention)]
@@ -77,19 +72,9 @@ class ClassifyStage(Stage):
                 out.messages.extend(slot)
                 continue
             tag = next(tags)
-            classified = slot.model_copy(update={"classification": tag})
+            classified = slot.replace(classification=tag)
             topic = TOPIC_URGENT if tag.urgency.level == "critical" else TOPIC_CLASSIFIED
-            value = _classified_json(classified, encoded.get(id(slot)), slot)
-            out.messages.append(OutMessage(topic, slot.conversation_id, value, decoded=classified))
+            out.messages.append(
+                OutMessage(topic, slot.conversation_id, classified.to_json(), decoded=classified)
+            )
         return out
-
-
-def _classified_json(classified: Mention, raw: bytes | None, mention: Mention) -> bytes:
-    """`classified.to_json()`: where the unclassified mention's own JSON is at hand (`raw`, the
-    bytes `mention.to_json()` gave) and it had neither classification nor routing, those bytes
-    with the classification added (`with_field`), the rest not encoded again."""
-    if raw is None or mention.classification is not None or mention.routing is not None:
-        return classified.to_json()
-    assert classified.classification is not None
-    tag = classified.classification.model_dump_json(exclude_none=True).encode()
-    return with_field(raw, "classification", tag)

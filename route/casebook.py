@@ -167,12 +167,12 @@ class CaseBook:
     def _stored_json(self, m: Mention, routing: bytes | None) -> str:
         """The mention as stored with its post: its JSON with the routing decision (`routing`,
         the JSON of a `Routing`), the same text as
-        `m.model_copy(update={"routing": Routing(...)}).to_json()`: routing is the last field,
-        and `to_json` leaves out what is None. `canonical` spares encoding the mention again."""
+        `m.replace(routing=Routing(...)).to_json()`: routing is the last field,
+        and `to_json` writes it null while unset. `canonical` spares encoding the mention again."""
         encoded = self.canonical.get((m.network, m.post_id))
         if encoded is None:
             if routing is not None and m.routing is not None:  # routed before: replaced
-                m = m.model_copy(update={"routing": None})
+                m = m.replace(routing=None)
             encoded = m.to_json()
         if routing is None:
             return encoded.decode()

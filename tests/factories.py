@@ -50,7 +50,7 @@ def classified(
         spam=spam,
         model_version="test",
     )
-    return m.model_copy(update={"classification": tag})
+    return m.replace(classification=tag)
 
 
 class OneTopicCluster:

@@ -3,6 +3,12 @@
 Every message carries `schema` (an integer version). Ingest fills the post fields, the classifier
 adds `classification`, the router adds `routing`. All text fields are untrusted: they are
 validated here for shape and size, and escaped wherever they are shown.
+
+The types are msgspec Structs: a stage decodes and validates a message's JSON in one C pass,
+reads its fields as plain slots and encodes it again in one more (pydantic, which this schema used
+before, took 2-4 times as long at each step: README, "A schema of msgspec Structs"). Decoding is
+lax where JSON writers differ: a number in a string, a time as a Unix timestamp. Every field is
+written, null where there is no value (`schema` first), so a reader finds each one it looks for.
 """
 
 from __future__ import annotations
@@ -11,15 +17,9 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Literal
 
-import orjson
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    StringConstraints,
-    ValidationError,
-    field_validator,
-)
+import msgspec
+from msgspec import Meta, Struct
+from msgspec.structs import force_setattr
 
 from socialcare.errors import InputError
 
@@ -32,31 +32,43 @@ FUTURE_SKEW = timedelta(days=1)
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
-Id = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[^\x00-\x1f\x7f]+$")]
-Network = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,31}$")]
+# \Z, not $: Python's $ also matches before a final newline, and an id must not end in one
+Id = Annotated[str, Meta(min_length=1, max_length=128, pattern=r"^[^\x00-\x1f\x7f]+\Z")]
+Network = Annotated[str, Meta(pattern=r"^[a-z][a-z0-9_-]{0,31}\Z")]
+
+_encode = msgspec.json.Encoder().encode
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
+class _Model(Struct, frozen=True, kw_only=True, gc=False):
+    """Immutable; unknown fields in the JSON are ignored. Not tracked by the garbage collector
+    (`gc=False`): a message holds strings, numbers, times and other messages, never a cycle."""
+
+    def replace(self, **changes):
+        """A copy with `changes` (not validated again, like any object built in code)."""
+        return msgspec.structs.replace(self, **changes)
+
+    def to_json(self) -> bytes:
+        return _encode(self)
 
 
-class Author(_Model):
+class Author(_Model, kw_only=True):
     id: Id
-    handle: Annotated[str, StringConstraints(max_length=256)] = ""
-    display_name: Annotated[str, StringConstraints(max_length=512)] | None = None
-    followers: Annotated[int, Field(ge=0)] | None = None
+    handle: Annotated[str, Meta(max_length=256)] = ""
+    display_name: Annotated[str, Meta(max_length=512)] | None = None
+    followers: Annotated[int, Meta(ge=0)] | None = None
     verified: bool = False
 
 
 def sane_time(value: datetime, what: str = "time") -> datetime:
     """An aware datetime in UTC within [2000-01-01, now + 1 day]; else ValueError saying why.
     Out-of-range values (year 1, year 9999 with an offset) must never reach arithmetic."""
-    if value.tzinfo is None:
-        raise ValueError(f"{what} must carry a time zone (e.g. 2017-10-31T22:10:47Z)")
-    try:
-        value = value.astimezone(UTC)
-    except OverflowError:
-        raise ValueError(f"{what} {value.isoformat()[:40]} is out of range") from None
+    if value.tzinfo is not UTC:  # (nearly every time is written in UTC: nothing to convert)
+        if value.tzinfo is None:
+            raise ValueError(f"{what} must carry a time zone (e.g. 2017-10-31T22:10:47Z)")
+        try:
+            value = value.astimezone(UTC)
+        except OverflowError:
+            raise ValueError(f"{what} {value.isoformat()[:40]} is out of range") from None
     if value < EARLIEST or value > datetime.now(UTC) + FUTURE_SKEW:
         raise ValueError(
             f"{what} {value.isoformat()} is out of range ({EARLIEST.year} to tomorrow)"
@@ -64,41 +76,40 @@ def sane_time(value: datetime, what: str = "time") -> datetime:
     return value
 
 
-class IngestMeta(_Model):
-    source: Annotated[str, StringConstraints(min_length=1, max_length=1024)]
+class IngestMeta(_Model, kw_only=True):
+    source: Annotated[str, Meta(min_length=1, max_length=1024)]
     fetched_at: datetime
     line: int | None = None  # line in a replay file, for dead letters and audits
 
-    @field_validator("fetched_at")
-    @classmethod
-    def _sane(cls, value: datetime) -> datetime:
-        return sane_time(value, "ingest.fetched_at")
+    def __post_init__(self) -> None:
+        if (at := sane_time(self.fetched_at, "ingest.fetched_at")) is not self.fetched_at:
+            force_setattr(self, "fetched_at", at)
 
 
-class Sentiment(_Model):
+class Sentiment(_Model, kw_only=True):
     label: Literal["negative", "neutral", "positive"]
-    score: Annotated[float, Field(ge=-1.0, le=1.0)]
+    score: Annotated[float, Meta(ge=-1.0, le=1.0)]
 
 
 UrgencyLevel = Literal["critical", "high", "normal", "low"]
 
 
-class Urgency(_Model):
+class Urgency(_Model, kw_only=True):
     level: UrgencyLevel
-    score: Annotated[float, Field(ge=0.0, le=1.0)]
-    reasons: list[str] = Field(default_factory=list)
+    score: Annotated[float, Meta(ge=0.0, le=1.0)]
+    reasons: list[str] = []
 
 
-class Classification(_Model):
+class Classification(_Model, kw_only=True):
     sentiment: Sentiment
     urgency: Urgency
     topic: str = "other"
     spam: bool = False
-    spam_reasons: list[str] = Field(default_factory=list)
+    spam_reasons: list[str] = []
     model_version: str
 
 
-class Routing(_Model):
+class Routing(_Model, kw_only=True):
     case_id: str
     queue: str
     priority: int
@@ -110,98 +121,85 @@ class Routing(_Model):
 def routing_json(
     case_id: str, queue: str, priority: int, rule_id: str, ruleset_version: str
 ) -> bytes:
-    """The JSON of a `Routing` with no `sla_due`, as `model_dump_json(exclude_none=True)` writes
-    it, by orjson: the router writes one per post, and building and dumping the model was 3 % of
-    a router's time. Same bytes (tests/stream/test_schema.py); what orjson refuses (an integer
-    past 64 bits) goes through the model, which also gives the error for what neither writes."""
-    fields = {
-        "case_id": case_id,
-        "queue": queue,
-        "priority": priority,
-        "rule_id": rule_id,
-        "ruleset_version": ruleset_version,
-    }
-    try:
-        return orjson.dumps(fields)
-    except TypeError:
-        return Routing(**fields).model_dump_json(exclude_none=True).encode()
+    """The JSON of a `Routing` with no `sla_due`: the router writes one per post."""
+    routing = Routing(
+        case_id=case_id,
+        queue=queue,
+        priority=priority,
+        rule_id=rule_id,
+        ruleset_version=ruleset_version,
+    )
+    return routing.to_json()
 
 
 def with_field(encoded: bytes, name: str, value: bytes) -> bytes:
-    """A mention's JSON with one more field: `encoded` is what `Mention.to_json()` gave while
-    `name` and every field after it were None (left out), `value` that field's JSON. The same
-    bytes `to_json` gives once the field is set, without encoding the mention again (the
-    classifier adds `classification`, the router `routing`: the last two fields)."""
-    return encoded[:-1] + b',"' + name.encode() + b'":' + value + b"}"
+    """A mention's JSON with its last field set: `encoded` is what `Mention.to_json()` gave while
+    `name`, the last field, was None (written `"name":null`), `value` that field's JSON. The same
+    bytes `to_json` gives once the field is set, without encoding the mention again (the router
+    adds `routing` to each post it stores)."""
+    unset = b',"' + name.encode() + b'":null}'
+    if not encoded.endswith(unset):
+        raise ValueError(f"{name} is not the last field, unset, of {encoded[-60:]!r}")
+    return encoded[: -len(unset)] + b',"' + name.encode() + b'":' + value + b"}"
 
 
-class Mention(_Model):
-    schema_version: Literal[1] = Field(SCHEMA_VERSION, alias="schema")
+class Mention(_Model, kw_only=True, tag_field="schema", tag=SCHEMA_VERSION):
     network: Network
     post_id: Id
     conversation_id: Id
     author: Author
-    text: Annotated[str, StringConstraints(max_length=MAX_TEXT_CHARS)]
-    language: Annotated[str, StringConstraints(max_length=16)] | None = None
+    text: Annotated[str, Meta(max_length=MAX_TEXT_CHARS)]
+    language: Annotated[str, Meta(max_length=16)] | None = None
     created_at: datetime
-    url: Annotated[str, StringConstraints(max_length=2048)] | None = None
+    url: Annotated[str, Meta(max_length=2048)] | None = None
     in_reply_to: Id | None = None
     from_brand: bool = False  # posted by one of the brand's own accounts (a response)
-    brand: Annotated[str, StringConstraints(max_length=256)] | None = None
+    brand: Annotated[str, Meta(max_length=256)] | None = None
     ingest: IngestMeta
     classification: Classification | None = None
     routing: Routing | None = None
 
-    @field_validator("created_at")
-    @classmethod
-    def _utc(cls, value: datetime) -> datetime:
-        return sane_time(value, "created_at")
-
-    @field_validator("text")
-    @classmethod
-    def _no_control_chars(cls, value: str) -> str:
+    def __post_init__(self) -> None:
+        if (at := sane_time(self.created_at, "created_at")) is not self.created_at:
+            force_setattr(self, "created_at", at)
         # Control characters are stripped, not rejected: real posts contain them by accident.
         # (Looked for first: nearly no post has one, and then no new string is made.)
-        return value if _CONTROL.search(value) is None else _CONTROL.sub("", value)
-
-    @field_validator("url")
-    @classmethod
-    def _http_only(cls, value: str | None) -> str | None:
-        if value is None or value == "":
-            return None
-        if not value.lower().startswith(("https://", "http://")):
-            raise ValueError("url must be an http(s) URL")
-        return value
+        if _CONTROL.search(self.text) is not None:
+            force_setattr(self, "text", _CONTROL.sub("", self.text))
+        url = self.url
+        if url is not None:
+            if url == "":
+                force_setattr(self, "url", None)
+            elif not url.lower().startswith(("https://", "http://")):
+                raise ValueError("url must be an http(s) URL")
 
     @property
     def key(self) -> str:
         """The effect key: one mention takes effect once per (network, post id)."""
         return f"{self.network}:{self.post_id}"
 
-    def to_json(self) -> bytes:
-        return self.model_dump_json(by_alias=True, exclude_none=True).encode()
-
 
 class SchemaError(InputError):
     """A message that is not a valid mention; the text says which field and why."""
 
 
-def describe(error: ValidationError) -> str:
-    parts = []
-    for item in error.errors()[:5]:
-        where = ".".join(str(p) for p in item["loc"]) or "message"
-        parts.append(f"{where}: {item['msg']}")
-    more = error.error_count() - 5
-    if more > 0:
-        parts.append(f"and {more} more")
-    return "; ".join(parts)
+def describe(error: msgspec.DecodeError) -> str:
+    """msgspec's "Expected `int` >= 0, got `-3` - at `$.author.followers`" as
+    "author.followers: Expected `int` >= 0, got `-3`" (the field first, as in every error here)."""
+    message, sep, where = str(error).rpartition(" - at `$")
+    if not sep:
+        return message or where
+    return f"{where.rstrip('`').lstrip('.') or 'message'}: {message}"
+
+
+_decode = msgspec.json.Decoder(Mention, strict=False).decode
 
 
 def parse_mention(raw: bytes | str) -> Mention:
     """Parse one JSON mention, raising SchemaError with a readable reason."""
     try:
-        return Mention.model_validate_json(raw)
-    except ValidationError as exc:
+        return _decode(raw)
+    except msgspec.DecodeError as exc:
         raise SchemaError(describe(exc)) from None
 
 
@@ -215,8 +213,8 @@ def mention_of(value: bytes, decoded: object = None) -> Mention:
 
 def mention_from_dict(data: dict) -> Mention:
     try:
-        return Mention.model_validate(data)
-    except ValidationError as exc:
+        return msgspec.convert(data, Mention, strict=False)
+    except msgspec.ValidationError as exc:
         raise SchemaError(describe(exc)) from None
 
 

@@ -112,3 +112,17 @@ def test_eval_names_a_missing_column(shared_data):
     )
     assert out.returncode == 1
     assert "no column 'sentiment'; columns: domain, complaint, text" in out.stderr
+
+
+def test_every_classification_built_is_one_the_schema_accepts(shared_data):
+    """The classifier builds its Classification objects in code, unchecked (a Struct's
+    constructor does not validate); each must read back through the schema as itself, or the
+    router would dead-letter what the classifier wrote."""
+    import msgspec
+
+    from socialcare.stream.schema import Classification
+
+    with (shared_data / "airline_tweets.csv").open(newline="") as fh:
+        texts = [row["text"] for row in csv.DictReader(fh)]
+    for tag in Classifier().classify(texts):
+        assert msgspec.json.decode(tag.to_json(), type=Classification) == tag

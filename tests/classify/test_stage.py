@@ -23,12 +23,8 @@ def test_handed_over_mentions_are_written_as_parsed_ones_are():
         mention("3", text="there is smoke in the cabin", url=None, brand=None),
         # already classified, or even routed: encoded anew, never spliced
         classified("4", text="thanks!", sentiment="positive", score=0.6),
-        mention("5").model_copy(
-            update={
-                "routing": Routing(
-                    case_id="c", queue="q", priority=1, rule_id="r", ruleset_version="v"
-                )
-            }
+        mention("5").replace(
+            routing=Routing(case_id="c", queue="q", priority=1, rule_id="r", ruleset_version="v")
         ),
     ]
     stage = ClassifyStage()

@@ -30,7 +30,7 @@ def classified_messages(conversations: int, seed: int) -> list[OutMessage]:
         OutMessage(
             TOPIC_CLASSIFIED,
             m.conversation_id,
-            m.model_copy(update={"classification": t}).to_json(),
+            m.replace(classification=t).to_json(),
         )
         for m, t in zip(mentions, tags, strict=True)
     ]

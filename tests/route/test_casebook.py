@@ -88,8 +88,8 @@ def test_the_summary_is_the_first_customer_post_whatever_order_they_arrive_in(en
     later = classified("2", "c", minutes=30, text="still waiting")
     apply(engine, [later])
     apply(engine, [first])
-    apply(engine, [first.model_copy(update={"post_id": "3", "conversation_id": "d"})])
-    apply(engine, [later.model_copy(update={"post_id": "4", "conversation_id": "d"})])
+    apply(engine, [first.replace(post_id="3", conversation_id="d")])
+    apply(engine, [later.replace(post_id="4", conversation_id="d")])
     summaries = {c["id"]: c["summary"] for c in list_cases(engine)}
     assert summaries == {case_id_for("x", k): "my order never arrived" for k in ("c", "d")}
 
@@ -105,8 +105,8 @@ def test_the_customer_is_the_first_posts_author_whatever_order_they_arrive_in(en
     )
     apply(engine, [later])
     apply(engine, [first])
-    apply(engine, [first.model_copy(update={"post_id": "3", "conversation_id": "d"})])
-    apply(engine, [later.model_copy(update={"post_id": "4", "conversation_id": "d"})])
+    apply(engine, [first.replace(post_id="3", conversation_id="d")])
+    apply(engine, [later.replace(post_id="4", conversation_id="d")])
     customers = {
         c["id"]: (c["customer_id"], c["customer_handle"], c["language"], c["account"])
         for c in list_cases(engine)
