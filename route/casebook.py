@@ -103,6 +103,7 @@ class CaseBook:
         if not fresh:
             return []
         convs = list(dict.fromkeys((m.network, m.conversation_id) for m in fresh))
+        lookups.lock_conversations(self.conn, convs)  # another router may hold posts of one
         states = {
             k: _CaseState(v, False) for k, v in lookups.existing_cases(self.conn, convs).items()
         }

@@ -4,10 +4,11 @@ timelines of cases. Each is a few IN-list queries, whatever the batch size."""
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from datetime import datetime
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, select, text
 
 from socialcare.store.batches import chunks, per_network
 from socialcare.store.tables import cases, posts
@@ -21,6 +22,33 @@ def existing_posts(conn: Connection, keys: list[tuple[str, str]]) -> set[tuple[s
         ).scalars()
         found.update((net, pid) for pid in rows)
     return found
+
+
+def lock_conversations(conn: Connection, convs: list[tuple[str, str]]) -> None:
+    """On PostgreSQL, hold a transaction-level advisory lock on each conversation until the
+    batch commits; elsewhere nothing (SQLite has one writer at a time).
+
+    A conversation's posts come on two lanes (`mentions.classified` and `mentions.urgent`),
+    read by separate consumer groups, so two routers can hold posts of one conversation at once.
+    Without the lock both could find no case and open one; the loser's insert failed on the
+    case's key and its whole batch was rewound and routed again (up to 2,000 posts). With it the
+    second waits for the first to commit, then reads its case. The locks are taken in one
+    statement, in sorted order, before the batch writes anything: two routers wait on each
+    other only in that order, so they cannot deadlock on them."""
+    if conn.dialect.name != "postgresql" or not convs:
+        return
+    keys = sorted({_lock_key(network, conversation) for network, conversation in convs})
+    conn.execute(
+        text("SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(:keys AS bigint[])) AS k"),
+        {"keys": keys},
+    )
+
+
+def _lock_key(network: str, conversation: str) -> int:
+    """A signed 64-bit key for an advisory lock, from the conversation (the migrations' lock
+    is one fixed key; a clash would only make one wait on the other)."""
+    digest = hashlib.blake2b(f"{network}\x00{conversation}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
 
 
 def existing_cases(conn: Connection, convs: list[tuple[str, str]]) -> dict[tuple[str, str], dict]:

@@ -14,7 +14,7 @@ from route.rules import default_rules
 from socialcare.store.claims import claim_next
 from socialcare.store.db import open_store
 from socialcare.store.migrations import MIGRATIONS, schema_version
-from socialcare.store.tables import cases
+from socialcare.store.tables import cases, posts
 from tests.factories import T0, classified
 from tests.route.test_watchdog import escalate_concurrently
 
@@ -120,3 +120,49 @@ def test_concurrent_assigners_give_each_case_once_and_nobody_too_much(pg_url):
         ).all()
     assert sum(loads.values()) == 50 and max(loads.values()) == 10  # every slot filled, none over
     assert max(n for _c, n in given) == 1  # no case given twice
+
+
+def test_two_routers_with_posts_of_one_conversation_share_its_case_without_a_retry(pg_url):
+    """A conversation's urgent post and its other posts come on different lanes, so two routers
+    can route them at once. The second waits for the first's batch to commit, then finds its
+    case: no duplicate-key failure that would rewind its whole batch."""
+    engine = open_store(pg_url)
+    rules = default_rules()
+    first_applied, release = threading.Event(), threading.Event()
+    order: list[str] = []
+    errors: list[Exception] = []
+
+    def first_router():
+        with engine.begin() as conn:
+            CaseBook(conn, rules, T0).apply([classified("1", "d", minutes=0)])
+            first_applied.set()
+            release.wait(10)
+            order.append("first commits")
+
+    def second_router():
+        first_applied.wait(10)
+        try:
+            with engine.begin() as conn:
+                CaseBook(conn, rules, T0).apply(
+                    [classified("2", "d", urgency="critical", minutes=1)]
+                )
+                order.append("second applied")
+        except Exception as exc:  # pragma: no cover - the assertion below reports it
+            errors.append(exc)
+
+    threads = [threading.Thread(target=first_router), threading.Thread(target=second_router)]
+    for t in threads:
+        t.start()
+    first_applied.wait(10)
+    threads[1].join(1.0)  # the second router is waiting on the conversation's lock
+    assert threads[1].is_alive() and order == []
+    release.set()
+    for t in threads:
+        t.join(10)
+    assert errors == []
+    assert order == ["first commits", "second applied"]
+    with engine.connect() as conn:
+        rows = conn.execute(select(cases.c.id).where(cases.c.conversation_id == "d")).all()
+        posts_of = conn.execute(select(posts.c.case_id).where(posts.c.network == "x")).scalars()
+        case_ids = set(posts_of)
+    assert len(rows) == 1 and case_ids == {rows[0].id}
