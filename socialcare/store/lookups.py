@@ -1,6 +1,8 @@
 """Look-ups the router makes for a batch: which posts are stored already, the cases of some
 conversations, brand posts waiting for a case, customers' recent conversations, and the
-timelines of cases. Each is a few IN-list queries, whatever the batch size."""
+timelines of cases. Each is a few IN-list queries, whatever the batch size. Before them, on
+PostgreSQL, the batch's conversations are locked (`lock_conversations`), so that what they find
+stays true until the batch commits."""
 
 from __future__ import annotations
 
