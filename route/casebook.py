@@ -103,7 +103,8 @@ class CaseBook:
         if not fresh:
             return []
         convs = list(dict.fromkeys((m.network, m.conversation_id) for m in fresh))
-        lookups.lock_conversations(self.conn, convs)  # another router may hold posts of one
+        # another router may be routing posts of the same conversations (their urgent lane)
+        lookups.lock_cases(self.conn, [case_id_for(*conv) for conv in convs])
         states = {
             k: _CaseState(v, False) for k, v in lookups.existing_cases(self.conn, convs).items()
         }

@@ -1,12 +1,11 @@
 """Look-ups the router makes for a batch: which posts are stored already, the cases of some
 conversations, brand posts waiting for a case, customers' recent conversations, and the
 timelines of cases. Each is a few IN-list queries, whatever the batch size. Before them, on
-PostgreSQL, the batch's conversations are locked (`lock_conversations`), so that what they find
-stays true until the batch commits."""
+PostgreSQL, the batch's cases are locked (`lock_cases`), so that what they find stays true until
+the batch commits."""
 
 from __future__ import annotations
 
-import hashlib
 from collections import defaultdict
 from datetime import datetime
 
@@ -26,9 +25,9 @@ def existing_posts(conn: Connection, keys: list[tuple[str, str]]) -> set[tuple[s
     return found
 
 
-def lock_conversations(conn: Connection, convs: list[tuple[str, str]]) -> None:
-    """On PostgreSQL, hold a transaction-level advisory lock on each conversation until the
-    batch commits; elsewhere nothing (SQLite has one writer at a time).
+def lock_cases(conn: Connection, case_ids: list[str]) -> None:
+    """On PostgreSQL, hold a transaction-level advisory lock on each case id until the batch
+    commits; elsewhere nothing (SQLite has one writer at a time).
 
     A conversation's posts come on two lanes (`mentions.classified` and `mentions.urgent`),
     read by separate consumer groups, so two routers can hold posts of one conversation at once.
@@ -37,20 +36,15 @@ def lock_conversations(conn: Connection, convs: list[tuple[str, str]]) -> None:
     second waits for the first to commit, then reads its case. The locks are taken in one
     statement, in sorted order, before the batch writes anything: two routers wait on each
     other only in that order, so they cannot deadlock on them."""
-    if conn.dialect.name != "postgresql" or not convs:
+    if conn.dialect.name != "postgresql" or not case_ids:
         return
-    keys = sorted({_lock_key(network, conversation) for network, conversation in convs})
     conn.execute(
-        text("SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(:keys AS bigint[])) AS k"),
-        {"keys": keys},
+        text(
+            "SELECT pg_advisory_xact_lock(hashtextextended(id, 0))"
+            " FROM unnest(CAST(:ids AS text[])) AS id"
+        ),
+        {"ids": sorted(set(case_ids))},
     )
-
-
-def _lock_key(network: str, conversation: str) -> int:
-    """A signed 64-bit key for an advisory lock, from the conversation (the migrations' lock
-    is one fixed key; a clash would only make one wait on the other)."""
-    digest = hashlib.blake2b(f"{network}\x00{conversation}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big", signed=True)
 
 
 def existing_cases(conn: Connection, convs: list[tuple[str, str]]) -> dict[tuple[str, str], dict]:
