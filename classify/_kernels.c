@@ -701,11 +701,11 @@ static int entry_at(int kind, const void *data, Py_ssize_t n, Py_ssize_t i, PyOb
 /* cue_count(text, index, fallback, first_only): the matches of a care-cue regex
  * (classify/cue_table.py) in lowercased `text`, as `len(re.findall(...))` counts them: at each
  * position not preceded by a word character or '#', the first entry (in order) that matches and
- * is not followed by a word character is a match, and the search goes on after it. An entry is a str (the literal)
- * or a tuple ("units", units): decimal digits, any whitespace, then one of the units. `index`
- * maps a character to the entries that may start with it, in table order; `fallback` is the
- * entries for any other character (the units ones). With `first_only`, stops at the first
- * match (`search(...) is not None` as count > 0). */
+ * is not followed by a word character is a match, and the search goes on after it. An entry is
+ * a str (the literal) or a tuple ("units", units): decimal digits, any whitespace, then one of
+ * the units. `index` maps a character to the entries that may start with it, in table order;
+ * `fallback` is the entries for any other character (the units ones). With `first_only`, stops
+ * at the first match (`search(...) is not None` as count > 0). */
 static PyObject *cue_count(PyObject *self, PyObject *args) {
     PyObject *text, *index, *fallback;
     int first_only = 0;

@@ -41,7 +41,9 @@ _encode = msgspec.json.Encoder().encode
 
 class _Model(Struct, frozen=True, kw_only=True, gc=False):
     """Immutable; unknown fields in the JSON are ignored. Not tracked by the garbage collector
-    (`gc=False`): a message holds strings, numbers, times and other messages, never a cycle."""
+    (`gc=False`): a message holds strings, numbers, times and other messages, never a cycle.
+    Each subclass says `kw_only=True` again: msgspec does not pass it on, and without it a
+    required field may not follow one with a default."""
 
     def replace(self, **changes):
         """A copy with `changes` (not validated again, like any object built in code)."""
@@ -137,10 +139,11 @@ def with_field(encoded: bytes, name: str, value: bytes) -> bytes:
     `name`, the last field, was None (written `"name":null`), `value` that field's JSON. The same
     bytes `to_json` gives once the field is set, without encoding the mention again (the router
     adds `routing` to each post it stores)."""
-    unset = b',"' + name.encode() + b'":null}'
+    key = b',"' + name.encode() + b'":'
+    unset = key + b"null}"
     if not encoded.endswith(unset):
         raise ValueError(f"{name} is not the last field, unset, of {encoded[-60:]!r}")
-    return encoded[: -len(unset)] + b',"' + name.encode() + b'":' + value + b"}"
+    return encoded[: -len(unset)] + key + value + b"}"
 
 
 class Mention(_Model, kw_only=True, tag_field="schema", tag=SCHEMA_VERSION):
@@ -186,10 +189,11 @@ class SchemaError(InputError):
 def describe(error: msgspec.DecodeError) -> str:
     """msgspec's "Expected `int` >= 0, got `-3` - at `$.author.followers`" as
     "author.followers: Expected `int` >= 0, got `-3`" (the field first, as in every error here)."""
-    message, sep, where = str(error).rpartition(" - at `$")
-    if not sep:
-        return message or where
-    return f"{where.rstrip('`').lstrip('.') or 'message'}: {message}"
+    text = str(error)
+    message, at, path = text.rpartition(" - at `$")
+    if not at:  # malformed JSON, or a check of the whole message (`__post_init__`)
+        return text
+    return f"{path.rstrip('`').lstrip('.') or 'message'}: {message}"
 
 
 _decode = msgspec.json.Decoder(Mention, strict=False).decode

@@ -108,7 +108,7 @@ def test_lax_where_json_writers_differ():
     m = parse_mention(json.dumps(data))
     assert m.author.followers == 12 and m.author.verified is True
     assert m.created_at.isoformat() == "2024-05-01T12:00:00+00:00"
-    data.pop("schema")  # the version is assumed when left out, refused when another
+    data.pop("schema")  # the version is assumed when left out (another is refused: above)
     assert parse_mention(json.dumps(data)) == m
 
 
