@@ -18,8 +18,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
+from route.escalation import escalation, owed_due
 from route.incidents import Matcher
 from route.incidents import _Open as _OpenIncident
 from route.priority import total
@@ -28,7 +29,7 @@ from route.sla import breached_as_of, first_response_due, sla_clock, sla_due
 from route.spikes import bucket_of
 from socialcare.store import bulk, lookups, traffic
 from socialcare.store import incidents as incident_store
-from socialcare.store.tables import case_events, cases, posts
+from socialcare.store.tables import case_events, cases, escalation_notices, posts
 from socialcare.stream.schema import Mention, routing_json, with_field
 from socialcare.stream.terms import listening_terms
 
@@ -62,6 +63,8 @@ class _CaseState:
     row: dict[str, Any]
     is_new: bool
     changed: bool = False
+    # posts joined it in this batch since its SLA clock and due times were last worked out
+    stale: bool = False
     # every post of the case as (time, from brand, author handle); existing cases load theirs
     timeline: list[tuple[datetime, bool, str]] = field(default_factory=list)
 
@@ -93,6 +96,7 @@ class CaseBook:
         self.excluded: set[tuple[str, str]] = set()
         self.incident_seen: dict[str, datetime] = {}
         self.alert_brands: set[str] = set()
+        self.notices: list[dict] = []  # escalations made here, for the watchdog's webhook
 
     def apply(self, mentions: list[Mention]) -> list[Event]:
         unique: dict[tuple[str, str], Mention] = {}
@@ -119,13 +123,16 @@ class CaseBook:
         self._crisis_context(fresh, states)
         for m in fresh:
             conv = (m.network, m.conversation_id)
+            state = states.get(conv)
+            if state is not None:
+                self._escalate_if_overdue(state, m.created_at)
             if m.from_brand:
-                self._brand_post(m, states.get(conv))
+                self._brand_post(m, state)
             else:
-                state = states.get(conv)
-                new_state = self._customer_post(m, state)
-                if new_state is not None:
-                    states[conv] = new_state
+                state = self._customer_post(m, state)
+            if state is not None:
+                states[conv] = state
+                state.stale = True
         self._write(states)
         return self.events
 
@@ -314,11 +321,12 @@ class CaseBook:
             case["language"] = m.language
             case["account"] = m.brand  # until an answer: the first response's account, below
             self._recompute_first_response(state)
-        outranks = (decision.priority, case["decided_at"] - m.created_at) > (
-            case["priority"],
-            timedelta(),
-        )
+        # a post's routing outranks the routing the case has (its escalation is not routing)
+        routed = total({k: v for k, v in case["priority_parts"].items() if k != "escalation"})
+        outranks = (decision.priority, case["decided_at"] - m.created_at) > (routed, timedelta())
         if outranks and not decision.ignored:
+            before = {"queue": case["queue"], "priority": case["priority"]}
+            self._take_decision(case, m, decision)
             self.events.append(
                 Event(
                     case["id"],
@@ -326,15 +334,14 @@ class CaseBook:
                     self.now,
                     "router",
                     {
-                        "from": {"queue": case["queue"], "priority": case["priority"]},
-                        "to": {"queue": decision.queue, "priority": decision.priority},
+                        "from": before,
+                        "to": {"queue": case["queue"], "priority": case["priority"]},
                         "rule_id": decision.rule_id,
                         "ruleset_version": decision.ruleset_version,
                         "post_id": m.post_id,
                     },
                 )
             )
-            self._take_decision(case, m, decision)
         state.changed = True
         return state
 
@@ -366,6 +373,8 @@ class CaseBook:
             "sla_paused_s": 0,
             "sla_warned_due": None,
             "sla_escalated_due": None,
+            "sla_escalated_target": None,
+            "escalated_from_queue": None,
             "decided_at": m.created_at,
             "snoozed_until": None,
         }
@@ -429,12 +438,23 @@ class CaseBook:
         return state
 
     def _take_decision(self, case: dict, m: Mention, d: Decision) -> None:
+        """Route the case by decision `d`. An escalation stands through a new routing: its
+        priority part stays, and so does the escalation queue (the case returns to the
+        decision's queue if the escalation is retracted). So a routing and an escalation give
+        the same case in either order, however the watchdog's looks fall between posts."""
         c = m.classification
+        parts, priority, queue = d.parts, d.priority, d.queue
+        if boost := (case.get("priority_parts") or {}).get("escalation"):
+            parts = {**d.parts, "escalation": boost}
+            priority = total(parts)
+            if case.get("escalated_from_queue") and case["queue"] == self.rules.escalation.queue:
+                queue = case["queue"]
+                case["escalated_from_queue"] = d.queue
         case.update(
             {
-                "queue": d.queue,
-                "priority": d.priority,
-                "priority_parts": d.parts,
+                "queue": queue,
+                "priority": priority,
+                "priority_parts": parts,
                 "sla_policy": d.sla.name,
                 "rule_id": d.rule_id,
                 "ruleset_version": d.ruleset_version,
@@ -450,9 +470,43 @@ class CaseBook:
             }
         )
 
-    def _refresh_sla(self, case: dict) -> None:
+    def _refresh_clock(self, state: _CaseState) -> None:
+        """The case's SLA clock and due times, from its whole timeline."""
+        case = state.row
+        policy = self.rules.sla_policies.get(case["sla_policy"])
+        case["waiting_since"], case["sla_paused_s"] = sla_clock(
+            state.timeline, policy.calendar if policy else None
+        )
         case["sla_due"] = sla_due(case, self.rules)
         case["first_response_due"] = first_response_due(case, self.rules)
+        state.stale = False
+
+    def _escalate_if_overdue(self, state: _CaseState, at: datetime) -> None:
+        """Before a post made at `at` joins the case: if a due time passed before it with the
+        clock running, the case is escalated for that due time first, as the watchdog, looking
+        every few seconds live, would have done (route/escalation.py). Otherwise a due time
+        that passed and was then answered, or a routing that the escalation would have
+        outranked, would come out differently depending on whether the watchdog happened to look
+        in between; a replay, which runs through history faster than the watchdog looks, would
+        miss the escalation. The escalation is the watchdog's rule, recorded as the watchdog's;
+        the watchdog tells the webhook (the notice is written with the batch)."""
+        if state.stale:
+            self._refresh_clock(state)
+        case = state.row
+        due = owed_due(case, at, strict=True)
+        if due is None:
+            return
+        change, data = escalation(case, due, self.rules.escalation, at)
+        case.update(change)
+        state.changed = True
+        self.events.append(Event(case["id"], "escalated", self.now, "watchdog", data))
+        self.notices.append(
+            {
+                "case_id": case["id"],
+                "body": {"type": "escalated", "case_id": case["id"], **data},
+                "created_at": self.now,
+            }
+        )
 
     def _recompute_first_response(self, state: _CaseState) -> None:
         case = state.row
@@ -489,8 +543,11 @@ class CaseBook:
             case["tags"] = [t for t in case["tags"] or [] if t != "sla-breached"]
             case["escalated_from_queue"] = None
         target = case.get("sla_escalated_target") or "first_response"
-        case["sla_escalated_due"] = None
-        case["sla_escalated_target"] = None
+        # what still stands is the late first response's escalation (one per target): it stays
+        # recorded, so the watchdog does not escalate the late first response a second time
+        standing = left > 0 and target == "resolution"
+        case["sla_escalated_due"] = case["first_response_due"] if standing else None
+        case["sla_escalated_target"] = "first_response" if standing else None
         self.events.append(
             Event(
                 case["id"],
@@ -513,13 +570,8 @@ class CaseBook:
         # whole timeline (not after each post: they were worked out two or three times)
         for state in states.values():
             if state.changed:
-                case = state.row
-                policy = self.rules.sla_policies.get(case["sla_policy"])
-                case["waiting_since"], case["sla_paused_s"] = sla_clock(
-                    state.timeline, policy.calendar if policy else None
-                )
-                self._refresh_sla(case)
-                if case.get("sla_escalated_due") is not None:
+                self._refresh_clock(state)
+                if state.row.get("sla_escalated_due") is not None:
                     self._retract_if_contradicted(state)
         new_cases = [s.row for s in states.values() if s.is_new]
         changed = [s.row for s in states.values() if s.changed and not s.is_new]
@@ -544,6 +596,8 @@ class CaseBook:
             )
         bulk.insert_rows(self.conn, posts, self.post_rows)
         bulk.insert_rows(self.conn, case_events, [e.row() for e in self.events])
+        if self.notices:
+            self.conn.execute(insert(escalation_notices), self.notices)
         traffic.add(self.conn, self.traffic)
         for incident_id, at in self.incident_seen.items():
             incident_store.attach(self.conn, incident_id, [], at)

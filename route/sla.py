@@ -52,14 +52,13 @@ def sla_due(case: dict, rules: RuleSet) -> datetime | None:
     return calendar.add(policy.calendar, case["opened_at"], policy.resolution + paused)
 
 
-def breached_as_of(case: dict, timeline: Timeline, rules: RuleSet, at: datetime) -> bool:
-    """Whether the case's SLA target was breached at event time `at`, judged on every post
-    posted up to `at` (including those that arrived only later): its first response (or
-    resolution) was due by `at` and had not come."""
+def due_as_of(case: dict, timeline: Timeline, rules: RuleSet, at: datetime) -> datetime | None:
+    """The case's due time as it stood at event time `at`, judged on every post posted up to
+    `at` (including those that arrived only later)."""
     known = [e for e in timeline if e[0] <= at]
     policy = rules.sla_policies.get(case["sla_policy"])
     if policy is None:
-        return False
+        return None
     answers = sorted(t for t, brand, _h in known if brand and t >= case["opened_at"])
     waiting, paused = sla_clock(known, policy.calendar)
     as_of = {
@@ -69,5 +68,19 @@ def breached_as_of(case: dict, timeline: Timeline, rules: RuleSet, at: datetime)
         "waiting_since": waiting,
         "sla_paused_s": paused,
     }
-    due = sla_due(as_of, rules)
-    return due is not None and due <= at
+    return sla_due(as_of, rules)
+
+
+def breached_as_of(case: dict, timeline: Timeline, rules: RuleSet, at: datetime) -> bool:
+    """Whether the case's SLA target was breached at its due time `at`: the first response (or
+    resolution) was due by `at` and had not come. Or the clock was stopped at `at`, waiting on
+    the customer, with the resolution time already spent: then the target was breached the
+    moment the customer wrote again (the clock ran on from there, past its due time)."""
+    due = due_as_of(case, timeline, rules, at)
+    if due is not None:
+        return due <= at
+    resumed = min((t for t, brand, _h in timeline if not brand and t > at), default=None)
+    if resumed is None:
+        return False
+    due = due_as_of(case, timeline, rules, resumed)
+    return due is not None and due <= resumed

@@ -5,9 +5,13 @@ Decisions are taken in event time, per network, up to the clock of route/event_t
 time counts as passed only once every source that could answer the case has delivered past it
 and the router has routed it. Each tick looks at open cases with an SLA clock running:
 - due within the rule file's `escalation.warn_before`: an `sla_warning` event, once per due time;
-- past due: an `escalated` event, once per due time, the priority raised by
-  `escalation.priority_boost` (recorded as the `escalation` part), the case moved to
-  `escalation.queue` if one is set, and the tag `sla-breached`.
+- past due: an `escalated` event, once per target (first response, resolution: see
+  route/escalation.py), the priority raised by `escalation.priority_boost` (recorded as the
+  `escalation` part), the case moved to `escalation.queue` if one is set, and the tag
+  `sla-breached`.
+The router escalates too, by the same rule (route/escalation.py), when a post it routes shows
+that a due time passed before it: then the escalation comes before the post, as it would have
+live, whenever the watchdog looks. It leaves a notice for the watchdog, which takes it.
 Both go to the webhook (`escalation.webhook` or SOCIALCARE_WEBHOOK_URL) when one is set; a
 webhook that fails is logged and does not undo the escalation, which the desk shows anyway.
 Each step is one conditional UPDATE … RETURNING on the due time, so two watchdogs never act
@@ -25,13 +29,25 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, bindparam, case, insert, or_, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    and_,
+    bindparam,
+    case,
+    delete,
+    insert,
+    or_,
+    select,
+    update,
+)
 
 from route import alerter
 from route.casebook import Event
+from route.escalation import escalation
 from route.event_time import EventClock
 from route.rules import RuleSet
-from socialcare.store.tables import case_events, cases
+from socialcare.store.tables import case_events, cases, escalation_notices
 from socialcare.stream.schema import utcnow
 
 log = logging.getLogger(__name__)
@@ -43,6 +59,9 @@ class TickReport:
     escalated: list[str] = field(default_factory=list)
     webhook_failures: int = 0
     held_back: list[str] = field(default_factory=list)  # networks waiting for their sources
+    # cases the router escalated since the last tick (a post showed a due time had passed),
+    # whose notices this tick took for the webhook
+    escalated_by_router: list[str] = field(default_factory=list)
     alerts: list[str] = field(default_factory=list)  # spike alerts raised
 
     def summary(self) -> dict[str, Any]:
@@ -51,6 +70,7 @@ class TickReport:
             "escalated": self.escalated,
             "webhook_failures": self.webhook_failures,
             "held_back": self.held_back,
+            "escalated_by_router": self.escalated_by_router,
             "alerts": self.alerts,
         }
 
@@ -117,6 +137,8 @@ class Watchdog:
                 self._escalate(work, network, at)
             if work.events:
                 conn.execute(insert(case_events), work.events)
+            # the router's escalations first: they happened before this tick
+            notices[:0] = self._take_router_notices(conn, report)
         url = rules.escalation.webhook or self.webhook_url
         if url:
             for notice in notices:
@@ -128,9 +150,26 @@ class Watchdog:
             url = rules.alerts.webhook or url
             for alert in raised if url else ():
                 self._notify(url, alerter.webhook_body(alert), alert["id"], report)
-        if report.warned or report.escalated:
-            log.info("watchdog: %d warned, %d escalated", len(report.warned), len(report.escalated))
+        if report.warned or report.escalated or report.escalated_by_router:
+            log.info(
+                "watchdog: %d warned, %d escalated (and %d by the router since the last look)",
+                len(report.warned),
+                len(report.escalated),
+                len(report.escalated_by_router),
+            )
         return report
+
+    def _take_router_notices(self, conn: Connection, report: TickReport) -> list[dict]:
+        """The notices of the escalations the router made (route/casebook.py), taken: deleted in
+        this tick's transaction, so two watchdogs never send one twice."""
+        taken = conn.execute(
+            delete(escalation_notices).returning(
+                escalation_notices.c.id, escalation_notices.c.case_id, escalation_notices.c.body
+            )
+        ).all()
+        taken.sort(key=lambda r: r.id)
+        report.escalated_by_router = [r.case_id for r in taken]
+        return [r.body for r in taken]
 
     def _notify(self, url: str, body: dict, what: str, report: TickReport) -> None:
         """POST once; a failure is logged and counted, never retried or raised."""
@@ -191,10 +230,22 @@ class Watchdog:
     def _escalate_once(self, w: _Work, network: str, at: datetime) -> int:
         """One escalation for each case that owes one at `at`: how many there were."""
         esc = w.rules.escalation
+        # route/escalation.owed_due, in SQL: once per target (first response, resolution)
+        resolution_not_escalated = and_(
+            cases.c.first_response_at.is_not(None),
+            or_(
+                cases.c.sla_escalated_target.is_(None),
+                cases.c.sla_escalated_target != "resolution",
+            ),
+            or_(cases.c.sla_escalated_due.is_(None), cases.c.sla_escalated_due != cases.c.sla_due),
+        )
+        first_not_escalated = and_(
+            cases.c.first_response_at.is_(None), cases.c.sla_escalated_due.is_(None)
+        )
         overdue = and_(
             cases.c.sla_due.is_not(None),
             cases.c.sla_due <= at,
-            or_(cases.c.sla_escalated_due.is_(None), cases.c.sla_escalated_due != cases.c.sla_due),
+            or_(first_not_escalated, resolution_not_escalated),
         )
         answered_late = and_(
             cases.c.sla_escalated_due.is_(None),
@@ -226,33 +277,8 @@ class Watchdog:
         ).all()
         changes: list[dict] = []
         for row in sorted(breached, key=lambda r: r.id):
-            parts = dict(row.priority_parts or {})
-            parts["escalation"] = parts.get("escalation", 0) + esc.priority_boost
-            priority = max(0, min(100, sum(parts.values())))
-            queue = esc.queue or row.queue
-            target = (
-                "first_response"
-                if row.first_response_at is None or row.sla_escalated_due == row.first_response_due
-                else "resolution"
-            )
-            changes.append(
-                {
-                    "case_key": row.id,
-                    "priority": priority,
-                    "priority_parts": parts,
-                    "queue": queue,
-                    "tags": sorted(set(row.tags or []) | {"sla-breached"}),
-                    "sla_escalated_target": target,
-                    "escalated_from_queue": row.escalated_from_queue or row.queue,
-                }
-            )
-            data = {
-                "reason": f"{target.replace('_', ' ')} SLA breached",
-                "due": row.sla_escalated_due.isoformat(),
-                "event_time": at.isoformat(),
-                "from": {"queue": row.queue, "priority": row.priority},
-                "to": {"queue": queue, "priority": priority},
-            }
+            change, data = escalation(row._mapping, row.sla_escalated_due, esc, at)
+            changes.append({"case_key": row.id, **change})
             w.events.append(Event(row.id, "escalated", w.now, "watchdog", data).row())
             w.report.escalated.append(row.id)
             w.notices.append({"type": "escalated", "case_id": row.id, **data})

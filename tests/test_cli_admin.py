@@ -109,5 +109,6 @@ def test_publish_history_rollback_and_watchdog(home, tmp_path):
         "escalated",
         "webhook_failures",
         "held_back",
+        "escalated_by_router",
         "alerts",
     }

@@ -211,3 +211,65 @@ def test_ingest_waits_while_too_much_is_in_flight(shared_data, tmp_path):
         assert pipeline.progress().routed >= 5000 and pipeline.ingest.exhausted
     finally:
         runtime.close()
+
+
+def test_escalations_do_not_depend_on_when_the_watchdog_looks(shared_data, tmp_path, monkeypatch):
+    """The twcs replay with the watchdog looking after every step, and again with no watchdog
+    until one look at the end: the same cases (queue, priority and its parts, tags, what was
+    escalated) and the same escalation and routing events. The router escalates a case whose due
+    time passed before a post it routes, so a replay that runs past a due time between two
+    looks decides as a watchdog looking every moment would."""
+    import threading
+
+    from sqlalchemy import select
+
+    import socialcare.pipeline
+    from route.watchdog import Watchdog
+    from socialcare.pipeline import Pipeline
+    from socialcare.runtime import Runtime
+    from socialcare.store.tables import case_events, cases
+
+    monkeypatch.setattr(socialcare.pipeline, "WATCH_EVERY_S", 0.0)
+    kept = ("queue", "priority", "priority_parts", "tags", "sla_due", "sla_escalated_due")
+    decided = ("escalated", "escalation_retracted", "reprioritized")
+    outcomes = []
+    for looking in (True, False):
+        runtime = Runtime(_settings(tmp_path / f"home-{looking}"))
+        try:
+            sources = runtime.sources([f"replay:{shared_data / 'twcs_sample.csv'}"])
+            pipeline = Pipeline(runtime, sources, watchdog=looking)
+            pipeline.run(threading.Event(), until_idle=True)
+            pipeline.close()
+            if not looking:
+                Watchdog(runtime.engine, runtime.rules).tick()
+            with runtime.engine.connect() as conn:
+                case_rows = {
+                    r.id: tuple(getattr(r, k) for k in (*kept, "sla_escalated_target"))
+                    for r in conn.execute(select(cases))
+                }
+                events = sorted(
+                    (e.case_id, e.type, e.actor, json.dumps(_without_event_time(e.data)))
+                    for e in conn.execute(
+                        select(case_events).where(case_events.c.type.in_(decided))
+                    )
+                )
+            outcomes.append((case_rows, events))
+        finally:
+            runtime.close()
+    (often, often_events), (once, once_events) = outcomes
+    escalations = [e for e in often_events if e[1] == "escalated"]
+    assert len(escalations) > 100 and len(often) > 1000  # the test proves something
+    assert often == once
+    assert often_events == once_events
+
+
+def _settings(home: Path):
+    from socialcare.settings import Settings
+
+    return Settings.resolve(home)
+
+
+def _without_event_time(data: dict) -> dict:
+    """An escalation's data without the event-time clock of whoever decided it (the watchdog's
+    clock at its look, or the time of the post the router was routing)."""
+    return {k: v for k, v in sorted(data.items()) if k != "event_time"}

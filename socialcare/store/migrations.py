@@ -193,6 +193,11 @@ MIGRATIONS: list[Migration] = [
             _backfill_source,
         ),
     ),
+    (
+        8,
+        "escalations decided by the router, waiting for the watchdog to tell the webhook",
+        create_tables(tables.escalation_notices),
+    ),
 ]
 
 

@@ -277,6 +277,17 @@ case_events = Table(
     Column("data", JSON, nullable=False),
 )
 
+# escalations the router made (a post showed their due time had passed), waiting for the watchdog
+# to tell the webhook: written in the router's transaction, taken (deleted) by the watchdog's
+escalation_notices = Table(
+    "escalation_notices",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("case_id", String(40), nullable=False),
+    Column("body", JSON, nullable=False),  # what the webhook is sent, as the watchdog's own
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
 source_cursors = Table(
     "source_cursors",
     metadata,

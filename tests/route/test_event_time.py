@@ -248,21 +248,21 @@ def test_a_genuinely_late_reply_keeps_the_escalation(tmp_path):
 SHORT_RESOLUTION = ONE_QUEUE.replace("resolution: 30d", "resolution: 2h")
 
 
-def _late_answer_escalations(tmp_path, name: str, ticks_at_minutes: list[int]):
-    """A case answered late (first response due at 30 min, the brand's reply at 45), the
-    customer writing again at 50 (the resolution clock, paused while the brand had answered
-    last, runs again: due at 2 h 5 min), with the watchdog looking at the given event times:
+def _brand(pid: str, minutes: float):
+    return classified(
+        pid, "c", minutes=minutes, from_brand=True, author={"id": "AcmeAir", "handle": "AcmeAir"}
+    )
+
+
+def _looked_at(tmp_path, name: str, timeline: list, ticks_at_minutes: list[int], rules=None):
+    """The case of conversation "c", its posts (`timeline`, the first opens it at T0) each routed
+    at the first look at or after its time, with the watchdog looking at the given event times:
     the case row and its escalation events."""
     engine = open_store(f"sqlite:///{tmp_path / name}")
-    rules = parse_rules(SHORT_RESOLUTION)
-    customer = classified("1", "c", minutes=0)
-    reply = classified(
-        "2", "c", minutes=45, from_brand=True, author={"id": "AcmeAir", "handle": "AcmeAir"}
-    )
+    rules = rules or parse_rules(SHORT_RESOLUTION)
     with engine.begin() as conn:
-        CaseBook(conn, rules, T0).apply([customer])
-    again = classified("3", "c", minutes=50)
-    waiting = [reply, again]
+        CaseBook(conn, rules, T0).apply(timeline[:1])
+    waiting = list(timeline[1:])
     for minutes in ticks_at_minutes:
         arrived = [m for m in waiting if m.created_at <= T0 + timedelta(minutes=minutes)]
         if arrived:
@@ -275,11 +275,12 @@ def _late_answer_escalations(tmp_path, name: str, ticks_at_minutes: list[int]):
     with engine.connect() as conn:
         row = conn.execute(select(cases).where(cases.c.id == case_id)).one()
         events = conn.execute(
-            select(case_events.c.data)
-            .where(case_events.c.case_id == case_id, case_events.c.type == "escalated")
+            select(case_events.c.type, case_events.c.data)
+            .where(case_events.c.case_id == case_id)
+            .where(case_events.c.type.in_(["escalated", "escalation_retracted"]))
             .order_by(case_events.c.id)
-        ).scalars()
-        escalations = [(e["reason"], e["due"]) for e in events]
+        ).all()
+        escalations = [(kind, e.get("reason"), e["due"]) for kind, e in events]
     engine.dispose()
     case = {
         k: getattr(row, k)
@@ -288,18 +289,87 @@ def _late_answer_escalations(tmp_path, name: str, ticks_at_minutes: list[int]):
     return case, escalations
 
 
+def _late_answer_escalations(tmp_path, name: str, ticks_at_minutes: list[int]):
+    """A case answered late (first response due at 30 min, the brand's reply at 45), the
+    customer writing again at 50 (the resolution clock, paused while the brand had answered
+    last, runs again: due at 2 h 5 min)."""
+    timeline = [classified("1", "c", minutes=0), _brand("2", 45), classified("3", "c", minutes=50)]
+    return _looked_at(tmp_path, name, timeline, ticks_at_minutes)
+
+
 def test_escalations_do_not_depend_on_when_the_watchdog_looks(tmp_path):
     """Live, the watchdog looks every few seconds: the case is escalated at 30 minutes (no first
     response) and again at 2 h 5 min (resolution). A replay runs through history faster than the
     watchdog ticks, so it may first look after both: it must decide the same."""
     often, escalations = _late_answer_escalations(tmp_path, "often.db", [35, 46, 55, 130])
-    assert [reason for reason, _due in escalations] == [
+    assert [reason for _kind, reason, _due in escalations] == [
         "first response SLA breached",
         "resolution SLA breached",
     ]
     assert often["priority_parts"]["escalation"] == 40
     for name, ticks in [("once.db", [130]), ("after_reply.db", [55, 130]), ("late.db", [35, 130])]:
         assert _late_answer_escalations(tmp_path, name, ticks) == (often, escalations), ticks
+
+
+def test_a_resolution_passed_then_answered_is_escalated_whenever_the_watchdog_looks(tmp_path):
+    """Answered in time (10 min), the customer writes again at 20 (resolution due at 2 h 10:
+    2 h of clock from the start, the 10 minutes waited on the customer not counted), and the
+    brand answers only at 2 h 30. Live, the watchdog escalates at 2 h 10; a watchdog that first
+    looks after the answer sees a clock stopped, waiting on the customer. The router, routing
+    the answer, sees that the due time passed before it and escalates first."""
+    timeline = [
+        classified("1", "c"),
+        _brand("2", 10),
+        classified("3", "c", minutes=20),
+        _brand("4", 150),
+    ]
+    live, escalations = _looked_at(tmp_path, "live.db", timeline, [5, 15, 25, 135, 155])
+    assert escalations == [
+        ("escalated", "resolution SLA breached", (T0 + timedelta(minutes=130)).isoformat())
+    ]
+    assert live["queue"] == "escalations" and live["priority_parts"]["escalation"] == 20
+    for name, ticks in [("after.db", [155]), ("between.db", [25, 155]), ("rare.db", [15, 155])]:
+        assert _looked_at(tmp_path, name, timeline, ticks) == (live, escalations), ticks
+
+
+def test_a_resolution_spent_while_waiting_breaches_when_the_customer_writes_again(tmp_path):
+    """The first answer comes at 2 h 30, after both targets' time (30 min, 2 h) ran out. At
+    5 h the customer writes again: the clock runs on with its time spent (due at 4 h 30, the
+    2 h 30 waited on the customer not counted), so the resolution is breached then. The answer
+    at 5 h 05 does not make that escalation wrong, and it is not retracted."""
+    timeline = [
+        classified("1", "c"),
+        _brand("2", 150),
+        classified("3", "c", minutes=300),
+        _brand("4", 305),
+    ]
+    live, escalations = _looked_at(tmp_path, "live.db", timeline, [35, 155, 301, 310])
+    assert escalations == [
+        ("escalated", "first response SLA breached", (T0 + timedelta(minutes=30)).isoformat()),
+        ("escalated", "resolution SLA breached", (T0 + timedelta(minutes=270)).isoformat()),
+    ]
+    assert live["priority_parts"]["escalation"] == 40
+    for name, ticks in [("once.db", [310]), ("twice.db", [155, 310])]:
+        assert _looked_at(tmp_path, name, timeline, ticks) == (live, escalations), ticks
+
+
+URGENT_RULE = SHORT_RESOLUTION + (
+    "rules:\n  - id: urgent\n    when: {field: urgency.level, op: equals, value: critical}\n"
+    "    then: {queue: care, priority: 70}\n"
+)
+
+
+def test_an_escalation_stands_through_a_new_routing(tmp_path):
+    """Escalated at 30 minutes, unanswered; at 40 the customer writes something critical, which
+    routes higher: the case takes the new routing and keeps its escalation (priority part and
+    queue), whether the watchdog escalated before the post or the router did on routing it."""
+    rules = parse_rules(URGENT_RULE)
+    timeline = [classified("1", "c"), classified("2", "c", minutes=40, urgency="critical")]
+    looked, escalations = _looked_at(tmp_path, "looked.db", timeline, [35, 45], rules)
+    assert looked["queue"] == "escalations"
+    assert looked["priority_parts"]["rule"] == 70 and looked["priority_parts"]["escalation"] == 20
+    assert [reason for _kind, reason, _due in escalations] == ["first response SLA breached"]
+    assert _looked_at(tmp_path, "late.db", timeline, [45], rules) == (looked, escalations)
 
 
 def test_a_replay_of_history_warns_no_one(tmp_path):

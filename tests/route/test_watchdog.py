@@ -1,5 +1,5 @@
-"""The watchdog warns before a breach and escalates on it, once per due time, and tells a
-webhook."""
+"""The watchdog warns before a breach (once per due time) and escalates on it (once per target),
+and tells a webhook, of the router's escalations too."""
 
 from __future__ import annotations
 
@@ -68,6 +68,33 @@ def test_warn_then_escalate_once_each_and_notify(tmp_path, hook):
     assert escalated[0]["data"]["reason"] == "first response SLA breached"
     assert [n["type"] for n in received] == ["sla_warning", "escalated"]
     assert received[1]["case_id"] == case_id
+
+
+def test_the_routers_escalations_reach_the_webhook_through_the_watchdog(tmp_path, hook):
+    """The brand answers at 45 minutes, 15 past the target, and the router routes the answer
+    before the watchdog looks: the router escalates, and the watchdog tells the webhook, once."""
+    url, received = hook
+    rules = parse_rules(RULES.replace("WEBHOOK", url))
+    engine = open_store(f"sqlite:///{tmp_path / 'c.db'}")
+    with engine.begin() as conn:
+        CaseBook(conn, rules, T0).apply([classified("1", "c")])
+    answer = classified(
+        "2", "c", minutes=45, from_brand=True, author={"id": "AcmeAir", "handle": "AcmeAir"}
+    )
+    with engine.begin() as conn:
+        events = CaseBook(conn, rules, T0 + timedelta(minutes=46)).apply([answer])
+    assert [e.type for e in events] == ["escalated", "replied"]
+    case_id = case_id_for("x", "c")
+    dog = Watchdog(engine, lambda: rules)
+    report = dog.tick(T0 + timedelta(minutes=50))
+    assert report.escalated == [] and report.escalated_by_router == [case_id]
+    assert [(n["type"], n["case_id"], n["reason"]) for n in received] == [
+        ("escalated", case_id, "first response SLA breached")
+    ]
+    assert dog.tick(T0 + timedelta(minutes=55)).escalated_by_router == []  # taken: sent once
+    assert len(received) == 1
+    case = get_case(engine, case_id)
+    assert case["queue"] == "escalations" and case["priority_parts"]["escalation"] == 25
 
 
 def test_a_failing_webhook_does_not_stop_escalation(tmp_path):

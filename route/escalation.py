@@ -1,0 +1,86 @@
+"""What an SLA escalation owes and does, pure: used by the watchdog on the rows it claims, and by
+the router when a post shows that a due time passed before it (route/casebook.py).
+
+A case is escalated once per target: once when its first response is late, once when its
+resolution is (the resolution's due time moves with every wait on the customer, and a case whose
+time is spent would otherwise be escalated again each time the customer wrote). A case owes an
+escalation at event time `at` for
+- its first-response due time, once that has passed without a first response, or when the first
+  response came after it (a replay can route the late answer before the watchdog looks);
+- its resolution due time, once that has passed and the resolution was not escalated yet.
+The late first response comes first: a case can owe both, and live it would have been escalated
+at the first due time, then at the second.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from route.priority import total
+from route.rules.compile import Escalation
+
+
+def owed_due(case: Mapping[str, Any], at: datetime, strict: bool = False) -> datetime | None:
+    """The due time the open case owes an escalation for at event time `at`, or None.
+    `strict`: only a due time before `at` (the router, about to apply a post made at `at`:
+    a post at the due time itself is in time); the watchdog counts one at `at` too.
+    route/watchdog.py asks the same of the database in SQL."""
+    if case["status"] != "open":
+        return None
+
+    def passed(due: datetime | None) -> bool:
+        return due is not None and (due < at if strict else due <= at)
+
+    escalated_due = case.get("sla_escalated_due")
+    first_due, first_at = case.get("first_response_due"), case.get("first_response_at")
+    if (
+        escalated_due is None
+        and passed(first_due)
+        and first_at is not None
+        and first_at > first_due
+    ):
+        return first_due
+    due = case.get("sla_due")
+    if not passed(due):
+        return None
+    if first_at is None:  # the first-response target
+        return due if escalated_due is None else None
+    resolution_escalated = case.get("sla_escalated_target") == "resolution"
+    return None if resolution_escalated or escalated_due == due else due
+
+
+def escalation(
+    case: Mapping[str, Any], due: datetime, esc: Escalation, event_time: datetime
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(the case's changed fields, the `escalated` event's data) for escalating `case` for its
+    due time `due`: the priority raised by `esc.priority_boost` (recorded as the `escalation`
+    part), the case moved to `esc.queue` if one is set, tagged `sla-breached`."""
+    parts = dict(case.get("priority_parts") or {})
+    parts["escalation"] = parts.get("escalation", 0) + esc.priority_boost
+    priority = total(parts)
+    queue = esc.queue or case["queue"]
+    first_at = case.get("first_response_at")
+    target = (
+        "first_response"
+        if first_at is None or due == case.get("first_response_due")
+        else "resolution"
+    )
+    changes = {
+        "priority": priority,
+        "priority_parts": parts,
+        "queue": queue,
+        "tags": sorted(set(case.get("tags") or []) | {"sla-breached"}),
+        "sla_escalated_due": due,
+        "sla_escalated_target": target,
+        "escalated_from_queue": case.get("escalated_from_queue") or case["queue"],
+    }
+    data = {
+        "reason": f"{target.replace('_', ' ')} SLA breached",
+        "due": due.isoformat(),
+        "event_time": event_time.isoformat(),
+        "from": {"queue": case["queue"], "priority": case["priority"]},
+        "to": {"queue": queue, "priority": priority},
+    }
+    return changes, data
