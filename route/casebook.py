@@ -25,7 +25,7 @@ from route.incidents import Matcher
 from route.incidents import _Open as _OpenIncident
 from route.priority import total
 from route.rules import Decision, Facts, RuleSet, decide
-from route.sla import breached_as_of, first_response_due, sla_clock, sla_due
+from route.sla import breached_as_of, earliest_due, first_response_due, sla_clock, sla_due
 from route.spikes import bucket_of
 from socialcare.store import bulk, lookups, traffic
 from socialcare.store import incidents as incident_store
@@ -65,6 +65,8 @@ class _CaseState:
     changed: bool = False
     # posts joined it in this batch since its SLA clock and due times were last worked out
     stale: bool = False
+    # no due time of the case falls before this (route/sla.earliest_due), and what it is from
+    earliest: tuple[tuple[datetime, str], datetime | None] | None = None
     # every post of the case as (time, from brand, author handle); existing cases load theirs
     timeline: list[tuple[datetime, bool, str]] = field(default_factory=list)
 
@@ -490,9 +492,14 @@ class CaseBook:
         in between; a replay, which runs through history faster than the watchdog looks, would
         miss the escalation. The escalation is the watchdog's rule, recorded as the watchdog's;
         the watchdog tells the webhook (the notice is written with the batch)."""
+        case = state.row
+        of = (case["opened_at"], case["sla_policy"])
+        if state.earliest is None or state.earliest[0] != of:
+            state.earliest = (of, earliest_due(case, self.rules))
+        if state.earliest[1] is None or at <= state.earliest[1]:
+            return  # no due time can have passed yet (most posts: no clock worked out again)
         if state.stale:
             self._refresh_clock(state)
-        case = state.row
         due = owed_due(case, at, strict=True)
         if due is None:
             return

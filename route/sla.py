@@ -52,6 +52,18 @@ def sla_due(case: dict, rules: RuleSet) -> datetime | None:
     return calendar.add(policy.calendar, case["opened_at"], policy.resolution + paused)
 
 
+def earliest_due(case: dict, rules: RuleSet) -> datetime | None:
+    """A time before which none of the case's due times can fall (its first-response or
+    resolution target counted from its opening, with no wait on the customer), or None when
+    its policy is unknown and it has no due times."""
+    policy = rules.sla_policies.get(case["sla_policy"])
+    if policy is None:
+        return None
+    return calendar.add(
+        policy.calendar, case["opened_at"], min(policy.first_response, policy.resolution)
+    )
+
+
 def due_as_of(case: dict, timeline: Timeline, rules: RuleSet, at: datetime) -> datetime | None:
     """The case's due time as it stood at event time `at`, judged on every post posted up to
     `at` (including those that arrived only later)."""

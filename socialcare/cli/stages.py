@@ -46,7 +46,9 @@ def _print_progress(p) -> None:
 @click.option(
     "--no-watchdog",
     is_flag=True,
-    help="Do not warn or escalate (the watchdog otherwise decides in event time: see README).",
+    help="Do not run the watchdog: no warnings, no webhook, and a case is escalated only when "
+    "a post routed later shows its due time passed (the watchdog decides in event time: see "
+    "README).",
 )
 @serve_options
 @with_runtime(rules=True)
