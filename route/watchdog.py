@@ -151,11 +151,12 @@ class Watchdog:
             for alert in raised if url else ():
                 self._notify(url, alerter.webhook_body(alert), alert["id"], report)
         if report.warned or report.escalated or report.escalated_by_router:
+            by_router = len(report.escalated_by_router)
             log.info(
-                "watchdog: %d warned, %d escalated (and %d by the router since the last look)",
+                "watchdog: %d warned, %d escalated%s",
                 len(report.warned),
                 len(report.escalated),
-                len(report.escalated_by_router),
+                f" (and {by_router} by the router since the last look)" if by_router else "",
             )
         return report
 
