@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, select, update
 
-from route.escalation import escalation, owed_due
+from route.escalation import escalation, notice, owed_due
 from route.incidents import Matcher
 from route.incidents import _Open as _OpenIncident
 from route.priority import total
@@ -510,7 +510,7 @@ class CaseBook:
         self.notices.append(
             {
                 "case_id": case["id"],
-                "body": {"type": "escalated", "case_id": case["id"], **data},
+                "body": notice(case["id"], data),
                 "created_at": self.now,
             }
         )
@@ -603,8 +603,7 @@ class CaseBook:
             )
         bulk.insert_rows(self.conn, posts, self.post_rows)
         bulk.insert_rows(self.conn, case_events, [e.row() for e in self.events])
-        if self.notices:
-            self.conn.execute(insert(escalation_notices), self.notices)
+        bulk.insert_rows(self.conn, escalation_notices, self.notices)
         traffic.add(self.conn, self.traffic)
         for incident_id, at in self.incident_seen.items():
             incident_store.attach(self.conn, incident_id, [], at)

@@ -84,3 +84,8 @@ def escalation(
         "to": {"queue": queue, "priority": priority},
     }
     return changes, data
+
+
+def notice(case_id: str, data: dict[str, Any]) -> dict[str, Any]:
+    """What the webhook is sent for an escalation, whoever made it (the watchdog or the router)."""
+    return {"type": "escalated", "case_id": case_id, **data}

@@ -44,7 +44,7 @@ from sqlalchemy import (
 
 from route import alerter
 from route.casebook import Event
-from route.escalation import escalation
+from route.escalation import escalation, notice
 from route.event_time import EventClock
 from route.rules import RuleSet
 from socialcare.store.tables import case_events, cases, escalation_notices
@@ -282,7 +282,7 @@ class Watchdog:
             changes.append({"case_key": row.id, **change})
             w.events.append(Event(row.id, "escalated", w.now, "watchdog", data).row())
             w.report.escalated.append(row.id)
-            w.notices.append({"type": "escalated", "case_id": row.id, **data})
+            w.notices.append(notice(row.id, data))
         if changes:
             w.conn.execute(update(cases).where(cases.c.id == bindparam("case_key")), changes)
         return len(changes)
