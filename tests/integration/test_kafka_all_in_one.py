@@ -44,9 +44,9 @@ def test_run_until_idle_on_kafka_and_postgresql_makes_the_same_cases(
     env = {**os.environ, "SOCIALCARE_KAFKA_SESSION_TIMEOUT_MS": "6000"}
     kafka_state = ["--home", str(tmp_path / "k"), "--bus", broker.url, "--db", pg_url]
     started = time.monotonic()
-    # the watchdog looks once both runs are done: while a replay runs, when its looks fall
-    # decides some escalations (README, "Escalation watchdog"), and the two runs take
-    # different times; what is compared is what each pipeline built, escalations included
+    # the watchdog looks once both runs are done: what is compared is what each pipeline built,
+    # escalations included (the router's during the run, the watchdog's at its one look); that
+    # its looks during a run would not change them is tests/test_pipeline_twcs.py's to show
     ran = subprocess.run(
         [*CLI, "run", "--source", f"replay:{csv}", "--until-idle", "--no-watchdog", *kafka_state],
         env=env,
