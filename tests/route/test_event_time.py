@@ -205,9 +205,7 @@ def test_a_late_reply_retracts_the_escalation_it_contradicts(tmp_path):
         hot = conn.execute(select(cases).where(cases.c.id == case_id)).one()
     assert hot.queue == "escalations" and hot.priority_parts["escalation"] == 20
     # the network delivers, late, the brand's reply posted 10 minutes after the customer
-    late_reply = classified(
-        "2", "c", minutes=10, from_brand=True, author={"id": "AcmeAir", "handle": "AcmeAir"}
-    )
+    late_reply = _brand("2", 10)
     with engine.begin() as conn:
         events = CaseBook(conn, rules, T0 + timedelta(hours=1)).apply([late_reply])
     assert "escalation_retracted" in [e.type for e in events]
@@ -237,9 +235,7 @@ def test_a_genuinely_late_reply_keeps_the_escalation(tmp_path):
         CaseBook(conn, rules, T0).apply([classified("1", "c", minutes=0)])
     _routed_up_to(engine, "x:mentions:AcmeAir", T0 + timedelta(minutes=40))
     assert Watchdog(engine, lambda: rules).tick(T0 + timedelta(hours=1)).escalated
-    late = classified(
-        "2", "c", minutes=35, from_brand=True, author={"id": "AcmeAir", "handle": "AcmeAir"}
-    )
+    late = _brand("2", 35)
     with engine.begin() as conn:
         events = CaseBook(conn, rules, T0 + timedelta(hours=1)).apply([late])
     assert "escalation_retracted" not in [e.type for e in events]
