@@ -17,8 +17,11 @@ from socialcare.stream.broker import LocalBroker, start_tansu
 os.environ.setdefault("SOCIALCARE_KAFKA_SESSION_TIMEOUT_MS", "6000")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def broker(tmp_path_factory) -> Iterator[LocalBroker]:
+    """A broker of the test module's own: topic and consumer-group names are fixed
+    (`PIPELINE_TOPICS`, the stages' groups), so modules sharing one broker saw each other's
+    records and group members (a group left rebalancing by one module stalled the next)."""
     b = start_tansu(tmp_path_factory.mktemp("tansu"))
     yield b
     b.stop()
