@@ -10,7 +10,8 @@ Measures, on this machine, one process each:
 - all-in-one on real conversations: `socialcare run --source replay:TWCSx10.csv --until-idle
   --no-desk` as its own process, start-up included, on ten shifted copies of the twcs sample
   (50,000 posts, benchmarks/twcs_copies.py), printed beside VADER alone on the same texts
-  (the classify CLI rows are too);
+  (the classify CLI rows are too); then the same replay through three processes on the
+  embedded log (ingest, a classify worker, a router) until every post is stored;
 - all-in-one: mentions/s through `socialcare run --until-idle` stages in one process, and the
   time per mention each stage took (ingest includes generating the demo traffic; other is the
   loop, the watchdog and the reply outbox);
@@ -41,6 +42,7 @@ import json
 import os
 import platform
 import resource
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -191,13 +193,25 @@ def vader_alone(texts: list[str]) -> float:
     return len(texts) / (time.perf_counter() - start)
 
 
+def twcs_replay(workdir: Path, copies: int = 10) -> tuple[Path, int]:
+    """Ten shifted copies of the shared twcs sample in one CSV (benchmarks/twcs_copies.py,
+    50,000 posts, threads intact), written once per benchmark run; the file and its row count."""
+    big = workdir / f"twcs-x{copies}.csv"
+    if not big.exists():
+        twcs_copies.write_copies(shared_data() / "twcs_sample.csv", big, copies)
+    with big.open(encoding="utf-8", newline="") as fh:
+        return big, sum(1 for _ in csv.DictReader(fh))
+
+
+def twcs_vader_alone(big: Path) -> float:
+    with big.open(encoding="utf-8", newline="") as fh:
+        return vader_alone([r["text"] for r in csv.DictReader(fh)])
+
+
 def bench_twcs_all_in_one(workdir: Path, copies: int = 10) -> dict:
     """`socialcare run --source replay:TWCSx10.csv --until-idle --no-desk` as its own process,
-    start-up included: ten shifted copies of the shared twcs sample (benchmarks/twcs_copies.py,
-    50,000 posts, threads intact), watchdog on, as a user runs it."""
-    data = shared_data()
-    big = workdir / "twcs-x10.csv"
-    rows = twcs_copies.write_copies(data / "twcs_sample.csv", big, copies)
+    start-up included, on the twcs replay (`twcs_replay`), watchdog on, as a user runs it."""
+    big, rows = twcs_replay(workdir, copies)
     home = workdir / "twcs-home"
     cli = [sys.executable, "-m", "socialcare.cli"]
     start = time.perf_counter()
@@ -205,15 +219,90 @@ def bench_twcs_all_in_one(workdir: Path, copies: int = 10) -> dict:
         [*cli, "run", "--source", f"replay:{big}", "--until-idle", "--no-desk", "--home", str(home)]
     )
     secs = time.perf_counter() - start
-    with big.open(encoding="utf-8", newline="") as fh:
-        texts = [r["text"] for r in csv.DictReader(fh)]
     return {
         "stage": f"all-in-one, twcs replay x{copies} (process)",
         "items": rows,
         "seconds": secs,
         "peak_rss_mb": rss,
-        "vader_alone_per_second": vader_alone(texts),
+        "vader_alone_per_second": twcs_vader_alone(big),
     }
+
+
+def bench_twcs_processes(workdir: Path, copies: int = 10) -> dict:
+    """The same replay through the "one machine, many processes" shape on the embedded log:
+    `ingest --until-idle`, `classify --worker --until-idle` and `route --until-idle`, started
+    together on one fresh home; timed from their start (start-up included) until the case
+    store holds every post, each post checked stored once. The largest process's peak RSS."""
+    big, rows = twcs_replay(workdir, copies)
+    home = workdir / "twcs-processes-home"
+    cli = [sys.executable, "-m", "socialcare.cli"]
+    state = ["--home", str(home)]
+    commands = [
+        ["ingest", "--source", f"replay:{big}", "--until-idle"],
+        ["classify", "--worker", "--until-idle", "--idle-seconds", "1"],
+        ["route", "--until-idle", "--idle-seconds", "1"],
+    ]
+    logs = [workdir / f"twcs-processes-{cmd[0]}.log" for cmd in commands]
+    start = time.perf_counter()
+    procs = []
+    for cmd, log in zip(commands, logs, strict=True):
+        with log.open("wb") as out:  # a file, not a pipe nobody reads while the process runs
+            procs.append(
+                subprocess.Popen([*cli, *cmd, *state], stdout=subprocess.DEVNULL, stderr=out)
+            )
+    peak = {p.pid: 0.0 for p in procs}
+    cases_db = home / "cases.db"  # the default case store; opened read-only, never migrated here
+    stored = 0
+    try:
+        deadline = time.monotonic() + 600
+        while stored < rows and time.monotonic() < deadline:
+            for p in procs:
+                with contextlib.suppress(FileNotFoundError, ProcessLookupError, ValueError):
+                    peak[p.pid] = max(peak[p.pid], peak_rss_mb(p.pid))
+            for p, log in zip(procs, logs, strict=True):
+                if p.poll() not in (None, 0):
+                    tail = log.read_text(errors="replace")[-500:]
+                    raise RuntimeError(f"{p.args[3]} exited with {p.returncode}: {tail}")
+            stored = _count_posts(cases_db)
+            if stored < rows:
+                time.sleep(0.05)
+        secs = time.perf_counter() - start
+        if stored < rows:
+            raise RuntimeError(f"the router stored {stored} posts of {rows} within 600 s")
+        distinct = _count_posts(cases_db, distinct=True)
+        if distinct != stored:
+            raise RuntimeError(f"{stored} posts stored, {distinct} distinct")
+    finally:
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            p.wait(timeout=30)
+    return {
+        "stage": f"3 processes (ingest, classify, route), twcs x{copies}",
+        "items": rows,
+        "seconds": secs,
+        "peak_rss_mb": max(peak.values()),
+        "vader_alone_per_second": twcs_vader_alone(big),
+    }
+
+
+def _count_posts(path: Path, distinct: bool = False) -> int:
+    """Posts in the SQLite case store at `path` (0 while it or its table does not exist yet)."""
+    query = (
+        "SELECT count(*) FROM (SELECT DISTINCT network, post_id FROM posts)"
+        if distinct
+        else "SELECT count(*) FROM posts"
+    )
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+    except sqlite3.OperationalError:  # not created yet
+        return 0
+    try:
+        return conn.execute(query).fetchone()[0]
+    except sqlite3.OperationalError:  # the table is not there yet
+        return 0
+    finally:
+        conn.close()
 
 
 def bench_route(n_conv: int, workdir: Path) -> dict:
@@ -538,6 +627,7 @@ def main() -> None:
                 lambda: bench_classify_cli(work, ("sentiment", "complaint"), 100_000),
             ),
             ("all-in-one twcs", lambda: bench_twcs_all_in_one(work)),
+            ("processes twcs", lambda: bench_twcs_processes(work)),
             ("route", lambda: bench_route(args.conversations, work)),
             ("all-in-one", lambda: bench_all_in_one(args.conversations, work)),
             ("all-in-one process", lambda: bench_all_in_one_process(args.conversations, work)),
