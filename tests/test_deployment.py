@@ -24,6 +24,7 @@ def test_compose_services_run_real_cli_commands():
         "classify",
         "route",
         "watchdog",
+        "assign",
         "replies",
         "desk",
     } <= set(services)
@@ -33,7 +34,7 @@ def test_compose_services_run_real_cli_commands():
     for name in ("kafka", "postgres", "desk"):
         assert "healthcheck" in services[name], name
     assert set(compose["volumes"]) == {"kafka-data", "postgres-data"}
-    for name in ("ingest", "classify", "route", "watchdog", "replies", "desk"):
+    for name in ("ingest", "classify", "route", "watchdog", "assign", "replies", "desk"):
         args = services[name]["command"]
         env = services[name]["environment"]
         assert env["SOCIALCARE_BUS"].startswith("kafka://")
