@@ -194,8 +194,9 @@ def vader_alone(texts: list[str]) -> float:
 
 
 def twcs_replay(workdir: Path, copies: int = 10) -> tuple[Path, int]:
-    """Ten shifted copies of the shared twcs sample in one CSV (benchmarks/twcs_copies.py,
-    50,000 posts, threads intact), written once per benchmark run; the file and its row count."""
+    """`copies` shifted copies of the shared twcs sample in one CSV (benchmarks/twcs_copies.py;
+    ten make 50,000 posts, threads intact), written once per benchmark run; the file and its
+    row count."""
     big = workdir / f"twcs-x{copies}.csv"
     if not big.exists():
         twcs_copies.write_copies(shared_data() / "twcs_sample.csv", big, copies)
