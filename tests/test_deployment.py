@@ -25,6 +25,7 @@ def test_compose_services_run_real_cli_commands():
         "route",
         "watchdog",
         "assign",
+        "retrain",
         "replies",
         "desk",
     } <= set(services)
@@ -34,7 +35,16 @@ def test_compose_services_run_real_cli_commands():
     for name in ("kafka", "postgres", "desk"):
         assert "healthcheck" in services[name], name
     assert set(compose["volumes"]) == {"kafka-data", "postgres-data"}
-    for name in ("ingest", "classify", "route", "watchdog", "assign", "replies", "desk"):
+    for name in (
+        "ingest",
+        "classify",
+        "route",
+        "watchdog",
+        "assign",
+        "retrain",
+        "replies",
+        "desk",
+    ):
         args = services[name]["command"]
         env = services[name]["environment"]
         assert env["SOCIALCARE_BUS"].startswith("kafka://")

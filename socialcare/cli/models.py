@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from socialcare.cli.app import echo_json, format_option, main, with_runtime
+from socialcare.cli.app import echo_json, format_option, main, stop_on_signals, with_runtime
 from socialcare.runtime import Runtime
 
 
@@ -128,6 +128,59 @@ def models_retrain(
         return
     for key, value in result.items():
         click.echo(f"{key:22} {value}")
+
+
+@models.command("schedule")
+@click.option(
+    "--every",
+    type=click.IntRange(0),
+    help="New corrections of a task that start its retrain; 0: never "
+    "[default: SOCIALCARE_RETRAIN_EVERY].",
+)
+@click.option(
+    "--check-seconds",
+    type=click.FloatRange(1),
+    help="How often the corrections are counted [default: as in `run`, every 60 s].",
+)
+@click.option(
+    "--once",
+    is_flag=True,
+    help="Count once, finish any retrain that starts, print, exit (for cron: a candidate the "
+    "gate turned down is tried again at the next --once; the loop remembers it).",
+)
+@with_runtime()
+def models_schedule(rt: Runtime, every, check_seconds, once) -> None:
+    """Retrain on a schedule, as `run` does inside: a task whose new corrections reach --every
+    is retrained behind the same gate as `models retrain`. For stages run as separate processes
+    (the compose file's `retrain` service). Prints each retrain's result as a JSON line."""
+    from classify.schedule import CHECK_EVERY_S, RetrainSchedule, pending
+
+    every = rt.settings.retrain_every if every is None else every
+    check_seconds = CHECK_EVERY_S if check_seconds is None else check_seconds
+    schedule = RetrainSchedule(rt.engine, every, check_seconds)
+    if once:
+        waiting = {task: count for task, (_last, count) in pending(rt.engine).items()}
+        schedule.tick()
+        schedule.join()
+        echo_json({"every": every, "new_corrections": waiting, "retrained": schedule.results})
+        return
+    stop = stop_on_signals()
+    if every <= 0:
+        click.echo("scheduled retraining is off (--every 0); waiting to be stopped", err=True)
+        stop.wait()
+        return
+    click.echo(f"retraining a task once {every} new corrections of it are in", err=True)
+    shown = 0
+    while True:
+        schedule.tick()
+        for result in schedule.results[shown:]:
+            echo_json(result)
+        shown = len(schedule.results)
+        if stop.wait(check_seconds):
+            break
+    schedule.join()  # a retrain under way finishes (it is written in one transaction)
+    for result in schedule.results[shown:]:
+        echo_json(result)
 
 
 @models.command("list")

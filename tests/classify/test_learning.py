@@ -163,6 +163,31 @@ def test_run_retrains_on_a_schedule(tmp_path, airline):
     assert schedule.due() == []  # the same corrections are not retrained on again
 
 
+def test_the_schedule_runs_as_its_own_process_for_separate_stages(tmp_path, airline):
+    """`socialcare models schedule` is `run`'s schedule for stages run as separate processes."""
+    home = tmp_path / "home"
+    engine = open_store(f"sqlite:///{home / 'cases.db'}")
+    corrections.import_rows(engine, "sentiment", airline[:600], "desk", "import:a", utcnow())
+    engine.dispose()
+    cli = CliRunner()
+
+    def schedule(*args: str) -> dict:
+        result = cli.invoke(main, ["models", "schedule", "--once", *args, "--home", str(home)])
+        assert result.exit_code == 0, result.output
+        return json.loads(result.stdout)
+
+    off = schedule("--every", "0")
+    assert off["retrained"] == [] and off["new_corrections"]["sentiment"] == 600
+    assert schedule("--every", "601")["retrained"] == []  # 600 < 601: nothing due yet
+    decided = schedule("--every", "600")
+    assert [r["task"] for r in decided["retrained"]] == ["sentiment"]
+    assert decided["retrained"][0]["promoted"], decided["retrained"][0]["reason"]
+    again = schedule("--every", "600")  # the same corrections are not retrained on again
+    assert again["retrained"] == [] and again["new_corrections"]["sentiment"] == 0
+    bad = cli.invoke(main, ["models", "schedule", "--once", "--every", "-1", "--home", str(home)])
+    assert bad.exit_code == 2 and "--every" in bad.output
+
+
 def test_cli_import_retrain_eval_list_and_rollback(tmp_path, airline):
     home = tmp_path / "home"
     data, test = tmp_path / "corrections.csv", tmp_path / "test.csv"
