@@ -14,37 +14,30 @@ from socialcare.cli import main
 ROOT = Path(__file__).resolve().parent.parent
 
 
+#: every socialcare process of the stack: the stages, and what `run` does beside them
+SOCIALCARE_SERVICES = (
+    "ingest",
+    "classify",
+    "route",
+    "watchdog",
+    "assign",
+    "retrain",
+    "replies",
+    "desk",
+)
+
+
 def test_compose_services_run_real_cli_commands():
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     services = compose["services"]
-    assert {
-        "kafka",
-        "postgres",
-        "ingest",
-        "classify",
-        "route",
-        "watchdog",
-        "assign",
-        "retrain",
-        "replies",
-        "desk",
-    } <= set(services)
+    assert {"kafka", "postgres", *SOCIALCARE_SERVICES} <= set(services)
     assert services["classify"]["deploy"]["replicas"] == 2
     assert "KRaft" in (ROOT / "docker-compose.yml").read_text()
     assert services["kafka"]["environment"]["KAFKA_PROCESS_ROLES"] == "broker,controller"
     for name in ("kafka", "postgres", "desk"):
         assert "healthcheck" in services[name], name
     assert set(compose["volumes"]) == {"kafka-data", "postgres-data"}
-    for name in (
-        "ingest",
-        "classify",
-        "route",
-        "watchdog",
-        "assign",
-        "retrain",
-        "replies",
-        "desk",
-    ):
+    for name in SOCIALCARE_SERVICES:
         args = services[name]["command"]
         env = services[name]["environment"]
         assert env["SOCIALCARE_BUS"].startswith("kafka://")
