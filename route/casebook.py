@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, select, update
 
-from route.escalation import escalation, notice, owed_due
+from route.escalation import escalation, in_order, notice, owed_due
 from route.incidents import Matcher
 from route.incidents import _Open as _OpenIncident
 from route.priority import total
@@ -69,6 +69,14 @@ class _CaseState:
     earliest: tuple[tuple[datetime, str], datetime | None] | None = None
     # every post of the case as (time, from brand, author handle); existing cases load theirs
     timeline: list[tuple[datetime, bool, str]] = field(default_factory=list)
+    # a post joined it out of event-time order in this batch: the router's per-post decisions
+    # may differ from those of posts in order (see `_escalations_in_order`)
+    reordered: bool = False
+
+    def join(self, at: datetime, brand: bool, handle: str) -> None:
+        if self.timeline and at < max(e[0] for e in self.timeline):
+            self.reordered = True
+        self.timeline.append((at, brand, handle))
 
 
 class CaseBook:
@@ -205,7 +213,7 @@ class CaseBook:
                 {"post_id": m.post_id, "via": "stream"},
             )
         )
-        state.timeline.append((m.created_at, True, m.author.handle or m.author.id))
+        state.join(m.created_at, True, m.author.handle or m.author.id)
         self._note_response(state, m.created_at, m.author.handle or m.author.id)
 
     def _note_response(self, state: _CaseState, at: datetime, account: str) -> None:
@@ -290,7 +298,7 @@ class CaseBook:
         self._join_incident(m, case)
         case["post_count"] += 1
         case["last_customer_at"] = max(case["last_customer_at"], m.created_at)
-        state.timeline.append((m.created_at, False, m.author.handle or m.author.id))
+        state.join(m.created_at, False, m.author.handle or m.author.id)
         case["snoozed_until"] = None  # the customer wrote: back in the queue
         self.events.append(
             Event(
@@ -436,6 +444,7 @@ class CaseBook:
                 Event(case_id, "replied", at, handle, {"post_id": post_id, "via": "stream"})
             )
             state.timeline.append((at, True, handle))
+            state.reordered = True  # answers that came before the case: no per-post decision
             self._note_response(state, at, handle)
         return state
 
@@ -501,8 +510,12 @@ class CaseBook:
         if state.stale:
             self._refresh_clock(state)
         due = owed_due(case, at, strict=True)
-        if due is None:
-            return
+        if due is not None:
+            self._escalate(state, due, at)
+
+    def _escalate(self, state: _CaseState, due: datetime, at: datetime) -> None:
+        """Escalate the case for its due time `due`, decided before a post made at `at`."""
+        case = state.row
         change, data = escalation(case, due, self.rules.escalation, at)
         case.update(change)
         state.changed = True
@@ -514,6 +527,64 @@ class CaseBook:
                 "created_at": self.now,
             }
         )
+
+    def _escalations_in_order(self, state: _CaseState) -> list[tuple[datetime, datetime, str]]:
+        """What a router that got the case's posts in order would have escalated, worked out
+        when a post joined the case out of order in this batch (otherwise the router's own
+        decisions before each post are those), and when a post came after the case's earliest
+        due time."""
+        if not state.reordered:
+            return []  # posts in order: the router decided before each, as in order
+        case = state.row
+        of = (case["opened_at"], case["sla_policy"])
+        if state.earliest is None or state.earliest[0] != of:
+            state.earliest = (of, earliest_due(case, self.rules))
+        latest = max((e[0] for e in state.timeline), default=None)
+        if state.earliest[1] is None or latest is None or latest <= state.earliest[1]:
+            return []
+        return in_order(case, state.timeline, self.rules)
+
+    def _align_escalated_due(self, state: _CaseState, made: list) -> None:
+        """The case's last escalation records the due time a router that got the posts in order
+        would have recorded for its target. Decided on fewer posts (some arrived late), the
+        resolution's due time came out otherwise: its clock counts the waits on the customer
+        known when it was decided."""
+        case = state.row
+        target = case.get("sla_escalated_target")
+        dues = [due for _at, due, made_for in made if made_for == target]
+        if dues and case.get("sla_escalated_due") != dues[-1]:
+            case["sla_escalated_due"] = dues[-1]
+            state.changed = True
+
+    def _escalate_as_in_order(self, state: _CaseState, made: list) -> None:
+        """The escalations a router that got the posts in order would have made and this case
+        lacks, made now (a post that arrived late showed a due time passed before a post
+        already routed, with no post after it left to decide on), and the last of them in
+        order is the one the case records, as in order."""
+        case = state.row
+        have = self._escalated_targets(case)
+        for at, due, made_for in made:
+            if made_for not in have:
+                self._escalate(state, due, at)
+                have.add(made_for)
+        last = "resolution" if "resolution" in have else "first_response" if have else None
+        dues = {made_for: due for _at, due, made_for in made}
+        if last in dues and (case["sla_escalated_target"], case["sla_escalated_due"]) != (
+            last,
+            dues[last],
+        ):
+            case["sla_escalated_target"], case["sla_escalated_due"] = last, dues[last]
+            state.changed = True
+
+    def _escalated_targets(self, case: dict) -> set[str]:
+        """The targets the case stands escalated for: the one it records, and both when its
+        escalation priority part counts two boosts (one escalation per target)."""
+        target = case.get("sla_escalated_target")
+        if target is None:
+            return set()
+        boost = self.rules.escalation.priority_boost
+        part = (case.get("priority_parts") or {}).get("escalation", 0)
+        return {"first_response", "resolution"} if boost > 0 and part >= 2 * boost else {target}
 
     def _recompute_first_response(self, state: _CaseState) -> None:
         case = state.row
@@ -578,8 +649,11 @@ class CaseBook:
         for state in states.values():
             if state.changed:
                 self._refresh_clock(state)
+                made = self._escalations_in_order(state)
+                self._align_escalated_due(state, made)
                 if state.row.get("sla_escalated_due") is not None:
                     self._retract_if_contradicted(state)
+                self._escalate_as_in_order(state, made)
         new_cases = [s.row for s in states.values() if s.is_new]
         changed = [s.row for s in states.values() if s.changed and not s.is_new]
         bulk.insert_rows(self.conn, cases, new_cases)

@@ -10,6 +10,11 @@ escalation at event time `at` for
 - its resolution due time, once that has passed and the resolution was not escalated yet.
 The late first response comes first: a case can owe both, and live it would have been escalated
 at the first due time, then at the second.
+
+What a case owes depends on the posts the router knows when it decides, and posts can arrive out
+of order (urgent ones on their own topic, a restarted router re-reading its batch). `in_order`
+says what a router that got every post in order would have decided, from the whole timeline, so
+the router can bring a case to that whatever the order (route/casebook.py).
 """
 
 from __future__ import annotations
@@ -19,7 +24,9 @@ from datetime import datetime
 from typing import Any
 
 from route.priority import total
+from route.rules import RuleSet
 from route.rules.compile import Escalation
+from route.sla import Timeline, first_response_due, sla_clock, sla_due
 
 
 def owed_due(case: Mapping[str, Any], at: datetime, strict: bool = False) -> datetime | None:
@@ -51,6 +58,49 @@ def owed_due(case: Mapping[str, Any], at: datetime, strict: bool = False) -> dat
     return None if resolution_escalated or escalated_due == due else due
 
 
+def in_order(
+    case: Mapping[str, Any], timeline: Timeline, rules: RuleSet
+) -> list[tuple[datetime, datetime, str]]:
+    """The escalations a router that got the case's posts in event-time order would have made,
+    each as (the time of the post it was decided before, the due time, the target): before each
+    post after the opening one, `owed_due` on the case as the earlier posts left it."""
+    policy = rules.sla_policies.get(case["sla_policy"])
+    opened = case["opened_at"]
+    as_of: dict[str, Any] = {
+        **case,
+        "sla_escalated_due": None,
+        "sla_escalated_target": None,
+        "first_response_due": first_response_due(case, rules),
+    }
+    made: list[tuple[datetime, datetime, str]] = []
+    ordered = sorted(timeline, key=lambda e: (e[0], e[1]))
+    for i, (at, _brand, _handle) in enumerate(ordered):
+        if at <= opened:
+            continue
+        before = [e for e in ordered[:i] if e[0] < at]
+        answers = [t for t, brand, _h in before if brand and t >= opened]
+        as_of["first_response_at"] = answers[0] if answers else None
+        as_of["waiting_since"], as_of["sla_paused_s"] = sla_clock(
+            before, policy.calendar if policy else None
+        )
+        as_of["sla_due"] = sla_due(as_of, rules)
+        due = owed_due(as_of, at, strict=True)
+        if due is None:
+            continue
+        target = target_of(as_of, due)
+        made.append((at, due, target))
+        as_of["sla_escalated_due"], as_of["sla_escalated_target"] = due, target
+    return made
+
+
+def target_of(case: Mapping[str, Any], due: datetime) -> str:
+    """Which target an escalation of `case` for its due time `due` is for."""
+    first_at = case.get("first_response_at")
+    if first_at is None or due == case.get("first_response_due"):
+        return "first_response"
+    return "resolution"
+
+
 def escalation(
     case: Mapping[str, Any], due: datetime, esc: Escalation, event_time: datetime
 ) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -61,12 +111,7 @@ def escalation(
     parts["escalation"] = parts.get("escalation", 0) + esc.priority_boost
     priority = total(parts)
     queue = esc.queue or case["queue"]
-    first_at = case.get("first_response_at")
-    target = (
-        "first_response"
-        if first_at is None or due == case.get("first_response_due")
-        else "resolution"
-    )
+    target = target_of(case, due)
     changes = {
         "priority": priority,
         "priority_parts": parts,

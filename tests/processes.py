@@ -60,7 +60,8 @@ def assert_same_as_a_clean_run(home: Path, csv: Path, reference: Path, env: dict
         check=True,
         capture_output=True,
     )
-    assert cases_of(home, env) == cases_of(reference, env)  # SLA clocks included
+    got, want = cases_of(home, env), cases_of(reference, env)
+    assert got == want, case_differences(got, want)  # SLA clocks included
     conn = sqlite3.connect(home / "cases.db")
     try:
         effects = conn.execute(
@@ -71,3 +72,27 @@ def assert_same_as_a_clean_run(home: Path, csv: Path, reference: Path, env: dict
         conn.close()
     doubled = [e for e, n in Counter(effects).items() if n > 1]
     assert doubled == []
+
+
+def case_differences(got: list[dict], want: list[dict], show: int = 5) -> str:
+    """What differs between two lists of cases (as `cases_of` gives them), for a failure
+    message: the ids on one side only, then each differing case's fields, both ways."""
+    by_id_got, by_id_want = {c["id"]: c for c in got}, {c["id"]: c for c in want}
+    lines = [f"{len(got)} cases against {len(want)} in the clean run"]
+    for label, ids in (
+        ("only here", sorted(by_id_got.keys() - by_id_want.keys())),
+        ("only in the clean run", sorted(by_id_want.keys() - by_id_got.keys())),
+    ):
+        if ids:
+            lines.append(f"{label}: {len(ids)}, e.g. {ids[:show]}")
+    differing = [
+        i for i in sorted(by_id_got.keys() & by_id_want.keys()) if by_id_got[i] != by_id_want[i]
+    ]
+    lines.append(f"{len(differing)} cases differ")
+    for case_id in differing[:show]:
+        a, b = by_id_got[case_id], by_id_want[case_id]
+        fields = {
+            k: (a.get(k), b.get(k)) for k in sorted(a.keys() | b.keys()) if a.get(k) != b.get(k)
+        }
+        lines.append(f"  {case_id}: {fields}")
+    return "\n".join(lines)

@@ -7,6 +7,7 @@ late anyway retracts the escalation it contradicts."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import random
 import threading
@@ -468,3 +469,76 @@ def src(name, routed, nets=None, finished=False, delivered=None, retired=False):
 )
 def test_the_event_time_clock(sources, network, expected):
     assert EventClock(NOW, tuple(sources)).clock(network) == expected
+
+
+def _routed_in(tmp_path, name: str, timeline: list, order: list[int]) -> dict:
+    """The case of conversation "c" once the posts of `timeline` have been routed one batch
+    each, in the arrival `order` (indexes into `timeline`), with no watchdog: the fields an
+    escalation sets."""
+    engine = open_store(f"sqlite:///{tmp_path / name}")
+    rules = parse_rules(SHORT_RESOLUTION)
+    for i in order:
+        with engine.begin() as conn:
+            CaseBook(conn, rules, T0 + timedelta(days=30)).apply([timeline[i]])
+    with engine.connect() as conn:
+        row = conn.execute(select(cases).where(cases.c.id == case_id_for("x", "c"))).one()
+    engine.dispose()
+    fields = ("queue", "priority", "priority_parts", "tags", "opened_at", "first_response_at")
+    return {
+        k: getattr(row, k)
+        for k in (*fields, "sla_escalated_due", "sla_escalated_target", "sla_paused_s")
+    }
+
+
+def _same_in_any_order(tmp_path, timeline: list, orders: int = 24) -> dict:
+    """The case routed in event-time order, checked equal to the case routed in `orders` other
+    arrival orders (every one when there are no more)."""
+    n = len(timeline)
+    in_order = _routed_in(tmp_path, "in-order.db", timeline, list(range(n)))
+    shuffled = list(itertools.permutations(range(n)))
+    random.Random(5).shuffle(shuffled)
+    for k, order in enumerate(shuffled[:orders]):
+        assert _routed_in(tmp_path, f"o{k}.db", timeline, list(order)) == in_order, order
+    return in_order
+
+
+def test_a_resolution_escalation_records_the_due_time_of_posts_in_order(tmp_path):
+    """The twcs conversation the random-kill test found: opened at 0, first answered two days
+    later (the first response is late), the customer back 18 minutes after that answer, then
+    more answers and a wait of two days. In order, the router escalates the resolution before
+    the answer at 2 d 0 h 31, due at 2 h 18 (2 h of clock plus the 18 minutes waited). A router
+    that got the opening post last knew every wait when it decided, and recorded a due time two
+    days later: the same escalation must record the same due time."""
+    day = 24 * 60
+    timeline = [
+        classified("1", "c", minutes=0),
+        classified("2", "c", minutes=2 * day - 6),
+        _brand("3", 2 * day),
+        classified("4", "c", minutes=2 * day + 18),
+        _brand("5", 2 * day + 25),
+        classified("6", "c", minutes=2 * day + 170),
+        _brand("7", 2 * day + 180),
+        classified("8", "c", minutes=4 * day),
+        _brand("9", 4 * day + 420),
+    ]
+    case = _same_in_any_order(tmp_path, timeline)
+    assert case["sla_escalated_target"] == "resolution"
+    assert case["sla_escalated_due"] == T0 + timedelta(hours=2, minutes=18)
+    assert case["priority_parts"]["escalation"] == 40  # the late first response, then this
+
+
+def test_a_resolution_passed_is_escalated_whatever_order_its_posts_arrive_in(tmp_path):
+    """Answered in time (10 min); the customer writes again at 5 h (the clock was stopped,
+    waiting on them: due at 6 h 50), and the brand answers only at 10 h. In order the router
+    escalates before that answer. When the answer arrives before the customer's post at 5 h,
+    no post arrives after the due time any more to decide on: the late post still shows it."""
+    timeline = [
+        classified("1", "c", minutes=0),
+        _brand("2", 10),
+        classified("3", "c", minutes=300),
+        _brand("4", 600),
+    ]
+    case = _same_in_any_order(tmp_path, timeline)
+    assert case["sla_escalated_target"] == "resolution"
+    assert case["sla_escalated_due"] == T0 + timedelta(minutes=410)
+    assert case["queue"] == "escalations" and "sla-breached" in case["tags"]
