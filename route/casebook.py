@@ -455,8 +455,9 @@ class CaseBook:
         the same case in either order, however the watchdog's looks fall between posts."""
         c = m.classification
         parts, priority, queue = d.parts, d.priority, d.queue
-        if boost := (case.get("priority_parts") or {}).get("escalation"):
-            parts = {**d.parts, "escalation": boost}
+        escalated = case.get("priority_parts") or {}
+        if "escalation" in escalated:  # present even as 0, with a rule file's priority_boost 0
+            parts = {**d.parts, "escalation": escalated["escalation"]}
             priority = total(parts)
             if case.get("escalated_from_queue") and case["queue"] == self.rules.escalation.queue:
                 queue = case["queue"]
@@ -578,13 +579,16 @@ class CaseBook:
 
     def _escalated_targets(self, case: dict) -> set[str]:
         """The targets the case stands escalated for: the one it records, and both when its
-        escalation priority part counts two boosts (one escalation per target)."""
+        escalation priority part counts two boosts (one escalation per target). With no boost
+        the part cannot tell: a resolution escalation then counts for both, since a first-response
+        one would change nothing on the case that the resolution's has not."""
         target = case.get("sla_escalated_target")
         if target is None:
             return set()
         boost = self.rules.escalation.priority_boost
         part = (case.get("priority_parts") or {}).get("escalation", 0)
-        return {"first_response", "resolution"} if boost > 0 and part >= 2 * boost else {target}
+        both = part >= 2 * boost if boost > 0 else target == "resolution"
+        return {"first_response", "resolution"} if both else {target}
 
     def _recompute_first_response(self, state: _CaseState) -> None:
         case = state.row

@@ -471,46 +471,67 @@ def test_the_event_time_clock(sources, network, expected):
     assert EventClock(NOW, tuple(sources)).clock(network) == expected
 
 
-def _routed_in(tmp_path, name: str, timeline: list, order: list[int]) -> dict:
+def _routed_in(
+    tmp_path, name: str, timeline: list, order: list[int], rules_text: str = SHORT_RESOLUTION
+) -> dict:
     """The case of conversation "c" once the posts of `timeline` have been routed one batch
     each, in the arrival `order` (indexes into `timeline`), with no watchdog: the fields an
-    escalation sets."""
+    escalation sets, and how many `escalated` events it has."""
     engine = open_store(f"sqlite:///{tmp_path / name}")
-    rules = parse_rules(SHORT_RESOLUTION)
+    rules = parse_rules(rules_text)
     for i in order:
         with engine.begin() as conn:
             CaseBook(conn, rules, T0 + timedelta(days=30)).apply([timeline[i]])
+    case_id = case_id_for("x", "c")
     with engine.connect() as conn:
-        row = conn.execute(select(cases).where(cases.c.id == case_id_for("x", "c"))).one()
+        row = conn.execute(select(cases).where(cases.c.id == case_id)).one()
+        kinds = [
+            kind
+            for (kind,) in conn.execute(
+                select(case_events.c.type).where(
+                    case_events.c.case_id == case_id,
+                    case_events.c.type.in_(["escalated", "escalation_retracted"]),
+                )
+            )
+        ]
     engine.dispose()
     fields = ("queue", "priority", "priority_parts", "tags", "opened_at", "first_response_at")
-    return {
+    case = {
         k: getattr(row, k)
         for k in (*fields, "sla_escalated_due", "sla_escalated_target", "sla_paused_s")
     }
+    standing = kinds.count("escalated") - kinds.count("escalation_retracted")
+    return {**case, "escalations_standing": standing}
 
 
-def _same_in_any_order(tmp_path, timeline: list, orders: int = 24) -> dict:
+def _same_in_any_order(
+    tmp_path,
+    timeline: list,
+    orders: int = 24,
+    rules_text: str = SHORT_RESOLUTION,
+    compare: tuple[str, ...] = (),
+) -> dict:
     """The case routed in event-time order, checked equal to the case routed in `orders` other
-    arrival orders (every one when there are no more)."""
+    arrival orders (every one when there are no more): its escalation fields, and as many
+    escalations standing by its events (`escalated` less `escalation_retracted`; a router that
+    got a later post first may escalate on what it knew, and retract when the rest came)."""
     n = len(timeline)
-    in_order = _routed_in(tmp_path, "in-order.db", timeline, list(range(n)))
+    in_order = _routed_in(tmp_path, "in-order.db", timeline, list(range(n)), rules_text)
     shuffled = list(itertools.permutations(range(n)))
     random.Random(5).shuffle(shuffled)
+    keys = compare or tuple(in_order)
     for k, order in enumerate(shuffled[:orders]):
-        assert _routed_in(tmp_path, f"o{k}.db", timeline, list(order)) == in_order, order
+        got = _routed_in(tmp_path, f"o{k}.db", timeline, list(order), rules_text)
+        assert {k: got[k] for k in keys} == {k: in_order[k] for k in keys}, order
     return in_order
 
 
-def test_a_resolution_escalation_records_the_due_time_of_posts_in_order(tmp_path):
+def _answered_two_days_late() -> list:
     """The twcs conversation the random-kill test found: opened at 0, first answered two days
     later (the first response is late), the customer back 18 minutes after that answer, then
-    more answers and a wait of two days. In order, the router escalates the resolution before
-    the answer at 2 d 0 h 31, due at 2 h 18 (2 h of clock plus the 18 minutes waited). A router
-    that got the opening post last knew every wait when it decided, and recorded a due time two
-    days later: the same escalation must record the same due time."""
+    more answers and a wait of two days."""
     day = 24 * 60
-    timeline = [
+    return [
         classified("1", "c", minutes=0),
         classified("2", "c", minutes=2 * day - 6),
         _brand("3", 2 * day),
@@ -521,10 +542,33 @@ def test_a_resolution_escalation_records_the_due_time_of_posts_in_order(tmp_path
         classified("8", "c", minutes=4 * day),
         _brand("9", 4 * day + 420),
     ]
-    case = _same_in_any_order(tmp_path, timeline)
+
+
+def test_a_resolution_escalation_records_the_due_time_of_posts_in_order(tmp_path):
+    """In order, the router escalates the resolution before the answer at 2 d 0 h 25, due at
+    2 h 18 (2 h of clock plus the 18 minutes waited). A router that got the opening post last
+    knew every wait when it decided, and recorded a due time two days later: the same
+    escalation must record the same due time."""
+    case = _same_in_any_order(tmp_path, _answered_two_days_late())
     assert case["sla_escalated_target"] == "resolution"
     assert case["sla_escalated_due"] == T0 + timedelta(hours=2, minutes=18)
     assert case["priority_parts"]["escalation"] == 40  # the late first response, then this
+    assert case["escalations_standing"] == 2
+
+
+def test_with_no_priority_boost_the_case_is_the_same_in_any_order(tmp_path):
+    """With `priority_boost: 0` the case's priority part cannot say which targets it was
+    escalated for, and a resolution escalation counts for both (a first-response one would
+    change nothing more). The case is the one routed in order; its events may say one
+    escalation stands where in order two do. A new routing keeps the escalation's queue and
+    its part of 0 (it used to drop both, the part being 0)."""
+    no_boost = SHORT_RESOLUTION.replace("priority_boost: 20", "priority_boost: 0")
+    timeline = _answered_two_days_late()
+    in_order = _routed_in(tmp_path, "fields.db", timeline, list(range(len(timeline))), no_boost)
+    fields = tuple(k for k in in_order if k != "escalations_standing")
+    case = _same_in_any_order(tmp_path, timeline, rules_text=no_boost, compare=fields)
+    assert case["sla_escalated_target"] == "resolution"
+    assert case["queue"] == "escalations" and case["priority_parts"]["escalation"] == 0
 
 
 def test_a_resolution_passed_is_escalated_whatever_order_its_posts_arrive_in(tmp_path):
