@@ -503,10 +503,8 @@ class CaseBook:
         miss the escalation. The escalation is the watchdog's rule, recorded as the watchdog's;
         the watchdog tells the webhook (the notice is written with the batch)."""
         case = state.row
-        of = (case["opened_at"], case["sla_policy"])
-        if state.earliest is None or state.earliest[0] != of:
-            state.earliest = (of, earliest_due(case, self.rules))
-        if state.earliest[1] is None or at <= state.earliest[1]:
+        earliest = self._earliest_due(state)
+        if earliest is None or at <= earliest:
             return  # no due time can have passed yet (most posts: no clock worked out again)
         if state.stale:
             self._refresh_clock(state)
@@ -536,25 +534,32 @@ class CaseBook:
         due time."""
         if not state.reordered:
             return []  # posts in order: the router decided before each, as in order
+        earliest = self._earliest_due(state)
+        latest = max((e[0] for e in state.timeline), default=None)
+        if earliest is None or latest is None or latest <= earliest:
+            return []
+        return in_order(state.row, state.timeline, self.rules)
+
+    def _earliest_due(self, state: _CaseState) -> datetime | None:
+        """route/sla.earliest_due of the case, kept until its opening or policy changes."""
         case = state.row
         of = (case["opened_at"], case["sla_policy"])
         if state.earliest is None or state.earliest[0] != of:
             state.earliest = (of, earliest_due(case, self.rules))
-        latest = max((e[0] for e in state.timeline), default=None)
-        if state.earliest[1] is None or latest is None or latest <= state.earliest[1]:
-            return []
-        return in_order(case, state.timeline, self.rules)
+        return state.earliest[1]
 
-    def _align_escalated_due(self, state: _CaseState, made: list) -> None:
-        """The case's last escalation records the due time a router that got the posts in order
-        would have recorded for its target. Decided on fewer posts (some arrived late), the
-        resolution's due time came out otherwise: its clock counts the waits on the customer
-        known when it was decided."""
+    def _record_as_in_order(self, state: _CaseState, target: str | None, made: list) -> None:
+        """The case records, for its last escalation, `target` with the due time a router that
+        got the posts in order would have recorded for it (`made`, from `in_order`). Decided
+        on fewer posts (some arrived late), a resolution's due time comes out otherwise: its
+        clock counts the waits on the customer known when it was decided."""
         case = state.row
-        target = case.get("sla_escalated_target")
-        dues = [due for _at, due, made_for in made if made_for == target]
-        if dues and case.get("sla_escalated_due") != dues[-1]:
-            case["sla_escalated_due"] = dues[-1]
+        dues = {made_for: due for _at, due, made_for in made}
+        if target in dues and (case["sla_escalated_target"], case["sla_escalated_due"]) != (
+            target,
+            dues[target],
+        ):
+            case["sla_escalated_target"], case["sla_escalated_due"] = target, dues[target]
             state.changed = True
 
     def _escalate_as_in_order(self, state: _CaseState, made: list) -> None:
@@ -569,13 +574,7 @@ class CaseBook:
                 self._escalate(state, due, at)
                 have.add(made_for)
         last = "resolution" if "resolution" in have else "first_response" if have else None
-        dues = {made_for: due for _at, due, made_for in made}
-        if last in dues and (case["sla_escalated_target"], case["sla_escalated_due"]) != (
-            last,
-            dues[last],
-        ):
-            case["sla_escalated_target"], case["sla_escalated_due"] = last, dues[last]
-            state.changed = True
+        self._record_as_in_order(state, last, made)
 
     def _escalated_targets(self, case: dict) -> set[str]:
         """The targets the case stands escalated for: the one it records, and both when its
@@ -654,7 +653,7 @@ class CaseBook:
             if state.changed:
                 self._refresh_clock(state)
                 made = self._escalations_in_order(state)
-                self._align_escalated_due(state, made)
+                self._record_as_in_order(state, state.row["sla_escalated_target"], made)
                 if state.row.get("sla_escalated_due") is not None:
                     self._retract_if_contradicted(state)
                 self._escalate_as_in_order(state, made)

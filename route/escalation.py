@@ -26,7 +26,7 @@ from typing import Any
 from route.priority import total
 from route.rules import RuleSet
 from route.rules.compile import Escalation
-from route.sla import Timeline, first_response_due, sla_clock, sla_due
+from route.sla import Timeline, first_response_due, open_as_of
 
 
 def owed_due(case: Mapping[str, Any], at: datetime, strict: bool = False) -> datetime | None:
@@ -64,32 +64,27 @@ def in_order(
     """The escalations a router that got the case's posts in event-time order would have made,
     each as (the time of the post it was decided before, the due time, the target): before each
     post after the opening one, `owed_due` on the case as the earlier posts left it."""
-    policy = rules.sla_policies.get(case["sla_policy"])
     opened = case["opened_at"]
-    as_of: dict[str, Any] = {
-        **case,
-        "sla_escalated_due": None,
-        "sla_escalated_target": None,
-        "first_response_due": first_response_due(case, rules),
-    }
+    escalated: dict[str, Any] = {"sla_escalated_due": None, "sla_escalated_target": None}
+    first_due = first_response_due(case, rules)
     made: list[tuple[datetime, datetime, str]] = []
     ordered = sorted(timeline, key=lambda e: (e[0], e[1]))
     for i, (at, _brand, _handle) in enumerate(ordered):
         if at <= opened:
             continue
         before = [e for e in ordered[:i] if e[0] < at]
-        answers = [t for t, brand, _h in before if brand and t >= opened]
-        as_of["first_response_at"] = answers[0] if answers else None
-        as_of["waiting_since"], as_of["sla_paused_s"] = sla_clock(
-            before, policy.calendar if policy else None
-        )
-        as_of["sla_due"] = sla_due(as_of, rules)
+        as_of = {
+            **open_as_of(case, before, rules),
+            "status": case["status"],
+            "first_response_due": first_due,
+            **escalated,
+        }
         due = owed_due(as_of, at, strict=True)
         if due is None:
             continue
         target = target_of(as_of, due)
         made.append((at, due, target))
-        as_of["sla_escalated_due"], as_of["sla_escalated_target"] = due, target
+        escalated = {"sla_escalated_due": due, "sla_escalated_target": target}
     return made
 
 

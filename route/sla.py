@@ -64,15 +64,12 @@ def earliest_due(case: dict, rules: RuleSet) -> datetime | None:
     )
 
 
-def due_as_of(case: dict, timeline: Timeline, rules: RuleSet, at: datetime) -> datetime | None:
-    """The case's due time as it stood at event time `at`, judged on every post posted up to
-    `at` (including those that arrived only later)."""
-    known = [e for e in timeline if e[0] <= at]
+def open_as_of(case: dict, known: Timeline, rules: RuleSet) -> dict:
+    """The case, open, as the posts `known` leave it: its first response, its clock (waiting
+    since, seconds paused) and its due time, judged on those posts alone."""
     policy = rules.sla_policies.get(case["sla_policy"])
-    if policy is None:
-        return None
     answers = sorted(t for t, brand, _h in known if brand and t >= case["opened_at"])
-    waiting, paused = sla_clock(known, policy.calendar)
+    waiting, paused = sla_clock(known, policy.calendar if policy else None)
     as_of = {
         **case,
         "status": "open",
@@ -80,7 +77,16 @@ def due_as_of(case: dict, timeline: Timeline, rules: RuleSet, at: datetime) -> d
         "waiting_since": waiting,
         "sla_paused_s": paused,
     }
-    return sla_due(as_of, rules)
+    as_of["sla_due"] = sla_due(as_of, rules)
+    return as_of
+
+
+def due_as_of(case: dict, timeline: Timeline, rules: RuleSet, at: datetime) -> datetime | None:
+    """The case's due time as it stood at event time `at`, judged on every post posted up to
+    `at` (including those that arrived only later)."""
+    if case["sla_policy"] not in rules.sla_policies:
+        return None
+    return open_as_of(case, [e for e in timeline if e[0] <= at], rules)["sla_due"]
 
 
 def breached_as_of(case: dict, timeline: Timeline, rules: RuleSet, at: datetime) -> bool:
