@@ -38,6 +38,7 @@ import argparse
 import collections
 import contextlib
 import csv
+import functools
 import json
 import os
 import platform
@@ -193,15 +194,13 @@ def vader_alone(texts: list[str]) -> float:
     return len(texts) / (time.perf_counter() - start)
 
 
+@functools.cache
 def twcs_replay(workdir: Path, copies: int = 10) -> tuple[Path, int]:
     """`copies` shifted copies of the shared twcs sample in one CSV (benchmarks/twcs_copies.py;
     ten make 50,000 posts, threads intact), written once per benchmark run; the file and its
     row count."""
     big = workdir / f"twcs-x{copies}.csv"
-    if not big.exists():
-        twcs_copies.write_copies(shared_data() / "twcs_sample.csv", big, copies)
-    with big.open(encoding="utf-8", newline="") as fh:
-        return big, sum(1 for _ in csv.DictReader(fh))
+    return big, twcs_copies.write_copies(shared_data() / "twcs_sample.csv", big, copies)
 
 
 def twcs_vader_alone(big: Path) -> float:

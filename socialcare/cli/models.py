@@ -171,16 +171,15 @@ def models_schedule(rt: Runtime, every, check_seconds, once) -> None:
         return
     click.echo(f"retraining a task once {every} new corrections of it are in", err=True)
     shown = 0
-    while True:
+    stopping = False
+    while not stopping:
         schedule.tick()
+        stopping = stop.wait(check_seconds)
+        if stopping:
+            schedule.join()  # a retrain under way finishes (it is written in one transaction)
         for result in schedule.results[shown:]:
             echo_json(result)
         shown = len(schedule.results)
-        if stop.wait(check_seconds):
-            break
-    schedule.join()  # a retrain under way finishes (it is written in one transaction)
-    for result in schedule.results[shown:]:
-        echo_json(result)
 
 
 @models.command("list")
