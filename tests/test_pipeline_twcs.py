@@ -227,6 +227,7 @@ def test_escalations_do_not_depend_on_when_the_watchdog_looks(shared_data, tmp_p
     from route.watchdog import Watchdog
     from socialcare.pipeline import Pipeline
     from socialcare.runtime import Runtime
+    from socialcare.settings import Settings
     from socialcare.store.tables import case_events, cases
 
     monkeypatch.setattr(socialcare.pipeline, "WATCH_EVERY_S", 0.0)
@@ -234,7 +235,7 @@ def test_escalations_do_not_depend_on_when_the_watchdog_looks(shared_data, tmp_p
     decided = ("escalated", "escalation_retracted", "reprioritized")
     outcomes = []
     for looking in (True, False):
-        runtime = Runtime(_settings(tmp_path / f"home-{looking}"))
+        runtime = Runtime(Settings.resolve(tmp_path / f"home-{looking}"))
         try:
             sources = runtime.sources([f"replay:{shared_data / 'twcs_sample.csv'}"])
             pipeline = Pipeline(runtime, sources, watchdog=looking)
@@ -261,12 +262,6 @@ def test_escalations_do_not_depend_on_when_the_watchdog_looks(shared_data, tmp_p
     assert len(escalations) > 100 and len(often) > 1000  # the test proves something
     assert often == once
     assert often_events == once_events
-
-
-def _settings(home: Path):
-    from socialcare.settings import Settings
-
-    return Settings.resolve(home)
 
 
 def _without_event_time(data: dict) -> dict:
