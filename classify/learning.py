@@ -29,7 +29,9 @@ A sentiment or complaint candidate starts from what the default knows (classify/
 reads words and character n-grams (`LOOP_FEATURES`: the most accurate recipe on a few hundred
 to a few thousand rows, at about twice the scoring cost of words alone).
 Everything the decision used is in the printed result and, when promoted, in the stored
-version's meta (figures, confusion matrix, rows, p-values).
+version's meta (figures, confusion matrix, rows, p-values). Every decision, promoted or not, is
+kept with the newest correction it saw (store/models.py `record_attempt`), so a retrain on a
+schedule does not try corrections the gate already turned down again.
 """
 
 from __future__ import annotations
@@ -196,6 +198,8 @@ def retrain(
     def done(reason: str) -> dict[str, Any]:
         result["reason"] = reason
         result["seconds"] = round(time.monotonic() - started, 1)
+        seen = max((r["id"] for r in rows), default=since)
+        stored.record_attempt(engine, task, author, seen, result)
         return result
 
     if len(rows) < MIN_CORRECTIONS:

@@ -1,8 +1,9 @@
-"""Retraining on a schedule inside `run`: every `CHECK_EVERY_S` count each task's corrections
-newer than the last retrain (promoted or not); once there are `every` of them, retrain that task
-in a background thread, behind the same gate as `socialcare models retrain`
-(classify/learning.py). Classify stages pick a promoted model up by themselves
-(classify/registry.py). Training libraries are imported only when a retrain runs."""
+"""Retraining on a schedule inside `run` (or `socialcare models schedule`): every
+`CHECK_EVERY_S` count each task's corrections newer than the last retrain, promoted or not (the
+store keeps each decision, so this holds across restarts and between processes); once there are
+`every` of them, retrain that task in a background thread, behind the same gate as
+`socialcare models retrain` (classify/learning.py). Classify stages pick a promoted model up by
+themselves (classify/registry.py). Training libraries are imported only when a retrain runs."""
 
 from __future__ import annotations
 
@@ -45,13 +46,18 @@ class RetrainSchedule:
         self.every = every
         self.check_every_s = check_every_s
         self._next = 0.0
-        self._tried: dict[str, int] = {}  # task -> newest correction id at the last attempt
+        # task -> newest correction id at the last attempt here: a retrain that failed before
+        # it could record its decision is not tried again at every check
+        self._tried: dict[str, int] = {}
         self._thread: threading.Thread | None = None
         self.results: list[dict[str, Any]] = []
 
     def due(self) -> list[str]:
         """The tasks with at least `every` corrections since the last attempt or version."""
-        waiting = pending(self.engine, self._tried)
+        seen = stored.seen_by_attempts(self.engine)
+        for task, newest in self._tried.items():
+            seen[task] = max(seen.get(task, 0), newest)
+        waiting = pending(self.engine, seen)
         return [task for task, (_after, count) in waiting.items() if count >= self.every]
 
     def tick(self, now: float | None = None) -> None:

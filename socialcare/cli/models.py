@@ -145,8 +145,7 @@ def models_retrain(
 @click.option(
     "--once",
     is_flag=True,
-    help="Count once, finish any retrain that starts, print, exit (for cron: a candidate the "
-    "gate turned down is tried again at the next --once; the loop remembers it).",
+    help="Count once, finish any retrain that starts, print, exit (for cron).",
 )
 @with_runtime()
 def models_schedule(rt: Runtime, every, check_seconds, once) -> None:
@@ -180,6 +179,19 @@ def models_schedule(rt: Runtime, every, check_seconds, once) -> None:
         for result in schedule.results[shown:]:
             echo_json(result)
         shown = len(schedule.results)
+
+
+@models.command("attempts")
+@click.option("--task", type=click.Choice(["sentiment", "complaint", "topic"]))
+@click.option("--limit", type=click.IntRange(1), default=20, show_default=True)
+@with_runtime()
+def models_attempts(rt: Runtime, task, limit) -> None:
+    """Every retrain's decision, promoted or not, newest first, one JSON object per line: who,
+    when, the newest correction it saw, and why."""
+    from socialcare.store.models import attempts
+
+    for row in attempts(rt.require_store(), task, limit):
+        echo_json(row)
 
 
 @models.command("list")

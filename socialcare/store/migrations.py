@@ -198,6 +198,11 @@ MIGRATIONS: list[Migration] = [
         "escalations decided by the router, waiting for the watchdog to tell the webhook",
         create_tables(tables.escalation_notices),
     ),
+    (
+        9,
+        "the learning loop: every retrain's decision, promoted or not",
+        create_tables(tables.retrain_attempts),
+    ),
 ]
 
 

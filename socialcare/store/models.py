@@ -1,7 +1,8 @@
 """Classifier model versions in the case store, per task, kept like rule sets: every version is
 a row, the newest row of a task is in force, a rollback appends a copy of an older row, and a
 row with version "default" and no weights puts the untrained default back. What the blobs mean
-is classify/learned.py's business (JSON and npz, never pickle)."""
+is classify/learned.py's business (JSON and npz, never pickle). Beside them, every retrain's
+decision, promoted or not (`record_attempt`)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from typing import Any
 from sqlalchemy import Engine, func, insert, select
 
 from socialcare.errors import NotFoundError
-from socialcare.store.tables import models
+from socialcare.store.tables import models, retrain_attempts
 from socialcare.stream.schema import utcnow
 
 DEFAULT = "default"
@@ -136,6 +137,55 @@ def history(engine: Engine, task: str | None = None) -> list[dict[str, Any]]:
             "published_at": r.published_at.isoformat(),
             "in_force": newest[r.task] == r.id,
             "figures": json.loads(r.meta).get("evaluation", {}),
+        }
+        for r in rows
+    ]
+
+
+def record_attempt(
+    engine: Engine, task: str, author: str, seen_correction_id: int, result: dict[str, Any]
+) -> None:
+    """Keep what a retrain decided and the newest correction it saw."""
+    with engine.begin() as conn:
+        conn.execute(
+            insert(retrain_attempts).values(
+                task=task,
+                at=utcnow(),
+                author=author[:128],
+                promoted=bool(result.get("promoted")),
+                version=result.get("version"),
+                seen_correction_id=seen_correction_id,
+                reason=str(result.get("reason", ""))[:2000],
+            )
+        )
+
+
+def seen_by_attempts(engine: Engine) -> dict[str, int]:
+    """Per task, the newest correction any retrain has seen, promoted or not."""
+    with engine.connect() as conn:
+        query = select(
+            retrain_attempts.c.task, func.max(retrain_attempts.c.seen_correction_id)
+        ).group_by(retrain_attempts.c.task)
+        return {task: int(seen) for task, seen in conn.execute(query).all()}
+
+
+def attempts(engine: Engine, task: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+    """The newest retrain decisions first."""
+    query = select(retrain_attempts).order_by(retrain_attempts.c.id.desc()).limit(limit)
+    if task:
+        query = query.where(retrain_attempts.c.task == task)
+    with engine.connect() as conn:
+        rows = conn.execute(query).all()
+    return [
+        {
+            "id": r.id,
+            "task": r.task,
+            "at": r.at.isoformat(),
+            "author": r.author,
+            "promoted": r.promoted,
+            "version": r.version,
+            "seen_correction_id": r.seen_correction_id,
+            "reason": r.reason,
         }
         for r in rows
     ]

@@ -484,6 +484,23 @@ models = Table(
     Index("ix_models_task", "task", "id"),
 )
 
+# every retrain's decision, promoted or not (a promoted one is also a `models` row): the
+# newest correction it saw, so a schedule does not try the same corrections again after the
+# gate turned them down, and why, for the admins' page
+retrain_attempts = Table(
+    "retrain_attempts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("task", String(16), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("author", String(128), nullable=False),
+    Column("promoted", Boolean, nullable=False),
+    Column("version", String(64)),
+    Column("seen_correction_id", Integer, nullable=False),
+    Column("reason", Text, nullable=False),
+    Index("ix_retrain_attempts_task", "task", "id"),
+)
+
 outbox = Table(
     "outbox",
     metadata,

@@ -188,6 +188,37 @@ def test_the_schedule_runs_as_its_own_process_for_separate_stages(tmp_path, airl
     assert bad.exit_code == 2 and "--every" in bad.output
 
 
+def test_a_turned_down_candidate_is_not_tried_again_until_more_corrections_come(tmp_path, airline):
+    """Each `--once` is a new process: the store, not the process, remembers that the gate
+    turned the corrections down."""
+    home = tmp_path / "home"
+    engine = open_store(f"sqlite:///{home / 'cases.db'}")
+    batch = airline[:600]
+    labels = [label for _, label in batch]
+    random.Random(3).shuffle(labels)
+    shuffled = [(text, label) for (text, _), label in zip(batch, labels, strict=True)]
+    corrections.import_rows(engine, "sentiment", shuffled, "bulk", "import:shuffled.csv", utcnow())
+    cli = CliRunner()
+
+    def once() -> list[dict]:
+        args = ["models", "schedule", "--once", "--every", "300", "--home", str(home)]
+        result = cli.invoke(main, args)
+        assert result.exit_code == 0, result.output
+        return json.loads(result.stdout)["retrained"]
+
+    first = once()
+    assert [(r["task"], r["promoted"]) for r in first] == [("sentiment", False)]
+    assert "noise" in first[0]["reason"]
+    assert once() == []  # the same corrections again: not retried
+    corrections.import_rows(engine, "sentiment", airline[600:900], "desk", "import:b", utcnow())
+    assert [r["task"] for r in once()] == ["sentiment"]  # 300 new ones: tried again
+    listed = cli.invoke(main, ["models", "attempts", "--home", str(home)])
+    assert listed.exit_code == 0, listed.output
+    attempts = [json.loads(line) for line in listed.stdout.splitlines()]
+    assert [a["seen_correction_id"] for a in attempts] == [900, 600]  # newest first
+    assert attempts[1]["author"] == "schedule" and "noise" in attempts[1]["reason"]
+
+
 def test_cli_import_retrain_eval_list_and_rollback(tmp_path, airline):
     home = tmp_path / "home"
     data, test = tmp_path / "corrections.csv", tmp_path / "test.csv"

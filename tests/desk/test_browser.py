@@ -287,6 +287,9 @@ def test_review_and_models_pages(browser, desk_url, shared_data):
     admin.click('.model-card[data-task="sentiment"] button.retrain')
     assert "Promoted sentiment-" in admin.locator("body").inner_text()
     assert admin.locator('.model-card[data-task="sentiment"] table.confusion').count() == 1
+    admin.click('.model-card[data-task="complaint"] button.retrain')  # no corrections: turned down
+    turned_down = admin.locator('.model-card[data-task="complaint"] .last-attempt').inner_text()
+    assert "not promoted" in turned_down and "needs at least" in turned_down
     for width, size in ((1280, "desktop"), (390, "phone")):
         admin.set_viewport_size({"width": width, "height": 900})
         admin.goto(f"{desk_url}/admin/models")

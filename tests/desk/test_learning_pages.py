@@ -78,6 +78,11 @@ def test_admins_retrain_and_roll_back_from_the_desk(engine, as_role, token, shar
     api = TestClient(app, headers=headers)
     again = api.post("/api/models/retrain", json={"task": "sentiment"}).json()
     assert again["promoted"] is False and "only 0 corrections since" in again["reason"]
+    # the page says why the last retrain was turned down; the API lists every decision
+    card = ada.get("/admin/models").text.split('data-task="sentiment"')[1]
+    assert "not promoted" in card and "only 0 corrections since" in card
+    decided = api.get("/api/models").json()["attempts"]
+    assert [(a["author"], a["promoted"]) for a in decided] == [("ada", False), ("ada", True)]
     assert api.post("/api/models/retrain", json={"task": "mood"}).status_code == 422
     rolled = api.post("/api/models/rollback", json={"task": "sentiment", "version": "default"})
     assert rolled.status_code == 200

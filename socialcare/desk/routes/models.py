@@ -63,6 +63,7 @@ def _summary(d: Desk) -> list[dict[str, Any]]:
                 "message": row.message if row else DEFAULT_IS[task],
                 "evaluation": (row.meta if row else {}).get("evaluation", {}),
                 "new_corrections": waiting[task][1],
+                "last_attempt": next(iter(stored.attempts(d.engine, task, 1)), None),
             }
         )
     return out
@@ -116,7 +117,11 @@ def models_rollback_page(
 
 @router.get("/api/models")
 def api_models(user: User = Depends(ADMIN), d: Desk = Depends(desk)) -> dict:
-    return {"in_force": _summary(d), "history": stored.history(d.engine)}
+    return {
+        "in_force": _summary(d),
+        "history": stored.history(d.engine),
+        "attempts": stored.attempts(d.engine),
+    }
 
 
 @router.post("/api/models/retrain")
