@@ -20,7 +20,6 @@ from sqlalchemy import Connection
 from route.incidents import QUIET, open_for, quiet_limit
 from route.rules import RuleSet
 from route.spikes import (
-    DAY_BUCKETS,
     Counts,
     SeasonalDetector,
     Series,
@@ -29,6 +28,7 @@ from route.spikes import (
     bucket_start,
     buckets_to_judge,
     detect,
+    history_ranges,
 )
 from socialcare.store import incidents as store
 from socialcare.store import traffic
@@ -50,8 +50,8 @@ def tick(conn: Connection, rules: RuleSet, clock: datetime | None, now: datetime
     for key, judged in sorted(traffic.pending(conn, up_to).items()):
         spike_settings = settings.for_brand(traffic.brand_of(key))
         if spike_settings is not None:
-            history_from = judged - (spike_settings.history_days + 1) * DAY_BUCKETS - 60
-            counts = traffic.series(conn, key, history_from if judged >= 0 else None)
+            ranges = history_ranges(judged, up_to, spike_settings.history_days)
+            counts = traffic.series(conn, key, ranges if judged >= 0 else None)
             series = Series({b: Counts(*v) for b, v in counts.items()})
             brand = traffic.brand_of(key)
             detector = SeasonalDetector(

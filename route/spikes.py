@@ -275,6 +275,26 @@ def detect(
     return out
 
 
+def history_ranges(after: int, up_to: int, history_days: int) -> list[tuple[int, int]]:
+    """The buckets that judging minutes (after, up_to] reads, as sorted, merged, inclusive
+    ranges: for each minute, the day and the hour before it (its window, the trailing hour, the
+    negative share of the day before, when a burst began, the day before's same time) and the
+    same time of day, ±30 minutes, on each earlier day (`SeasonalDetector.expected`). A live
+    look judges a minute or two, and reads about a day and seven slices of seventy minutes
+    instead of a week."""
+    reach = WINDOW - 1 + 30  # a same-time sample is a window ending up to 30 minutes away
+    spans = [(after + 1 - DAY_BUCKETS - reach, up_to)]
+    for day in range(2, history_days + 1):
+        spans.append((after + 1 - day * DAY_BUCKETS - reach, up_to - day * DAY_BUCKETS + 30))
+    merged: list[tuple[int, int]] = []
+    for lo, hi in sorted(spans):
+        if merged and lo <= merged[-1][1] + 1:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], hi))
+        else:
+            merged.append((lo, hi))
+    return merged
+
+
 def buckets_to_judge(series: Series, after: int, up_to: int) -> list[int]:
     """The buckets in (after, up_to] whose window holds any traffic: a window with no posts
     cannot be a spike, so quiet stretches (or years between two replays) cost nothing."""

@@ -39,7 +39,9 @@ def add(conn: Connection, counts: Counter[tuple[str, int, bool]]) -> None:
 
 
 def pending(conn: Connection, up_to: int) -> dict[str, int]:
-    """Keys with counts not judged yet, up to minute `up_to`: key → last minute judged (-1)."""
+    """Keys with minutes to judge up to minute `up_to`: key → last minute judged (-1). A key
+    judged up to `up_to` already is not one (the watchdog looks every few seconds, a minute
+    ends once a minute: reading a week of a key's counts to judge nothing is most looks' work)."""
     judged = dict(conn.execute(select(spike_state.c.key, spike_state.c.judged_until)).all())
     latest = conn.execute(
         select(traffic.c.key, func.max(traffic.c.bucket))
@@ -49,19 +51,25 @@ def pending(conn: Connection, up_to: int) -> dict[str, int]:
     return {
         key: judged.get(key, -1)
         for key, last in latest
-        if last + 10 > judged.get(key, -1)  # a window reaches ten minutes past its last post
+        # a window reaches ten minutes past its last post
+        if last + 10 > judged.get(key, -1) and judged.get(key, -1) < up_to
     }
 
 
-def series(conn: Connection, key: str, since: int | None) -> dict[int, tuple[int, int]]:
-    """minute → (posts, negative) of a key from minute `since` on (None: all), plus its very
-    first minute."""
+def series(
+    conn: Connection, key: str, ranges: list[tuple[int, int]] | None
+) -> dict[int, tuple[int, int]]:
+    """minute → (posts, negative) of a key in the inclusive minute `ranges` (None: all), plus
+    its very first minute."""
     query = select(traffic.c.bucket, traffic.c.posts, traffic.c.negative).where(
         traffic.c.key == key
     )
-    if since is not None:
-        query = query.where(traffic.c.bucket >= since)
-    rows = conn.execute(query).all()
+    if ranges is None:
+        rows = conn.execute(query).all()
+    else:
+        rows = []
+        for lo, hi in ranges:
+            rows += conn.execute(query.where(traffic.c.bucket.between(lo, hi))).all()
     out = {b: (p, n) for b, p, n in rows}
     first = conn.execute(select(func.min(traffic.c.bucket)).where(traffic.c.key == key)).scalar()
     if first is not None and first not in out:

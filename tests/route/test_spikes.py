@@ -4,6 +4,7 @@ are judged all at once (a replay) or a few at a time (live)."""
 
 from __future__ import annotations
 
+import random
 from collections import defaultdict
 from datetime import timedelta
 
@@ -18,6 +19,7 @@ from route.spikes import (
     bucket_of,
     buckets_to_judge,
     detect,
+    history_ranges,
 )
 from tests.timelines import START, burst, real_texts, timeline
 
@@ -115,3 +117,35 @@ def test_judging_a_few_minutes_at_a_time_finds_the_same_spikes(texts):
         judged = min(up_to, end)
     assert [(s.bucket, s.kind) for s in ticked] == [(s.bucket, s.kind) for s in at_once]
     assert at_once
+
+
+def test_the_history_a_look_reads_is_all_its_judgements_need():
+    """A look reads only `history_ranges` of a key's minutes (and its first): every figure the
+    judgement of each minute uses comes out as from the whole history."""
+    rnd = random.Random(4)
+    first = 27_000_000
+    full = {
+        first + m: Counts(n, rnd.randint(0, n))
+        for m in range(10 * 1440)
+        if (n := rnd.choice((0, 0, 1, 2, 3, 5, 40)))
+    }
+    whole = Series(full)
+    detector = SeasonalDetector(SpikeSettings())
+    for after, up_to in (
+        (first + 8 * 1440, first + 8 * 1440 + 1),
+        (first + 9 * 1440 - 7, first + 9 * 1440 + 30),
+        (first + 3 * 1440 + 600, first + 3 * 1440 + 605),
+        (first + 9000, first + 12000),
+    ):
+        ranges = history_ranges(after, up_to, detector.s.history_days)
+        kept = {
+            b: c for b, c in full.items() if b == first or any(lo <= b <= hi for lo, hi in ranges)
+        }
+        assert len(kept) < len(full)
+        part = Series(kept)
+        assert buckets_to_judge(part, after, up_to) == buckets_to_judge(whole, after, up_to)
+        for last in range(after + 1, up_to + 1):
+            assert part.window(last) == whole.window(last)
+            assert detector.expected(part, last) == detector.expected(whole, last)
+            assert detector._negative_share(part, last) == detector._negative_share(whole, last)
+            assert detector.judge("k", part, last) == detector.judge("k", whole, last)
