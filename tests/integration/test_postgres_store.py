@@ -16,6 +16,7 @@ from socialcare.store.db import open_store
 from socialcare.store.migrations import MIGRATIONS, schema_version
 from socialcare.store.tables import cases, posts
 from tests.factories import T0, classified
+from tests.route.test_alerter import LIVE_LOOKS, ONE_LOOK, raised_by_looks
 from tests.route.test_watchdog import escalate_concurrently
 
 
@@ -166,3 +167,10 @@ def test_two_routers_with_posts_of_one_conversation_share_its_case_without_a_ret
         posts_of = conn.execute(select(posts.c.case_id).where(posts.c.network == "x")).scalars()
         case_ids = set(posts_of)
     assert len(rows) == 1 and case_ids == {rows[0].id}
+
+
+def test_the_spike_judge_raises_on_postgresql_what_it_raises_on_sqlite(pg_url, tmp_path):
+    """The looks' SQL (each key's last minute by a loose index scan, the history in ranges)."""
+    on_sqlite = raised_by_looks(open_store(f"sqlite:///{tmp_path / 'one.db'}"), ONE_LOOK)
+    assert on_sqlite
+    assert raised_by_looks(open_store(pg_url), LIVE_LOOKS) == on_sqlite
