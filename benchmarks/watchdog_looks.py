@@ -1,13 +1,18 @@
-"""What the spike judge costs each watchdog look on a live system: brands with a week of traffic.
+"""What a watchdog look costs on a system that has run for a while.
 
-    python benchmarks/watchdog_looks.py [--keys 20] [--days 8] [--tree DIR]
+    python benchmarks/watchdog_looks.py [--keys 20] [--days 8] [--conversations 2000]
+                                        [--resolved-per-open 40] [--tree DIR]
 
-Fills a fresh SQLite case store with `--days` of steady one-minute traffic for `--keys` brands
-(the seasonal method reads a week back; the table keeps every minute since a key's first), as
-if a live run had judged all but its last hour, then times the looks a live run makes: one
-judging that hour, five within the same minute (the watchdog looks every 5 s, a minute ends
-once a minute) and one after the next minute is over. `--tree` runs another checkout's alerter
-(an older commit in a `git worktree`).
+The spike judge: a fresh SQLite case store gets `--days` of steady one-minute traffic for
+`--keys` brands (the seasonal method reads a week back; the table keeps every minute since a
+key's first), judged as a live run would have but for its last hour. The benchmark times the
+looks a live run makes: one judging that hour, five within the same minute (the watchdog looks
+every 5 s, a minute ends once a minute) and one after the next minute is over.
+
+The cases: the demo source's `--conversations` routed into open cases, and `--resolved-per-open`
+resolved copies of each (a store keeps every case it ever had), then whole watchdog looks
+(warnings, escalations, spikes on no traffic). `--tree` runs another checkout's code (an older
+commit in a `git worktree`).
 """
 
 from __future__ import annotations
@@ -27,10 +32,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--keys", type=int, default=20)
     parser.add_argument("--days", type=int, default=8)
+    parser.add_argument("--conversations", type=int, default=2000)
+    parser.add_argument("--resolved-per-open", type=int, default=40)
     parser.add_argument("--tree", type=Path, default=Path(__file__).resolve().parent.parent)
     args = parser.parse_args()
     sys.path.insert(0, str(args.tree.resolve()))
     logging.disable(logging.WARNING)
+    spike_looks(args)
+    case_looks(args)
+
+
+def spike_looks(args: argparse.Namespace) -> None:
 
     from route import alerter
     from route.rules import default_rules
@@ -66,6 +78,55 @@ def main() -> None:
         print(f"  a look judging the last hour: {first * 1000:.0f} ms")
         print(f"  a look within the same minute: median {statistics.median(same) * 1000:.0f} ms")
         print(f"  a look after one more minute: {after * 1000:.0f} ms")
+        engine.dispose()
+
+
+def case_looks(args: argparse.Namespace) -> None:
+    sys.path.insert(1, str(Path(__file__).resolve().parent))
+    from run import classified_demo
+    from sqlalchemy import text
+
+    from route.casebook import CaseBook
+    from route.rules import default_rules
+    from route.watchdog import Watchdog
+    from socialcare.store.db import open_store
+    from socialcare.stream.schema import utcnow
+
+    rules = default_rules()
+    mentions = classified_demo(args.conversations)
+    with tempfile.TemporaryDirectory() as tmp:
+        engine = open_store(f"sqlite:///{Path(tmp) / 'cases.db'}")
+        with engine.begin() as conn:
+            CaseBook(conn, rules, utcnow()).apply(mentions)
+            columns = [r[1] for r in conn.exec_driver_sql("PRAGMA table_info(cases)").all()]
+            for copy in range(args.resolved_per_open):
+                values = ", ".join(
+                    f"id || '-{copy}'"
+                    if c == "id"
+                    else f"conversation_id || '-{copy}'"
+                    if c == "conversation_id"
+                    else "'resolved'"
+                    if c == "status"
+                    else c
+                    for c in columns
+                )
+                conn.execute(
+                    text(
+                        f"INSERT INTO cases ({', '.join(columns)}) SELECT {values} FROM cases"
+                        " WHERE status = 'open' AND id NOT LIKE '%-%'"
+                    )
+                )
+            counts = dict(
+                conn.exec_driver_sql("SELECT status, count(*) FROM cases GROUP BY 1").all()
+            )
+        dog = Watchdog(engine, lambda: rules, post=lambda url, body: None)
+        times = []
+        for _ in range(6):
+            started = time.perf_counter()
+            dog.tick()
+            times.append(time.perf_counter() - started)
+        print(f"cases: {counts} ({args.tree})")
+        print(f"  a watchdog look: median {statistics.median(times[1:]) * 1000:.0f} ms")
         engine.dispose()
 
 

@@ -203,6 +203,11 @@ MIGRATIONS: list[Migration] = [
         "the learning loop: every retrain's decision, promoted or not",
         create_tables(tables.retrain_attempts),
     ),
+    (
+        10,
+        "the watchdog's looks: a network's open cases by due time",
+        lambda conn: _indexes(conn, "ix_cases_network_status_due"),
+    ),
 ]
 
 

@@ -149,6 +149,9 @@ cases = Table(
 Index("ix_cases_queue_status_priority", cases.c.queue, cases.c.status, cases.c.priority)
 Index("ix_cases_customer", cases.c.network, cases.c.customer_id)
 Index("ix_cases_sla_due", cases.c.sla_due)
+# the watchdog's looks: a network's open cases, by due time (without it a look read every case
+# the network ever had, resolved or not: 3.5 s a look with 13,000 open of 537,000)
+Index("ix_cases_network_status_due", cases.c.network, cases.c.status, cases.c.sla_due)
 Index("ix_cases_assignee", cases.c.assignee, cases.c.status)
 
 posts = Table(

@@ -136,3 +136,28 @@ def escalate_concurrently(url: str, watchdogs: int = 4, late: int = 80) -> None:
 
 def test_concurrent_watchdogs_escalate_each_case_once(tmp_path):
     escalate_concurrently(f"sqlite:///{tmp_path / 'c.db'}")
+
+
+def test_a_look_reads_the_open_cases_of_a_network_by_their_index(tmp_path):
+    """Resolved cases pile up for as long as the system runs: a look must not read them (with
+    13,000 open cases among 537,000 a look took 3.5 s of every 5 s without the index)."""
+    from sqlalchemy import event
+
+    rules = parse_rules(RULES.replace("WEBHOOK", ""))
+    engine = open_store(f"sqlite:///{tmp_path / 'c.db'}")
+    with engine.begin() as conn:
+        CaseBook(conn, rules, T0).apply([classified(str(i), f"c{i}") for i in range(20)])
+    statements: list[tuple[str, tuple]] = []
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def keep(conn, cursor, statement, parameters, context, executemany):
+        if statement.startswith("UPDATE cases") and "WHERE cases.network = ?" in statement:
+            statements.append((statement, parameters))
+
+    Watchdog(engine, lambda: rules).tick(T0 + timedelta(minutes=40))
+    assert len(statements) >= 2  # the warning and the escalation passes
+    with engine.connect() as conn:
+        for statement, parameters in statements:
+            plan = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters).all()
+            steps = " | ".join(row[3] for row in plan)
+            assert "ix_cases_network_status_due (network=? AND status=?" in steps, steps
