@@ -72,8 +72,8 @@ def list_cases(
             cases.c.status == "open",
             or_(cases.c.claim_expires.is_(None), cases.c.claim_expires <= utcnow()),
         )
-    elif status == "unresolved":  # open or claimed
-        query = query.where(cases.c.status != "resolved")
+    elif status == "unresolved":  # open or claimed (a claim is a lease on an open case)
+        query = query.where(cases.c.status == "open")
     elif status:
         query = query.where(cases.c.status == status)
     if limit:
@@ -117,7 +117,7 @@ def incident_lines(engine: Engine, queue: str | None = None) -> list[dict[str, A
         .join(incidents, incidents.c.id == cases.c.incident_id)
         .where(
             incidents.c.status != "merged",
-            cases.c.status != "resolved",
+            cases.c.status == "open",
             or_(cases.c.snoozed_until.is_(None), cases.c.snoozed_until <= now),
         )
         .group_by(cases.c.incident_id, incidents.c.title)
@@ -200,7 +200,7 @@ def queue_summary(engine: Engine) -> list[dict[str, Any]]:
             func.sum(case((cases.c.first_response_at.is_(None), 1), else_=0)),
             func.min(cases.c.sla_due),
         )
-        .where(cases.c.status != "resolved")
+        .where(cases.c.status == "open")
         .group_by(cases.c.queue)
         .order_by(cases.c.queue)
     )

@@ -205,8 +205,9 @@ MIGRATIONS: list[Migration] = [
     ),
     (
         10,
-        "the watchdog's looks: a network's open cases by due time",
-        lambda conn: _indexes(conn, "ix_cases_network_status_due"),
+        "the watchdog's looks and the desk's queue pages: open cases by network and due time, "
+        "and by queue",
+        lambda conn: _indexes(conn, "ix_cases_network_status_due", "ix_cases_status_queue"),
     ),
 ]
 

@@ -100,7 +100,8 @@ cases = Table(
     Column("id", String(40), primary_key=True),
     Column("network", String(32), nullable=False),
     Column("conversation_id", String(128), nullable=False),
-    Column("status", String(16), nullable=False),  # open | claimed | resolved
+    # open | resolved (a claimed case is an open one with an unexpired `claim_expires`)
+    Column("status", String(16), nullable=False),
     Column("queue", String(64), nullable=False),
     Column("priority", Integer, nullable=False),
     Column("priority_parts", JSON, nullable=False),
@@ -152,6 +153,8 @@ Index("ix_cases_sla_due", cases.c.sla_due)
 # the watchdog's looks: a network's open cases, by due time (without it a look read every case
 # the network ever had, resolved or not: 3.5 s a look with 13,000 open of 537,000)
 Index("ix_cases_network_status_due", cases.c.network, cases.c.status, cases.c.sla_due)
+# the desk's queue counts, incident lines and unresolved lists: the open cases, not every case
+Index("ix_cases_status_queue", cases.c.status, cases.c.queue)
 Index("ix_cases_assignee", cases.c.assignee, cases.c.status)
 
 posts = Table(
