@@ -122,3 +122,30 @@ def test_batch_size_defaults_per_stage_and_out_of_range_is_a_usage_error(tmp_pat
     assert "default: 500;" in classify.output
     bad = CliRunner().invoke(main, ["route", "--batch-size", "0", "--home", str(tmp_path)])
     assert bad.exit_code == 2 and "--batch-size" in bad.output
+
+
+def test_log_prune_keeps_what_the_audit_and_the_pipeline_need(tmp_path: Path):
+    import time
+
+    from socialcare.stream.embedded import EmbeddedBus
+
+    home = tmp_path / "h"
+    runner = CliRunner()
+    ran = runner.invoke(main, ["run", "--source", "demo:40", "--until-idle", "--home", str(home)])
+    assert ran.exit_code == 0, ran.output
+    bus = EmbeddedBus(home / "bus.db")
+    before = {t: len(bus.read_all(t)) for t in bus.topics()}
+    bad = runner.invoke(main, ["log", "prune", "--older-than", "soon", "--home", str(home)])
+    assert bad.exit_code == 2 and "--older-than" in bad.output
+    time.sleep(1.1)
+    pruned = runner.invoke(main, ["log", "prune", "--older-than", "1s", "--home", str(home)])
+    assert pruned.exit_code == 0, pruned.output
+    after = {t: len(bus.read_all(t)) for t in bus.topics()}
+    assert json.loads(pruned.stdout)["deleted"] == sum(before.values()) - sum(after.values()) > 0
+    assert after["mentions.raw"] == after["mentions.classified"] == after["care.events"] == 0
+    assert all(after[t] == n for t, n in before.items() if t.endswith(".dlq"))
+    audit = runner.invoke(main, ["audit", "--home", str(home)])
+    assert audit.exit_code == 0, audit.output  # every mention is still accounted for
+    again = runner.invoke(main, ["run", "--source", "demo:40", "--until-idle", "--home", str(home)])
+    assert again.exit_code == 0, again.output
+    assert len(bus.read_all("mentions.raw")) > 0  # the log goes on after the gap

@@ -287,3 +287,38 @@ def replies_list(rt: Runtime, status, limit) -> None:
 
     for row in list_replies(rt.engine, status, limit):
         echo_json(row)
+
+
+@main.group("log")
+def log_() -> None:
+    """The embedded log (HOME/bus.db): what it keeps."""
+
+
+@log_.command("prune")
+@click.option(
+    "--older-than",
+    required=True,
+    help="Delete messages written longer ago than this (like 7d or 12h).",
+)
+@with_runtime()
+def log_prune(rt: Runtime, older_than) -> None:
+    """Delete old messages nothing needs any more: in the pipeline's topics those every
+    consumer group has committed past, in `care.events` by age alone (a broker's retention);
+    dead letters stay (the audit reads them). The file keeps its size and reuses the space."""
+    import time as clock
+
+    from route.durations import parse_duration
+    from socialcare.stream.bus import PIPELINE_TOPICS, TOPIC_EVENTS
+    from socialcare.stream.embedded import EmbeddedBus
+
+    try:
+        age = parse_duration(older_than)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--older-than") from exc
+    bus = rt.bus
+    if not isinstance(bus, EmbeddedBus):
+        raise click.ClickException("the log is Kafka: its brokers' retention.ms applies")
+    before_ms = int((clock.time() - age.total_seconds()) * 1000)
+    consumed = [t for t in PIPELINE_TOPICS if t != TOPIC_EVENTS]
+    deleted = bus.prune(before_ms, consumed, [TOPIC_EVENTS])
+    echo_json({"deleted": deleted, "older_than": older_than})

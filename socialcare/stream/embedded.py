@@ -173,6 +173,32 @@ class EmbeddedBus(Bus):
         ).fetchall()
         return [_record(r) for r in rows]
 
+    def prune(self, older_than_ms: int, consumed: Iterable[str], outbound: Iterable[str]) -> int:
+        """Delete messages written before `older_than_ms` (epoch ms) that nothing needs: in the
+        `consumed` topics only those below every committed offset of every group that reads
+        the partition (a partition no group has read keeps all), in the `outbound` topics by
+        time alone, as a broker's retention does. Other topics (dead letters) keep everything.
+        Offsets go on from where they were. Returns how many were deleted."""
+        deleted = 0
+        with _Tx(self._conn) as c:
+            for topic in consumed:
+                bounds = c.execute(
+                    "SELECT partition, min(next_offset) FROM group_offsets WHERE topic=? "
+                    "GROUP BY partition",
+                    (topic,),
+                ).fetchall()
+                for partition, bound in bounds:
+                    deleted += c.execute(
+                        "DELETE FROM messages WHERE topic=? AND partition=? AND offset<? "
+                        "AND ts_ms<?",
+                        (topic, partition, bound, older_than_ms),
+                    ).rowcount
+            for topic in outbound:
+                deleted += c.execute(
+                    "DELETE FROM messages WHERE topic=? AND ts_ms<?", (topic, older_than_ms)
+                ).rowcount
+        return deleted
+
     def close(self) -> None:
         if self.checkpoints is not None:
             self.checkpoints.close()

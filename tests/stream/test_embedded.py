@@ -128,3 +128,36 @@ def test_open_bus_rejects_unknown_urls(tmp_path):
     with pytest.raises(ValueError, match="unknown bus URL"):
         open_bus("redis://x")
     assert isinstance(open_bus(f"embedded://{tmp_path / 'b.db'}"), EmbeddedBus)
+
+
+def test_prune_deletes_only_what_every_reader_has_committed_past(tmp_path):
+    import time
+
+    bus = EmbeddedBus(tmp_path / "bus.db")
+    bus.ensure_topics(["in", "out", "in.dlq", "idle"], partitions=1)
+    _send(bus, "in", [("k", str(i)) for i in range(10)])
+    for topic in ("out", "in.dlq", "idle"):
+        _send(bus, topic, [("k", str(i)) for i in range(3)])
+    reader = bus.consumer("g", ["in"])
+    batch = reader.poll(6, 0)
+    reader.commit(offsets_after(batch))  # 0..5 done, 6..9 not yet
+    slow = bus.consumer("slow", ["in"])
+    slow.commit(offsets_after(slow.poll(8, 0)))  # a second group, further on: the first binds
+    reader.close()
+    slow.close()
+
+    long_ago = int(time.time() * 1000) - 60_000
+    assert bus.prune(long_ago, ["in", "idle"], ["out"]) == 0  # nothing is that old
+    now = int(time.time() * 1000) + 1
+    assert bus.prune(now, ["in", "idle"], ["out"]) == 6 + 3
+    assert [int(r.value) for r in bus.read_all("in")] == [6, 7, 8, 9]  # not consumed yet: kept
+    assert bus.read_all("out") == []  # outbound: by age alone
+    assert len(bus.read_all("idle")) == 3  # no group has read it: kept
+    assert len(bus.read_all("in.dlq")) == 3  # not named: kept
+
+    _send(bus, "in", [("k", "10")])
+    assert [r.offset for r in bus.read_all("in")] == [6, 7, 8, 9, 10]  # offsets go on
+    again = bus.consumer("g", ["in"])
+    assert [int(r.value) for r in _drain(again)] == [6, 7, 8, 9, 10]
+    fresh = bus.consumer("new", ["in"])  # from the earliest kept, across the gap
+    assert [r.offset for r in _drain(fresh)] == [6, 7, 8, 9, 10]
