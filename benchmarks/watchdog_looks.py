@@ -43,7 +43,6 @@ def main() -> None:
 
 
 def spike_looks(args: argparse.Namespace) -> None:
-
     from route import alerter
     from route.rules import default_rules
     from route.spikes import bucket_of, bucket_start

@@ -305,10 +305,10 @@ def log_prune(rt: Runtime, older_than) -> None:
     """Delete old messages nothing needs any more: in the pipeline's topics those every
     consumer group has committed past, in `care.events` by age alone (a broker's retention);
     dead letters stay (the audit reads them). The file keeps its size and reuses the space."""
-    import time as clock
+    import time
 
     from route.durations import parse_duration
-    from socialcare.stream.bus import PIPELINE_TOPICS, TOPIC_EVENTS
+    from socialcare.stream.bus import CONSUMED_TOPICS, TOPIC_EVENTS
     from socialcare.stream.embedded import EmbeddedBus
 
     try:
@@ -318,7 +318,6 @@ def log_prune(rt: Runtime, older_than) -> None:
     bus = rt.bus
     if not isinstance(bus, EmbeddedBus):
         raise click.ClickException("the log is Kafka: its brokers' retention.ms applies")
-    before_ms = int((clock.time() - age.total_seconds()) * 1000)
-    consumed = [t for t in PIPELINE_TOPICS if t != TOPIC_EVENTS]
-    deleted = bus.prune(before_ms, consumed, [TOPIC_EVENTS])
+    before_ms = int((time.time() - age.total_seconds()) * 1000)
+    deleted = bus.prune(before_ms, CONSUMED_TOPICS, [TOPIC_EVENTS])
     echo_json({"deleted": deleted, "older_than": older_than})

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import Engine, select
 
 from socialcare.store.tables import ingest_seen, posts, source_cursors
-from socialcare.stream.bus import PIPELINE_TOPICS, TOPIC_EVENTS, Bus, dlq_topic
+from socialcare.stream.bus import CONSUMED_TOPICS, Bus, dlq_topic
 
 
 def _dead_keys(bus: Bus) -> tuple[set[tuple[str, str]], int, int]:
@@ -20,7 +20,7 @@ def _dead_keys(bus: Bus) -> tuple[set[tuple[str, str]], int, int]:
     all dead letters and of those rejected at ingest (bad input lines, never ingested)."""
     keys: set[tuple[str, str]] = set()
     total = rejected = 0
-    for topic in (t for t in PIPELINE_TOPICS if t != TOPIC_EVENTS):
+    for topic in CONSUMED_TOPICS:
         for record in bus.read_all(dlq_topic(topic)):
             total += 1
             if record.header("stage") == "ingest":

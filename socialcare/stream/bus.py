@@ -20,7 +20,9 @@ TOPIC_RAW_URGENT = "mentions.raw.urgent"  # triaged at ingest as possibly critic
 TOPIC_CLASSIFIED = "mentions.classified"
 TOPIC_URGENT = "mentions.urgent"  # classified as critical: the router's priority lane
 TOPIC_EVENTS = "care.events"
-PIPELINE_TOPICS = (TOPIC_RAW_URGENT, TOPIC_RAW, TOPIC_URGENT, TOPIC_CLASSIFIED, TOPIC_EVENTS)
+# the topics the pipeline's own stages read (`care.events` is for readers outside it)
+CONSUMED_TOPICS = (TOPIC_RAW_URGENT, TOPIC_RAW, TOPIC_URGENT, TOPIC_CLASSIFIED)
+PIPELINE_TOPICS = (*CONSUMED_TOPICS, TOPIC_EVENTS)
 
 
 @dataclass(frozen=True)
