@@ -18,6 +18,8 @@ from route.stage import RouteStage
 from route.watchdog import Watchdog
 from socialcare.runtime import Runtime
 from socialcare.store.ingest_state import IngestState
+from socialcare.stream.embedded import EmbeddedBus
+from socialcare.stream.retention import LogRetention
 from socialcare.stream.worker import Worker, run_loop
 
 WATCH_EVERY_S = 5.0
@@ -51,6 +53,10 @@ class Pipeline:
         self.assigner = Assigner(engine, rules, idle)
         self.retrain = RetrainSchedule(engine, runtime.settings.retrain_every)
         self.replies = runtime.replies
+        keep = timedelta(hours=runtime.settings.log_retention_hours)
+        self.retention = (  # on Kafka, the brokers' own retention applies
+            LogRetention(bus, keep) if isinstance(bus, EmbeddedBus) and keep else None
+        )
         self._next_watch = 0.0
         # how long "nothing left" must hold before it is believed (see Bus.exact_lag)
         self.settle_s = 0.0 if bus.exact_lag else 2.0
@@ -75,12 +81,15 @@ class Pipeline:
         return done
 
     def watch(self) -> None:
-        """Warn, escalate (in event time) and send due replies."""
+        """Warn, escalate (in event time), send due replies, retrain when due, and delete what
+        the log need not keep."""
         if self.watchdog is not None:
             self.watchdog.tick()
         self.assigner.tick()
         self.replies.send_due()
         self.retrain.tick()
+        if self.retention is not None:
+            self.retention.tick()
         self._next_watch = time.monotonic() + WATCH_EVERY_S
 
     def idle(self) -> bool:

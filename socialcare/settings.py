@@ -183,6 +183,14 @@ class Settings(BaseSettings):
         description="SOCIALCARE_RETRAIN_EVERY: `run` retrains a task's model (behind the gate) "
         "once this many new corrections of it have come in; 0: never on its own.",
     )
+    log_retention_hours: float = Field(
+        168.0,
+        ge=0,
+        description="SOCIALCARE_LOG_RETENTION_HOURS: `run` on the embedded log deletes, every "
+        "ten minutes, messages older than this that every consumer group has committed past "
+        "(care.events by age alone; dead letters stay); 0: keep everything. On Kafka the "
+        "brokers' retention.ms applies.",
+    )
     desk_idle_away_minutes: float = Field(
         10.0,
         gt=0,

@@ -149,3 +149,30 @@ def test_log_prune_keeps_what_the_audit_and_the_pipeline_need(tmp_path: Path):
     again = runner.invoke(main, ["run", "--source", "demo:40", "--until-idle", "--home", str(home)])
     assert again.exit_code == 0, again.output
     assert len(bus.read_all("mentions.raw")) > 0  # the log goes on after the gap
+
+
+def test_run_prunes_the_log_by_its_retention_setting(tmp_path: Path):
+    import time
+
+    from socialcare.stream.bus import CONSUMED_TOPICS, TOPIC_EVENTS
+    from socialcare.stream.embedded import EmbeddedBus
+
+    home = tmp_path / "h"
+    runner = CliRunner()
+    args = ["run", "--source", "demo:40", "--until-idle", "--home", str(home)]
+    kept = runner.invoke(main, args, env={"SOCIALCARE_LOG_RETENTION_HOURS": "0"})
+    assert kept.exit_code == 0, kept.output
+    bus = EmbeddedBus(home / "bus.db")
+    first = {t: len(bus.read_all(t)) for t in bus.topics()}
+    assert first["mentions.raw"] > 0 and first["care.events"] > 0
+    time.sleep(1.2)
+    second_started_ms = int(time.time() * 1000)
+    pruning = runner.invoke(main, args, env={"SOCIALCARE_LOG_RETENTION_HOURS": str(1 / 3600)})
+    assert pruning.exit_code == 0, pruning.output
+    for topic in (*CONSUMED_TOPICS, TOPIC_EVENTS):  # the first run's messages are gone
+        assert all(r.timestamp_ms >= second_started_ms for r in bus.read_all(topic)), topic
+    assert len(bus.read_all("mentions.raw")) > 0  # the second run's are there
+    for topic in (t for t in first if t.endswith(".dlq")):  # dead letters stay
+        assert len(bus.read_all(topic)) >= first[topic]
+    audit = runner.invoke(main, ["audit", "--home", str(home)])
+    assert audit.exit_code == 0, audit.output

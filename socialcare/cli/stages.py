@@ -305,11 +305,9 @@ def log_prune(rt: Runtime, older_than) -> None:
     """Delete old messages nothing needs any more: in the pipeline's topics those every
     consumer group has committed past, in `care.events` by age alone (a broker's retention);
     dead letters stay (the audit reads them). The file keeps its size and reuses the space."""
-    import time
-
     from route.durations import parse_duration
-    from socialcare.stream.bus import CONSUMED_TOPICS, TOPIC_EVENTS
     from socialcare.stream.embedded import EmbeddedBus
+    from socialcare.stream.retention import prune_log
 
     try:
         age = parse_duration(older_than)
@@ -318,6 +316,5 @@ def log_prune(rt: Runtime, older_than) -> None:
     bus = rt.bus
     if not isinstance(bus, EmbeddedBus):
         raise click.ClickException("the log is Kafka: its brokers' retention.ms applies")
-    before_ms = int((time.time() - age.total_seconds()) * 1000)
-    deleted = bus.prune(before_ms, CONSUMED_TOPICS, [TOPIC_EVENTS])
+    deleted = prune_log(bus, age)
     echo_json({"deleted": deleted, "older_than": older_than})

@@ -34,6 +34,8 @@ from socialcare.stream.bus import (
 from socialcare.stream.sqlite_files import prepare
 from socialcare.stream.wal import BackgroundCheckpoints, backstop
 
+PRUNE_CHUNK = 5_000  # messages deleted per transaction by a prune
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS topics(name TEXT PRIMARY KEY, partitions INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS log_end(
@@ -173,30 +175,53 @@ class EmbeddedBus(Bus):
         ).fetchall()
         return [_record(r) for r in rows]
 
-    def prune(self, older_than_ms: int, consumed: Iterable[str], outbound: Iterable[str]) -> int:
+    def prune(
+        self,
+        older_than_ms: int,
+        consumed: Iterable[str],
+        outbound: Iterable[str],
+        chunk: int = PRUNE_CHUNK,
+    ) -> int:
         """Delete messages written before `older_than_ms` (epoch ms) that nothing needs: in the
         `consumed` topics only those below every committed offset of every group that reads
         the partition (a partition no group has read keeps all), in the `outbound` topics by
         time alone, as a broker's retention does. Other topics (dead letters) keep everything.
-        Offsets go on from where they were. Returns how many were deleted."""
+        As a broker deletes whole segments, a partition loses a prefix: up to its first message
+        that is young enough (or not yet read), so its offsets stay without holes and go on from
+        where they were. Deletes `chunk` messages per transaction, so the log's writers wait at
+        most one chunk. Returns how many were deleted."""
+        ranges: list[tuple[str, int, int | None]] = []  # topic, partition, first offset kept
+        for topic in consumed:
+            ranges += self._conn.execute(
+                "SELECT topic, partition, min(next_offset) FROM group_offsets WHERE topic=? "
+                "GROUP BY partition",
+                (topic,),
+            ).fetchall()
+        for topic in outbound:
+            ranges += self._conn.execute(
+                "SELECT topic, partition, NULL FROM log_end WHERE topic=?", (topic,)
+            ).fetchall()
         deleted = 0
-        with _Tx(self._conn) as c:
-            for topic in consumed:
-                bounds = c.execute(
-                    "SELECT partition, min(next_offset) FROM group_offsets WHERE topic=? "
-                    "GROUP BY partition",
-                    (topic,),
-                ).fetchall()
-                for partition, bound in bounds:
-                    deleted += c.execute(
-                        "DELETE FROM messages WHERE topic=? AND partition=? AND offset<? "
-                        "AND ts_ms<?",
-                        (topic, partition, bound, older_than_ms),
-                    ).rowcount
-            for topic in outbound:
-                deleted += c.execute(
-                    "DELETE FROM messages WHERE topic=? AND ts_ms<?", (topic, older_than_ms)
-                ).rowcount
+        for topic, partition, bound in ranges:
+            while True:  # a chunk at a time, from the partition's start, up to the first kept
+                with _Tx(self._conn) as c:
+                    old, last = 0, None
+                    for offset, ts_ms in c.execute(  # stepped lazily: stops at the first young
+                        "SELECT offset, ts_ms FROM messages WHERE topic=? AND partition=? "
+                        "AND offset<coalesce(?, offset + 1) ORDER BY offset LIMIT ?",
+                        (topic, partition, bound, chunk),
+                    ):
+                        if ts_ms >= older_than_ms:
+                            break
+                        old, last = old + 1, offset
+                    if old:
+                        c.execute(
+                            "DELETE FROM messages WHERE topic=? AND partition=? AND offset<=?",
+                            (topic, partition, last),
+                        )
+                deleted += old
+                if old < chunk:
+                    break
         return deleted
 
     def close(self) -> None:

@@ -149,7 +149,7 @@ def test_prune_deletes_only_what_every_reader_has_committed_past(tmp_path):
     long_ago = int(time.time() * 1000) - 60_000
     assert bus.prune(long_ago, ["in", "idle"], ["out"]) == 0  # nothing is that old
     now = int(time.time() * 1000) + 1
-    assert bus.prune(now, ["in", "idle"], ["out"]) == 6 + 3
+    assert bus.prune(now, ["in", "idle"], ["out"], chunk=2) == 6 + 3  # in chunks of two
     assert [int(r.value) for r in bus.read_all("in")] == [6, 7, 8, 9]  # not consumed yet: kept
     assert bus.read_all("out") == []  # outbound: by age alone
     assert len(bus.read_all("idle")) == 3  # no group has read it: kept
@@ -161,3 +161,18 @@ def test_prune_deletes_only_what_every_reader_has_committed_past(tmp_path):
     assert [int(r.value) for r in _drain(again)] == [6, 7, 8, 9, 10]
     fresh = bus.consumer("new", ["in"])  # from the earliest kept, across the gap
     assert [r.offset for r in _drain(fresh)] == [6, 7, 8, 9, 10]
+
+
+def test_prune_deletes_a_prefix_of_each_partition_up_to_its_first_young_message(tmp_path):
+    import time
+
+    bus = EmbeddedBus(tmp_path / "bus.db")
+    bus.ensure_topics(["out"], partitions=1)
+    _send(bus, "out", [("k", str(i)) for i in range(5)])
+    time.sleep(0.02)
+    cutoff = int(time.time() * 1000)
+    time.sleep(0.02)
+    _send(bus, "out", [("k", str(i)) for i in range(5, 8)])
+    assert bus.prune(cutoff, [], ["out"], chunk=3) == 5  # 3 + 2, and the third chunk is young
+    assert [r.offset for r in bus.read_all("out")] == [5, 6, 7]
+    assert bus.prune(cutoff, [], ["out"], chunk=3) == 0
