@@ -8,7 +8,18 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, case, func, or_, select
+from sqlalchemy import (
+    Engine,
+    Select,
+    UnaryExpression,
+    case,
+    func,
+    literal_column,
+    or_,
+    select,
+    union_all,
+)
+from sqlalchemy.sql import operators
 
 from socialcare.store.tables import case_events, cases, incidents, posts
 from socialcare.stream.schema import utcnow
@@ -25,6 +36,17 @@ QUEUE_ORDER = (
     cases.c.opened_at.asc(),
     cases.c.id.asc(),
 )
+
+
+# as the partial index ix_cases_resolved_order says it (SQLite uses a partial index only for the
+# same term: a bound parameter would not do)
+_RESOLVED = cases.c.status == literal_column("'resolved'")
+
+
+def _ordered(query: Select, part: UnaryExpression) -> UnaryExpression:
+    """`part` of QUEUE_ORDER on `query`'s own column of that name (a union's, say)."""
+    column = query.selected_columns[part.element.name]
+    return column.desc() if part.modifier is operators.desc_op else column.asc()
 
 
 def _iso(value: Any) -> Any:
@@ -57,7 +79,7 @@ def list_cases(
     them from `offset` (a stable order: pages neither skip nor repeat a case that did not
     change meanwhile). With `fold_incidents`, cases of an incident are left out: the queue
     page shows them as one line each (`incident_lines`)."""
-    query = select(cases).order_by(*QUEUE_ORDER)
+    query = select(cases)
     if hide_snoozed:
         now = utcnow()
         query = query.where(or_(cases.c.snoozed_until.is_(None), cases.c.snoozed_until <= now))
@@ -74,8 +96,14 @@ def list_cases(
         )
     elif status == "unresolved":  # open or claimed (a claim is a lease on an open case)
         query = query.where(cases.c.status == "open")
+    elif status == "resolved":
+        query = query.where(_RESOLVED)
     elif status:
         query = query.where(cases.c.status == status)
+    else:  # the open cases (sorted) merged with the resolved ones (read in order by an index)
+        both = union_all(query.where(cases.c.status == "open"), query.where(_RESOLVED))
+        query = select(both.subquery())
+    query = query.order_by(*(_ordered(query, part) for part in QUEUE_ORDER))
     if limit:
         query = query.limit(limit)
     if offset:

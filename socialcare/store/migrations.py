@@ -209,7 +209,17 @@ MIGRATIONS: list[Migration] = [
         "and by queue",
         lambda conn: _indexes(conn, "ix_cases_network_status_due", "ix_cases_status_queue"),
     ),
+    (
+        11,
+        "lists of cases in the queue's order: a queue's by status, and the resolved ones",
+        lambda conn: _queue_order_indexes(conn),
+    ),
 ]
+
+
+def _queue_order_indexes(conn: Connection) -> None:
+    conn.execute(text("DROP INDEX IF EXISTS ix_cases_queue_status_priority"))  # a prefix of one
+    _indexes(conn, "ix_cases_queue_order", "ix_cases_resolved_order")
 
 
 def _indexes(conn: Connection, *names: str) -> None:

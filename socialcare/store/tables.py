@@ -147,7 +147,18 @@ cases = Table(
     Column("updated_at", UTCDateTime, nullable=False),
     UniqueConstraint("network", "conversation_id", name="uq_cases_conversation"),
 )
-Index("ix_cases_queue_status_priority", cases.c.queue, cases.c.status, cases.c.priority)
+# a queue's cases of one status in the queue's order (store/cases.QUEUE_ORDER): a page of it, or
+# the assigner's next case, reads its own rows whatever the queue holds (migration 11 put the due
+# time, opening time and id after the priority; the index kept every priority change before too)
+Index(
+    "ix_cases_queue_order",
+    cases.c.queue,
+    cases.c.status,
+    cases.c.priority.desc(),
+    cases.c.sla_due,
+    cases.c.opened_at,
+    cases.c.id,
+)
 Index("ix_cases_customer", cases.c.network, cases.c.customer_id)
 Index("ix_cases_sla_due", cases.c.sla_due)
 # the watchdog's looks: a network's open cases, by due time (without it a look read every case
@@ -156,6 +167,19 @@ Index("ix_cases_network_status_due", cases.c.network, cases.c.status, cases.c.sl
 # the desk's queue counts, incident lines and unresolved lists: the open cases, not every case
 Index("ix_cases_status_queue", cases.c.status, cases.c.queue)
 Index("ix_cases_assignee", cases.c.assignee, cases.c.status)
+# every queue's resolved cases in the queue's order: the API's lists of resolved or of all cases
+# sorted every case ever stored for each page (301 and 121 ms for 50 of 537,000). Partial, so the
+# router's changes to open cases (priority, due times) never touch it.
+Index(
+    "ix_cases_resolved_order",
+    cases.c.status,  # the status first: the planner takes it over ix_cases_status_queue's
+    cases.c.priority.desc(),
+    cases.c.sla_due,
+    cases.c.opened_at,
+    cases.c.id,
+    sqlite_where=cases.c.status == "resolved",
+    postgresql_where=cases.c.status == "resolved",
+)
 
 posts = Table(
     "posts",

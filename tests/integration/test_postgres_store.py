@@ -174,3 +174,32 @@ def test_the_spike_judge_raises_on_postgresql_what_it_raises_on_sqlite(pg_url, t
     on_sqlite = raised_by_looks(open_store(f"sqlite:///{tmp_path / 'one.db'}"), ONE_LOOK)
     assert on_sqlite
     assert raised_by_looks(open_store(pg_url), LIVE_LOOKS) == on_sqlite
+
+
+def test_lists_of_cases_come_in_the_same_order_on_postgresql_as_on_sqlite(pg_url, tmp_path):
+    """The list of every case merges the open ones with the resolved ones (a union read in the
+    queue's order); its pages and the resolved list are the same on both databases."""
+    from sqlalchemy import update
+
+    from socialcare.store.cases import list_cases
+
+    def lists(engine) -> list[list[tuple]]:
+        with engine.begin() as conn:
+            CaseBook(conn, default_rules(), T0).apply(
+                [classified(str(i), f"l{i}", minutes=i % 4) for i in range(24)]
+            )
+            conn.execute(
+                update(cases).where(cases.c.conversation_id < "l2").values(status="resolved")
+            )
+        pages = [
+            list_cases(engine, None, None, 7),
+            list_cases(engine, None, None, 100, offset=7),
+            list_cases(engine, None, "resolved", 100),
+            list_cases(engine, "complaints", None, 100),
+        ]
+        return [[(c["conversation_id"], c["status"], c["priority"]) for c in p] for p in pages]
+
+    on_sqlite = lists(open_store(f"sqlite:///{tmp_path / 'lists.db'}"))
+    assert len(on_sqlite[0] + on_sqlite[1]) == 24 and len(on_sqlite[2]) == 12  # l0, l1, l1x
+    assert on_sqlite[3], "no case in the queue"
+    assert lists(open_store(pg_url)) == on_sqlite
