@@ -11,8 +11,9 @@ every 5 s, a minute ends once a minute) and one after the next minute is over.
 
 The cases: the demo source's `--conversations` routed into open cases, and `--resolved-per-open`
 resolved copies of each (a store keeps every case it ever had), then whole watchdog looks
-(warnings, escalations, spikes on no traffic). `--tree` runs another checkout's code (an older
-commit in a `git worktree`).
+(warnings, escalations, spikes on no traffic), and the desk API's case lists on that store
+(`GET /api/cases` with and without a status or a queue: a page of 50 with its post ids).
+`--tree` runs another checkout's code (an older commit in a `git worktree`).
 """
 
 from __future__ import annotations
@@ -88,6 +89,7 @@ def case_looks(args: argparse.Namespace) -> None:
     from route.casebook import CaseBook
     from route.rules import default_rules
     from route.watchdog import Watchdog
+    from socialcare.store.cases import list_cases
     from socialcare.store.db import open_store
     from socialcare.stream.schema import utcnow
 
@@ -126,6 +128,23 @@ def case_looks(args: argparse.Namespace) -> None:
             times.append(time.perf_counter() - started)
         print(f"cases: {counts} ({args.tree})")
         print(f"  a watchdog look: median {statistics.median(times[1:]) * 1000:.0f} ms")
+        with engine.connect() as conn:
+            queue = conn.exec_driver_sql(
+                "SELECT queue FROM cases GROUP BY queue ORDER BY count(*) DESC LIMIT 1"
+            ).scalar()
+        for label, options in (
+            ("no status", {}),
+            ("status=resolved", {"status": "resolved"}),
+            ("status=resolved&offset=10000", {"status": "resolved", "offset": 10_000}),
+            (f"queue={queue}", {"queue": queue}),
+            ("status=unresolved", {"status": "unresolved"}),
+        ):
+            times = []
+            for _ in range(4):
+                started = time.perf_counter()
+                list_cases(engine, limit=50, with_posts=True, **options)
+                times.append(time.perf_counter() - started)
+            print(f"  GET /api/cases?{label}: median {statistics.median(times[1:]) * 1000:.1f} ms")
         engine.dispose()
 
 
