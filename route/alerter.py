@@ -65,6 +65,10 @@ def tick(conn: Connection, rules: RuleSet, clock: datetime | None, now: datetime
                 alert = _raise(conn, spike, rules, now, clock)
                 if alert is not None:
                     raised.append(alert)
+            # the minutes no later look reads (it judges minutes after up_to) go
+            traffic.forget(
+                conn, key, history_ranges(up_to, up_to + 1, spike_settings.history_days)[0][0]
+            )
         traffic.judged(conn, key, up_to)
     closed = store.close_idle(conn, clock - settings.incident_idle, now)
     closed += close_quiet(conn, clock, now)

@@ -95,6 +95,30 @@ def series(
     return out
 
 
+FORGET_SPAN = 14 * 1440  # minutes of a key forgotten at most per call: a store that kept years
+# of them before (or a key back after a long silence) sheds them a fortnight a look, in short
+# transactions
+
+
+def forget(conn: Connection, key: str, before: int) -> int:
+    """Delete a key's minutes older than `before`, but for its very first (the judge's warm-up
+    and history count from it), at most FORGET_SPAN minutes' worth a call: no look reads them
+    again. Returns how many rows went."""
+    of_key = traffic.c.key == key
+    first = conn.execute(select(func.min(traffic.c.bucket)).where(of_key)).scalar()
+    if first is None:
+        return 0
+    second = conn.execute(
+        select(func.min(traffic.c.bucket)).where(of_key, traffic.c.bucket > first)
+    ).scalar()
+    if second is None or second >= before:
+        return 0
+    until = min(before, second + FORGET_SPAN)
+    return conn.execute(
+        traffic.delete().where(of_key, traffic.c.bucket >= second, traffic.c.bucket < until)
+    ).rowcount
+
+
 def judged(conn: Connection, key: str, until: int) -> None:
     done = conn.execute(
         update(spike_state).where(spike_state.c.key == key).values(judged_until=until)

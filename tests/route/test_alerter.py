@@ -10,11 +10,12 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from route import alerter
 from route.rules import default_rules
 from route.spikes import bucket_of, bucket_start
-from socialcare.store import traffic
+from socialcare.store import tables, traffic
 from socialcare.store.db import open_store
 from socialcare.store.tables import alerts
 from tests.factories import T0
@@ -98,6 +99,14 @@ def raised_by_looks(engine, looks) -> list[tuple]:
 
 def test_looks_that_read_part_of_the_history_raise_the_alerts_of_one_look(tmp_path):
     one = raised_by_looks(open_store(f"sqlite:///{tmp_path / 'one.db'}"), ONE_LOOK)
-    live = raised_by_looks(open_store(f"sqlite:///{tmp_path / 'live.db'}"), LIVE_LOOKS)
+    live_store = open_store(f"sqlite:///{tmp_path / 'live.db'}")
+    live = raised_by_looks(live_store, LIVE_LOOKS)
     assert len(one) == 1 and one[0][1] == "volume"  # the burst on the last day
     assert live == one
+    # and the live looks forgot the minutes no later look reads, but for the very first
+    with live_store.connect() as conn:
+        kept = [b for (b,) in conn.execute(select(tables.traffic.c.bucket).order_by("bucket"))]
+    last_judged = bucket_of(LIVE_LOOKS[-1]) - 1
+    oldest_read = last_judged + 1 - 7 * 1440 - 39  # the seventh day back, ±30 min of a window
+    assert kept[0] == START and kept[1] >= oldest_read > kept[0] + 1440
+    assert set(kept[1:]) == {b for (_, b, _) in _nine_days(START) if b >= oldest_read}
