@@ -18,8 +18,7 @@ from route.stage import RouteStage
 from route.watchdog import Watchdog
 from socialcare.runtime import Runtime
 from socialcare.store.ingest_state import IngestState
-from socialcare.stream.embedded import EmbeddedBus
-from socialcare.stream.retention import LogRetention
+from socialcare.stream.retention import retention_of
 from socialcare.stream.worker import Worker, run_loop
 
 WATCH_EVERY_S = 5.0
@@ -53,10 +52,7 @@ class Pipeline:
         self.assigner = Assigner(engine, rules, idle)
         self.retrain = RetrainSchedule(engine, runtime.settings.retrain_every)
         self.replies = runtime.replies
-        keep = timedelta(hours=runtime.settings.log_retention_hours)
-        self.retention = (  # on Kafka, the brokers' own retention applies
-            LogRetention(bus, keep) if isinstance(bus, EmbeddedBus) and keep else None
-        )
+        self.retention = retention_of(bus, runtime.settings.log_retention_hours)
         self._next_watch = 0.0
         # how long "nothing left" must hold before it is believed (see Bus.exact_lag)
         self.settle_s = 0.0 if bus.exact_lag else 2.0

@@ -176,3 +176,25 @@ def test_run_prunes_the_log_by_its_retention_setting(tmp_path: Path):
         assert len(bus.read_all(topic)) >= first[topic]
     audit = runner.invoke(main, ["audit", "--home", str(home)])
     assert audit.exit_code == 0, audit.output
+
+
+def test_the_watchdog_prunes_the_log_for_stages_run_apart(tmp_path: Path):
+    import time
+
+    from socialcare.stream.bus import CONSUMED_TOPICS
+    from socialcare.stream.embedded import EmbeddedBus
+
+    home = tmp_path / "h"
+    runner = CliRunner()
+    ran = runner.invoke(main, ["run", "--source", "demo:30", "--until-idle", "--home", str(home)])
+    assert ran.exit_code == 0, ran.output
+    bus = EmbeddedBus(home / "bus.db")
+    assert sum(len(bus.read_all(t)) for t in CONSUMED_TOPICS) > 0
+    time.sleep(1.2)
+    look = ["watchdog", "--once", "--home", str(home)]
+    kept = runner.invoke(main, look, env={"SOCIALCARE_LOG_RETENTION_HOURS": "0"})
+    assert kept.exit_code == 0, kept.output
+    assert sum(len(bus.read_all(t)) for t in CONSUMED_TOPICS) > 0
+    pruned = runner.invoke(main, look, env={"SOCIALCARE_LOG_RETENTION_HOURS": str(1 / 3600)})
+    assert pruned.exit_code == 0, pruned.output
+    assert sum(len(bus.read_all(t)) for t in CONSUMED_TOPICS) == 0  # every message was consumed

@@ -199,12 +199,18 @@ def route(rt: Runtime, until_idle, idle_seconds, batch_size) -> None:
 @click.option("--once", is_flag=True, help="Check once and exit.")
 @with_runtime(rules=True)
 def watchdog(rt: Runtime, interval, once) -> None:
-    """Warn before SLA breaches and escalate on them (also runs inside `run`)."""
+    """Warn before SLA breaches and escalate on them (also runs inside `run`). On the embedded
+    log it also deletes, every ten minutes, what SOCIALCARE_LOG_RETENTION_HOURS lets go."""
     from route.watchdog import Watchdog
+    from socialcare.stream.retention import retention_of
 
     dog = Watchdog(rt.engine, rt.rules, webhook_url=rt.settings.webhook_url)
+    embedded = rt.settings.bus_url.startswith("embedded:")  # Kafka keeps its own retention
+    retention = retention_of(rt.bus, rt.settings.log_retention_hours) if embedded else None
     stop = stop_on_signals()
     while True:
+        if retention is not None:
+            retention.tick()
         report = dog.tick()
         if once:
             echo_json(report.summary())

@@ -1,5 +1,6 @@
 """The embedded log's retention: old messages nothing needs any more are deleted, by
-`socialcare log prune` at once and by `run` every few minutes (as a broker's retention.ms)."""
+`socialcare log prune` at once and by `run` and `watchdog` every few minutes (as a broker's
+retention.ms)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import time
 from collections.abc import Callable
 from datetime import timedelta
 
-from socialcare.stream.bus import CONSUMED_TOPICS, TOPIC_EVENTS
+from socialcare.stream.bus import CONSUMED_TOPICS, TOPIC_EVENTS, Bus
 from socialcare.stream.embedded import EmbeddedBus
 
 log = logging.getLogger(__name__)
@@ -52,3 +53,11 @@ class LogRetention:
                 self.clock() - started,
             )
         return deleted
+
+
+def retention_of(bus: Bus, hours: float) -> LogRetention | None:
+    """The retention SOCIALCARE_LOG_RETENTION_HOURS asks for; None on Kafka (the brokers'
+    retention.ms applies) or with 0 (keep everything)."""
+    if isinstance(bus, EmbeddedBus) and hours > 0:
+        return LogRetention(bus, timedelta(hours=hours))
+    return None
