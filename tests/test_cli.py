@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from click.testing import CliRunner
 
 from route.rules import DEFAULT_RULES_PATH
 from socialcare.cli import main
+from socialcare.stream.bus import CONSUMED_TOPICS, TOPIC_EVENTS
+from socialcare.stream.embedded import EmbeddedBus
 
 CLI = [sys.executable, "-m", "socialcare.cli"]
 
@@ -124,16 +127,22 @@ def test_batch_size_defaults_per_stage_and_out_of_range_is_a_usage_error(tmp_pat
     assert bad.exit_code == 2 and "--batch-size" in bad.output
 
 
-def test_log_prune_keeps_what_the_audit_and_the_pipeline_need(tmp_path: Path):
-    import time
-
-    from socialcare.stream.embedded import EmbeddedBus
-
-    home = tmp_path / "h"
-    runner = CliRunner()
-    ran = runner.invoke(main, ["run", "--source", "demo:40", "--until-idle", "--home", str(home)])
+def _run_demo(runner: CliRunner, home: Path, env: dict[str, str] | None = None) -> EmbeddedBus:
+    """`run --source demo:40 --until-idle` on `home`; its embedded log."""
+    ran = runner.invoke(
+        main, ["run", "--source", "demo:40", "--until-idle", "--home", str(home)], env=env
+    )
     assert ran.exit_code == 0, ran.output
-    bus = EmbeddedBus(home / "bus.db")
+    return EmbeddedBus(home / "bus.db")
+
+
+def _consumed(bus: EmbeddedBus) -> int:
+    return sum(len(bus.read_all(t)) for t in CONSUMED_TOPICS)
+
+
+def test_log_prune_keeps_what_the_audit_and_the_pipeline_need(tmp_path: Path):
+    home, runner = tmp_path / "h", CliRunner()
+    bus = _run_demo(runner, home)
     before = {t: len(bus.read_all(t)) for t in bus.topics()}
     bad = runner.invoke(main, ["log", "prune", "--older-than", "soon", "--home", str(home)])
     assert bad.exit_code == 2 and "--older-than" in bad.output
@@ -146,29 +155,18 @@ def test_log_prune_keeps_what_the_audit_and_the_pipeline_need(tmp_path: Path):
     assert all(after[t] == n for t, n in before.items() if t.endswith(".dlq"))
     audit = runner.invoke(main, ["audit", "--home", str(home)])
     assert audit.exit_code == 0, audit.output  # every mention is still accounted for
-    again = runner.invoke(main, ["run", "--source", "demo:40", "--until-idle", "--home", str(home)])
-    assert again.exit_code == 0, again.output
+    _run_demo(runner, home)
     assert len(bus.read_all("mentions.raw")) > 0  # the log goes on after the gap
 
 
 def test_run_prunes_the_log_by_its_retention_setting(tmp_path: Path):
-    import time
-
-    from socialcare.stream.bus import CONSUMED_TOPICS, TOPIC_EVENTS
-    from socialcare.stream.embedded import EmbeddedBus
-
-    home = tmp_path / "h"
-    runner = CliRunner()
-    args = ["run", "--source", "demo:40", "--until-idle", "--home", str(home)]
-    kept = runner.invoke(main, args, env={"SOCIALCARE_LOG_RETENTION_HOURS": "0"})
-    assert kept.exit_code == 0, kept.output
-    bus = EmbeddedBus(home / "bus.db")
+    home, runner = tmp_path / "h", CliRunner()
+    bus = _run_demo(runner, home, {"SOCIALCARE_LOG_RETENTION_HOURS": "0"})
     first = {t: len(bus.read_all(t)) for t in bus.topics()}
     assert first["mentions.raw"] > 0 and first["care.events"] > 0
     time.sleep(1.2)
     second_started_ms = int(time.time() * 1000)
-    pruning = runner.invoke(main, args, env={"SOCIALCARE_LOG_RETENTION_HOURS": str(1 / 3600)})
-    assert pruning.exit_code == 0, pruning.output
+    _run_demo(runner, home, {"SOCIALCARE_LOG_RETENTION_HOURS": str(1 / 3600)})
     for topic in (*CONSUMED_TOPICS, TOPIC_EVENTS):  # the first run's messages are gone
         assert all(r.timestamp_ms >= second_started_ms for r in bus.read_all(topic)), topic
     assert len(bus.read_all("mentions.raw")) > 0  # the second run's are there
@@ -179,22 +177,14 @@ def test_run_prunes_the_log_by_its_retention_setting(tmp_path: Path):
 
 
 def test_the_watchdog_prunes_the_log_for_stages_run_apart(tmp_path: Path):
-    import time
-
-    from socialcare.stream.bus import CONSUMED_TOPICS
-    from socialcare.stream.embedded import EmbeddedBus
-
-    home = tmp_path / "h"
-    runner = CliRunner()
-    ran = runner.invoke(main, ["run", "--source", "demo:30", "--until-idle", "--home", str(home)])
-    assert ran.exit_code == 0, ran.output
-    bus = EmbeddedBus(home / "bus.db")
-    assert sum(len(bus.read_all(t)) for t in CONSUMED_TOPICS) > 0
+    home, runner = tmp_path / "h", CliRunner()
+    bus = _run_demo(runner, home)
+    assert _consumed(bus) > 0
     time.sleep(1.2)
     look = ["watchdog", "--once", "--home", str(home)]
     kept = runner.invoke(main, look, env={"SOCIALCARE_LOG_RETENTION_HOURS": "0"})
     assert kept.exit_code == 0, kept.output
-    assert sum(len(bus.read_all(t)) for t in CONSUMED_TOPICS) > 0
+    assert _consumed(bus) > 0
     pruned = runner.invoke(main, look, env={"SOCIALCARE_LOG_RETENTION_HOURS": str(1 / 3600)})
     assert pruned.exit_code == 0, pruned.output
-    assert sum(len(bus.read_all(t)) for t in CONSUMED_TOPICS) == 0  # every message was consumed
+    assert _consumed(bus) == 0  # every message was consumed
