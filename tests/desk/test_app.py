@@ -14,6 +14,7 @@ def test_queue_page_lists_cases_by_priority_with_text_escaped(as_role):
     assert "<script>alert" not in html and "<img src=x" not in html
     assert "&lt;script&gt;" in html
     assert html.index(HOT) < html.index(CALM)
+    assert " · 1 post<" in html and " 1 posts" not in html  # each case here has one post
 
 
 def test_case_page_shows_the_conversation_escaped_and_why_it_is_here(as_role):
