@@ -186,8 +186,8 @@ class Settings(BaseSettings):
     log_retention_hours: float = Field(
         168.0,
         ge=0,
-        description="SOCIALCARE_LOG_RETENTION_HOURS: `run` on the embedded log deletes, every "
-        "ten minutes, messages older than this that every consumer group has committed past "
+        description="SOCIALCARE_LOG_RETENTION_HOURS: `run` (and `watchdog`, for stages run "
+        "apart) on the embedded log deletes, every ten minutes, messages older than this that every consumer group has committed past "
         "(care.events by age alone; dead letters stay); 0: keep everything. On Kafka the "
         "brokers' retention.ms applies.",
     )

@@ -38,8 +38,9 @@ QUEUE_ORDER = (
 )
 
 
-# as the partial index ix_cases_resolved_order says it (SQLite uses a partial index only for the
-# same term: a bound parameter would not do)
+# as the partial index ix_cases_resolved_order says it, a literal: SQLite matches a bound value
+# too, but a plan made for any value (psycopg prepares a statement run five times, and
+# PostgreSQL may then use a generic plan) cannot use a partial index
 _RESOLVED = cases.c.status == literal_column("'resolved'")
 
 

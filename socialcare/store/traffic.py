@@ -59,13 +59,13 @@ def pending(conn: Connection, up_to: int) -> dict[str, int]:
     judged up to `up_to` already is not one (the watchdog looks every few seconds, a minute
     ends once a minute: reading a week of a key's counts to judge nothing is most looks' work)."""
     judged = dict(conn.execute(select(spike_state.c.key, spike_state.c.judged_until)).all())
-    latest = conn.execute(_LAST_MINUTES, {"up_to": up_to}).all()
-    return {
-        key: judged.get(key, -1)
-        for key, last in latest
+    out: dict[str, int] = {}
+    for key, last in conn.execute(_LAST_MINUTES, {"up_to": up_to}).all():
+        done = judged.get(key, -1)
         # a window reaches ten minutes past its last post
-        if last is not None and last + 10 > judged.get(key, -1) and judged.get(key, -1) < up_to
-    }
+        if last is not None and last + 10 > done and done < up_to:
+            out[key] = done
+    return out
 
 
 def series(

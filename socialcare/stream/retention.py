@@ -17,12 +17,11 @@ log = logging.getLogger(__name__)
 PRUNE_EVERY_S = 600.0
 
 
-def prune_log(bus: EmbeddedBus, older_than: timedelta, now: float | None = None) -> int:
+def prune_log(bus: EmbeddedBus, older_than: timedelta) -> int:
     """Delete the messages written longer ago than `older_than` that nothing needs: in the
     pipeline's topics those every consumer group has committed past, in `care.events` by age
     alone; dead letters stay (the audit reads them). Returns how many were deleted."""
-    now = time.time() if now is None else now
-    before_ms = int((now - older_than.total_seconds()) * 1000)
+    before_ms = int((time.time() - older_than.total_seconds()) * 1000)
     return bus.prune(before_ms, CONSUMED_TOPICS, [TOPIC_EVENTS])
 
 
