@@ -203,6 +203,18 @@ def test_the_presence_toggle(browser, desk_url):
     page.screenshot(path=str(SHOTS / "agent-queue-phone.png"), full_page=False)
 
 
+def test_the_queue_on_a_phone_scrolls_its_table_not_the_page(browser, desk_url):
+    page = sign_in(browser, desk_url, "ana")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(desk_url + "/")
+    post = page.locator("#cases tbody td.text").first
+    assert post.bounding_box()["width"] >= 180  # a post reads in lines, not letter by letter
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390  # the page fits
+    wide = page.evaluate("document.querySelector('#cases').parentElement.scrollWidth")
+    assert wide > 390  # the table scrolls inside its box
+    page.screenshot(path=str(SHOTS / "agent-queue-table-phone.png"), full_page=False)
+
+
 def test_customer_profile_and_saved_replies_editor_pages(browser, desk_url):
     page = sign_in(browser, desk_url, "ana")
     open_a_fresh_case(page, desk_url)
