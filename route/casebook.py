@@ -25,7 +25,14 @@ from route.incidents import Matcher
 from route.incidents import _Open as _OpenIncident
 from route.priority import total
 from route.rules import Decision, Facts, RuleSet, decide
-from route.sla import breached_as_of, earliest_due, first_response_due, sla_clock, sla_due
+from route.sla import (
+    Clock,
+    breached_as_of,
+    earliest_due,
+    first_response_due,
+    sla_clock,
+    sla_due,
+)
 from route.spikes import bucket_of
 from socialcare.store import bulk, lookups, traffic
 from socialcare.store import incidents as incident_store
@@ -72,11 +79,35 @@ class _CaseState:
     # a post joined it out of event-time order in this batch: the router's per-post decisions
     # may differ from those of posts in order (see `_escalations_in_order`)
     reordered: bool = False
+    # the latest time on the timeline, kept as posts are added: a thread of thousands of replies
+    # (an outage notice everyone answers) would otherwise scan its timeline once per post
+    latest: datetime | None = None
+    # its SLA clock over the timeline, stepped as posts come in time order (None: work it out)
+    clock: Clock | None = None
+
+    def load(self, timeline: list[tuple[datetime, bool, str]]) -> None:
+        """Start from the case's stored timeline."""
+        self.timeline = timeline
+        self.latest = max((e[0] for e in timeline), default=None)
+        self.clock = None
+
+    def add(self, at: datetime, brand: bool, handle: str) -> None:
+        """Put a post on the timeline, whatever its order."""
+        self.timeline.append((at, brand, handle))
+        if self.latest is None or at > self.latest:
+            self.latest = at
+        if self.clock is not None:
+            if self.clock.follows(at, brand):
+                self.clock.step(at, brand)
+            else:
+                self.clock = None  # an earlier post: the clock is worked out again
 
     def join(self, at: datetime, brand: bool, handle: str) -> None:
-        if self.timeline and at < max(e[0] for e in self.timeline):
+        """Put a post on the timeline as the router decides on it: one earlier than the
+        latest joined out of order."""
+        if self.latest is not None and at < self.latest:
             self.reordered = True
-        self.timeline.append((at, brand, handle))
+        self.add(at, brand, handle)
 
 
 class CaseBook:
@@ -124,7 +155,7 @@ class CaseBook:
         }
         known = lookups.timelines(self.conn, [s.row["id"] for s in states.values()])
         for state in states.values():
-            state.timeline = known.get(state.row["id"], [])
+            state.load(known.get(state.row["id"], []))
         self.stored_brand = lookups.unattached_brand_posts(
             self.conn, [c for c in convs if c not in states]
         )
@@ -392,7 +423,7 @@ class CaseBook:
         case["incident_id"] = None
         self._join_incident(m, case)
         state = _CaseState(case, is_new=True, changed=True)
-        state.timeline.append((m.created_at, False, m.author.handle or m.author.id))
+        state.add(m.created_at, False, m.author.handle or m.author.id)
         self._post_row(m, case_id, self._routing(case_id, d))
         self.events.append(
             Event(
@@ -443,7 +474,7 @@ class CaseBook:
             self.events.append(
                 Event(case_id, "replied", at, handle, {"post_id": post_id, "via": "stream"})
             )
-            state.timeline.append((at, True, handle))
+            state.add(at, True, handle)
             state.reordered = True  # answers that came before the case: no per-post decision
             self._note_response(state, at, handle)
         return state
@@ -486,9 +517,10 @@ class CaseBook:
         """The case's SLA clock and due times, from its whole timeline."""
         case = state.row
         policy = self.rules.sla_policies.get(case["sla_policy"])
-        case["waiting_since"], case["sla_paused_s"] = sla_clock(
-            state.timeline, policy.calendar if policy else None
-        )
+        cal = policy.calendar if policy else None
+        if state.clock is None or state.clock.cal is not cal:  # a post out of order, or a policy
+            state.clock = Clock.of(state.timeline, cal)  # with another calendar
+        case["waiting_since"], case["sla_paused_s"] = state.clock.reading
         case["sla_due"] = sla_due(case, self.rules)
         case["first_response_due"] = first_response_due(case, self.rules)
         state.stale = False
@@ -535,7 +567,7 @@ class CaseBook:
         if not state.reordered:
             return []  # posts in order: the router decided before each, as in order
         earliest = self._earliest_due(state)
-        latest = max((e[0] for e in state.timeline), default=None)
+        latest = state.latest
         if earliest is None or latest is None or latest <= earliest:
             return []
         return in_order(state.row, state.timeline, self.rules)

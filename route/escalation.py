@@ -26,7 +26,7 @@ from typing import Any
 from route.priority import total
 from route.rules import RuleSet
 from route.rules.compile import Escalation
-from route.sla import Timeline, first_response_due, open_as_of
+from route.sla import Clock, Timeline, first_response_due, open_with
 
 
 def owed_due(case: Mapping[str, Any], at: datetime, strict: bool = False) -> datetime | None:
@@ -69,12 +69,23 @@ def in_order(
     first_due = first_response_due(case, rules)
     made: list[tuple[datetime, datetime, str]] = []
     ordered = sorted(timeline, key=lambda e: (e[0], e[1]))
-    for i, (at, _brand, _handle) in enumerate(ordered):
+    policy = rules.sla_policies.get(case["sla_policy"])
+    # the posts before each post, as one clock stepped along (not worked out again from all of
+    # them at each post: a thread of thousands was quadratic)
+    clock = Clock(policy.calendar if policy else None)
+    first_response_at: datetime | None = None
+    stepped = 0  # ordered[:stepped] are the posts made before `at`
+    for at, _brand, _handle in ordered:
+        while ordered[stepped][0] < at:
+            t, brand, _h = ordered[stepped]
+            clock.step(t, brand)
+            if brand and t >= opened and first_response_at is None:
+                first_response_at = t
+            stepped += 1
         if at <= opened:
             continue
-        before = [e for e in ordered[:i] if e[0] < at]
         as_of = {
-            **open_as_of(case, before, rules),
+            **open_with(case, clock, first_response_at, rules),
             "status": case["status"],
             "first_response_due": first_due,
             **escalated,

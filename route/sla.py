@@ -12,22 +12,56 @@ from route.rules import RuleSet
 Timeline = list[tuple[datetime, bool, str]]  # (posted at, from the brand, author handle)
 
 
+class Clock:
+    """A case's SLA clock (waiting on the customer since, time paused) kept up post by post.
+
+    `sla_clock` runs one over the whole timeline in time order. A router adding posts to a
+    case in time order steps the one it has instead: a thread of thousands of replies would
+    otherwise sort its whole timeline again at each post."""
+
+    __slots__ = ("cal", "last", "paused", "seen_customer", "waiting")
+
+    def __init__(self, cal) -> None:
+        self.cal = cal
+        self.waiting: datetime | None = None
+        self.paused = timedelta()
+        self.seen_customer = False
+        self.last: tuple[datetime, bool] | None = None  # the latest post stepped over
+
+    @classmethod
+    def of(cls, timeline: Timeline, cal) -> Clock:
+        clock = cls(cal)
+        for at, brand, _handle in sorted(timeline, key=lambda e: (e[0], e[1])):
+            clock.step(at, brand)
+        return clock
+
+    def follows(self, at: datetime, brand: bool) -> bool:
+        """Whether a post comes after every post stepped over, as `of`'s sort would put it:
+        customer posts before brand posts of the same time."""
+        return self.last is None or (at, brand) >= self.last
+
+    def step(self, at: datetime, brand: bool) -> None:
+        """The next post in time order: the clock waits on the customer from a brand post that
+        follows a customer post until the customer's next post."""
+        if not brand:
+            self.seen_customer = True
+            if self.waiting is not None:
+                self.paused += calendar.elapsed(self.cal, self.waiting, at)
+                self.waiting = None
+        elif self.seen_customer and self.waiting is None:
+            self.waiting = at
+        self.last = (at, brand)
+
+    @property
+    def reading(self) -> tuple[datetime | None, int]:
+        """(waiting since, seconds paused)."""
+        return self.waiting, int(self.paused.total_seconds())
+
+
 def sla_clock(timeline: Timeline, cal) -> tuple[datetime | None, int]:
     """(waiting since, seconds paused) from a case's whole timeline, whatever order its posts
-    arrived in: the clock waits on the customer from a brand post that follows a customer post
-    until the customer's next post."""
-    waiting: datetime | None = None
-    paused = timedelta()
-    seen_customer = False
-    for at, brand, _handle in sorted(timeline, key=lambda e: (e[0], e[1])):
-        if not brand:
-            seen_customer = True
-            if waiting is not None:
-                paused += calendar.elapsed(cal, waiting, at)
-                waiting = None
-        elif seen_customer and waiting is None:
-            waiting = at
-    return waiting, int(paused.total_seconds())
+    arrived in."""
+    return Clock.of(timeline, cal).reading
 
 
 def first_response_due(case: dict, rules: RuleSet) -> datetime | None:
@@ -68,12 +102,17 @@ def open_as_of(case: dict, known: Timeline, rules: RuleSet) -> dict:
     """The case, open, as the posts `known` leave it: its first response, its clock (waiting
     since, seconds paused) and its due time, judged on those posts alone."""
     policy = rules.sla_policies.get(case["sla_policy"])
-    answers = sorted(t for t, brand, _h in known if brand and t >= case["opened_at"])
-    waiting, paused = sla_clock(known, policy.calendar if policy else None)
+    first = min((t for t, brand, _h in known if brand and t >= case["opened_at"]), default=None)
+    return open_with(case, Clock.of(known, policy.calendar if policy else None), first, rules)
+
+
+def open_with(case: dict, clock: Clock, first_response_at: datetime | None, rules: RuleSet) -> dict:
+    """The case, open, with the clock and first response of some of its posts."""
+    waiting, paused = clock.reading
     as_of = {
         **case,
         "status": "open",
-        "first_response_at": answers[0] if answers else None,
+        "first_response_at": first_response_at,
         "waiting_since": waiting,
         "sla_paused_s": paused,
     }

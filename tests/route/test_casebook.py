@@ -212,3 +212,72 @@ def test_every_routing_decision_records_rule_and_version(engine):
     assert routed["data"]["ruleset_version"] == default_rules().version
     stored = case["posts"][0]
     assert stored["post_id"] == "1"
+
+
+def _thread(n: int) -> list:
+    """One conversation of `n` posts a minute apart, every seventh from the brand (the clock
+    waits on the customer, then runs again), and now and then two customer posts at one minute."""
+    out = []
+    for i in range(n):
+        if i % 7 == 3:
+            out.append(brand(f"b{i}", "t", i))
+        else:
+            out.append(classified(f"p{i}", "t", minutes=i, author={"id": f"u{i % 40}"}))
+        if i % 11 == 5 and i % 7 != 3:
+            out.append(classified(f"q{i}", "t", minutes=i, author={"id": "tied"}))
+    return out
+
+
+SHORT = parse_rules(
+    "queues: {q: {}}\nsla_policies: {s: {first_response: 1h, resolution: 3h}}\n"
+    "default: {queue: q, priority: 1, sla: s}\n"
+)
+
+
+def _case_and_events(engine) -> tuple[dict, list]:
+    case = get_case(engine, case_id_for("x", "t"))
+    events = sorted((e["type"], e["actor"], str(e["data"])) for e in case.pop("events"))
+    case.pop("posts")
+    return {k: v for k, v in case.items() if k not in ("created_at", "updated_at")}, events
+
+
+def test_a_long_thread_works_its_sla_clock_out_once_per_batch_not_once_per_post(
+    engine, tmp_path, monkeypatch
+):
+    """A reply thread to an outage notice can run to thousands of posts. Past the case's first
+    due time the router checks the clock before each post; it steps the clock it has (posts in
+    time order) instead of sorting the whole timeline again, which made such a thread quadratic.
+    The case comes out as when every post is its own batch (a clock worked out afresh each time)."""
+    import route.casebook
+
+    worked_out = []
+    of = route.casebook.Clock.of
+    monkeypatch.setattr(
+        route.casebook.Clock, "of", classmethod(lambda cls, *a: worked_out.append(1) or of(*a))
+    )
+    thread = _thread(400)  # 400 minutes, past the 3-hour resolution time (the waits added)
+    apply(engine, thread, SHORT)
+    # once as the first due time passes, once as the batch is written, to check that the
+    # escalation still stands; before, once per post past the due time (about 170)
+    assert len(worked_out) == 2
+
+    one_by_one = open_store(f"sqlite:///{tmp_path / 'one-by-one.db'}")
+    for m in thread:
+        apply(one_by_one, [m], SHORT)
+    assert len(worked_out) > 100  # each batch past the due time works it out from the store
+    assert _case_and_events(engine) == _case_and_events(one_by_one)
+    case, events = _case_and_events(engine)
+    assert case["post_count"] == len(thread) - sum(m.from_brand for m in thread)
+    assert any(e[0] == "escalated" for e in events)  # the clock ran past a due time
+
+
+def test_a_post_earlier_than_the_thread_so_far_works_the_clock_out_again(engine, tmp_path):
+    thread = _thread(300)
+    late = thread.pop(120)  # a customer post that arrives last
+    assert not late.from_brand
+    apply(engine, [*thread, late])
+    in_order = open_store(f"sqlite:///{tmp_path / 'in-order.db'}")
+    apply(in_order, _thread(300))
+    got, want = get_case(engine, case_id_for("x", "t")), get_case(in_order, case_id_for("x", "t"))
+    for field in ("waiting_since", "sla_paused_s", "sla_due", "first_response_at", "post_count"):
+        assert got[field] == want[field], field
