@@ -164,44 +164,81 @@ def incident_lines(engine: Engine, queue: str | None = None) -> list[dict[str, A
     return rows
 
 
-def get_case(engine: Engine, case_id: str) -> dict[str, Any] | None:
+def get_case(engine: Engine, case_id: str, latest: int | None = None) -> dict[str, Any] | None:
+    """The case with its posts and events, oldest first. With `latest`, only the opening post
+    and the latest posts and events, `latest` of each: a reply thread to an outage notice can
+    run to thousands of posts, and a page of all of them buries the case. `posts_hidden` and
+    `events_hidden` count what was left out (0 when nothing was)."""
     with engine.connect() as conn:
         row = conn.execute(select(cases).where(cases.c.id == case_id)).first()
         if row is None:
             return None
-        convo = conn.execute(
-            select(
-                posts.c.post_id,
-                posts.c.from_brand,
-                posts.c.author_handle,
-                posts.c.text,
-                posts.c.created_at,
-                posts.c.url,
-                posts.c.sentiment,
-                posts.c.urgency,
-                posts.c.topic,
-            )
-            .where(posts.c.case_id == case_id)
-            .order_by(posts.c.created_at, posts.c.post_id)
-        ).all()
-        history = conn.execute(
-            select(
-                case_events.c.id,
-                case_events.c.type,
-                case_events.c.at,
-                case_events.c.actor,
-                case_events.c.data,
-            )
-            .where(case_events.c.case_id == case_id)
-            .order_by(case_events.c.id)
-        ).all()
+        convo = _latest(
+            conn,
+            select(*_POST_COLUMNS).where(posts.c.case_id == case_id),
+            (posts.c.created_at, posts.c.post_id),
+            latest,
+            keep_first=True,
+        )
+        history = _latest(
+            conn,
+            select(*_EVENT_COLUMNS).where(case_events.c.case_id == case_id),
+            (case_events.c.id,),
+            latest,
+        )
+        posts_total = _count(conn, posts.c.case_id == case_id) if latest else len(convo)
+        events_total = _count(conn, case_events.c.case_id == case_id) if latest else len(history)
     out = case_json(dict(row._mapping), [p.post_id for p in convo])
     out["posts"] = [{k: _iso(v) for k, v in p._mapping.items()} for p in convo]
     out["events"] = [{k: _iso(v) for k, v in e._mapping.items()} for e in history]
+    out["posts_hidden"] = posts_total - len(convo)
+    out["events_hidden"] = events_total - len(history)
     out["customer_name"] = _display_name(engine, row.network, convo)
     # the collision guard's version (store/collisions.py): it grows with every change
     out["version"] = history[-1].id if history else 0
     return out
+
+
+_POST_COLUMNS = (
+    posts.c.post_id,
+    posts.c.from_brand,
+    posts.c.author_handle,
+    posts.c.text,
+    posts.c.created_at,
+    posts.c.url,
+    posts.c.sentiment,
+    posts.c.urgency,
+    posts.c.topic,
+)
+_EVENT_COLUMNS = (
+    case_events.c.id,
+    case_events.c.type,
+    case_events.c.at,
+    case_events.c.actor,
+    case_events.c.data,
+)
+
+
+def _latest(conn, query, order: tuple, latest: int | None, keep_first: bool = False) -> list:
+    """The rows of `query` in `order`: all of them, or the latest `latest` (with the first one
+    as well when `keep_first`), read by the index from the end."""
+    if latest is None:
+        return conn.execute(query.order_by(*order)).all()
+    last = conn.execute(query.order_by(*(c.desc() for c in order)).limit(latest)).all()[::-1]
+    if keep_first and len(last) == latest:  # there may be more before: the first replaces one
+        first = conn.execute(query.order_by(*order).limit(1)).all()
+        if first[0] != last[0]:
+            return first + last[1:]
+    return last
+
+
+def _count(conn, where) -> int:
+    return conn.execute(select(func.count()).where(where)).scalar_one()
+
+
+def case_exists(engine: Engine, case_id: str) -> bool:
+    with engine.connect() as conn:
+        return conn.execute(select(cases.c.id).where(cases.c.id == case_id)).first() is not None
 
 
 def _display_name(engine: Engine, network: str, convo) -> str | None:

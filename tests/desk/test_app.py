@@ -3,6 +3,8 @@ why a case is here, and the case actions through pages and the API."""
 
 from __future__ import annotations
 
+import re
+
 from route.casebook import case_id_for
 from tests.desk.conftest import XSS
 
@@ -106,3 +108,48 @@ def test_login_refuses_a_wrong_password_and_logout_ends_the_session(app):
     wrong = client.post("/login", data={"name": "ana", "password": "nope", "csrf": csrf})
     assert wrong.headers["location"] == "/login"
     assert client.get("/").status_code == 303
+
+
+def test_a_thread_of_hundreds_of_posts_shows_its_opening_and_latest_posts_and_events(
+    as_role, token, app, engine
+):
+    """A reply thread to an outage notice can run to thousands of posts. The case page shows
+    the opening post and the latest ones (CASE_PAGE_LATEST), says how many it left out and links
+    to all; its actions stay close. The API does the same when asked for `latest`."""
+    from datetime import timedelta
+
+    from fastapi.testclient import TestClient
+
+    from route.casebook import CaseBook
+    from route.rules import default_rules
+    from socialcare.desk.routes.cases import CASE_PAGE_LATEST
+    from tests.factories import T0, classified
+
+    thread = [
+        classified(f"t{i}", "outage", minutes=i, text=f"still down, post {i}") for i in range(250)
+    ]
+    with engine.begin() as conn:
+        CaseBook(conn, default_rules(), T0 + timedelta(hours=5)).apply(thread)
+    case_id = case_id_for("x", "outage")
+    client = as_role("ana")
+    html = client.get(f"/cases/{case_id}").text
+    shown = re.findall(r"still down, post (\d+)<", html)
+    assert shown == ["0", *map(str, range(250 - CASE_PAGE_LATEST + 1, 250))]
+    hidden = 250 - CASE_PAGE_LATEST
+    assert f"{hidden} posts in between not shown" in html and "show all 250" in html
+    assert html.index("posts-hidden") < html.index("post 249<") < html.index('id="reply-form"')
+    assert "earlier not shown" in html  # 250 post_added events and the created one
+    everything = client.get(f"/cases/{case_id}", params={"show": "all"}).text
+    assert len(re.findall(r"still down, post \d+<", everything)) == 250
+    assert "not shown" not in everything
+    assert client.get(f"/cases/{case_id}", params={"show": "most"}).status_code == 422
+
+    api = TestClient(app, headers={"Authorization": f"Bearer {token('ana')}"})
+    full = api.get(f"/api/cases/{case_id}").json()
+    latest = api.get(f"/api/cases/{case_id}", params={"latest": 3}).json()
+    assert [p["post_id"] for p in latest["posts"]] == ["t0", "t248", "t249"]
+    assert latest["posts_hidden"] == 247 and full["posts_hidden"] == 0
+    assert latest["events"] == full["events"][-3:]
+    assert latest["events_hidden"] == len(full["events"]) - 3
+    assert latest["version"] == full["version"]  # the collision guard reads the latest event
+    assert api.get(f"/api/cases/{case_id}", params={"latest": 0}).status_code == 422

@@ -19,7 +19,13 @@ from socialcare.desk.security import need
 from socialcare.errors import InputError, NotFoundError, SocialcareError
 from socialcare.store import actions, claims
 from socialcare.store.assignment import change_presence
-from socialcare.store.cases import get_case, incident_lines, list_cases, queue_summary
+from socialcare.store.cases import (
+    case_exists,
+    get_case,
+    incident_lines,
+    list_cases,
+    queue_summary,
+)
 from socialcare.store.collisions import StaleCase, viewers, viewing
 from socialcare.store.corrections import CORRECTABLE
 from socialcare.store.users import User, list_users
@@ -28,6 +34,8 @@ from socialcare.stream.schema import utcnow
 
 router = APIRouter()
 AGENT = need("agent")
+# the case page shows the opening post and this many of the latest posts and events
+CASE_PAGE_LATEST = 100
 
 # -- case actions: one function each, found by name ------------------------------------------
 Action = Callable[[Desk, str, dict[str, str], User], str]
@@ -200,8 +208,9 @@ def _case_view(
     case_id: str,
     draft: dict[str, str] | None = None,
     stale: dict | None = None,
+    show_all: bool = False,
 ) -> HTMLResponse:
-    case = get_case(d.engine, case_id)
+    case = get_case(d.engine, case_id, None if show_all else CASE_PAGE_LATEST)
     if case is None:
         raise HTTPException(404, "no such case")
     agents = [
@@ -231,9 +240,15 @@ def _case_view(
 
 @router.get("/cases/{case_id}", response_class=HTMLResponse)
 def case_page(
-    request: Request, case_id: CaseId, user: User = Depends(AGENT), d: Desk = Depends(desk)
+    request: Request,
+    case_id: CaseId,
+    show: str = Query("latest", pattern="^(latest|all)$"),
+    user: User = Depends(AGENT),
+    d: Desk = Depends(desk),
 ):
-    return _case_view(request, d, user, case_id)
+    """The case: its opening post and latest posts and events, `CASE_PAGE_LATEST` of each
+    (`?show=all`: every one)."""
+    return _case_view(request, d, user, case_id, show_all=show == "all")
 
 
 @router.post("/cases/next")
@@ -324,10 +339,17 @@ async def api_stream(
 
 
 @router.get("/api/cases/{case_id}")
-def api_case(case_id: CaseId, user: User = Depends(AGENT), d: Desk = Depends(desk)) -> dict:
+def api_case(
+    case_id: CaseId,
+    latest: int | None = Query(None, ge=1, le=10_000),
+    user: User = Depends(AGENT),
+    d: Desk = Depends(desk),
+) -> dict:
     """The case with its posts, events, `version` (send it back with a reply, note or resolve
-    to be told if the case changed meanwhile) and who else is viewing it now."""
-    case = get_case(d.engine, case_id)
+    to be told if the case changed meanwhile) and who else is viewing it now. With `latest`:
+    the opening post and the latest posts and events, that many of each; `posts_hidden` and
+    `events_hidden` count the rest."""
+    case = get_case(d.engine, case_id, latest)
     if case is None:
         raise HTTPException(404, f"no case {case_id!r}")
     with d.engine.connect() as conn:
@@ -349,7 +371,7 @@ def api_case_saved_replies(
 @router.post("/api/cases/{case_id}/viewing")
 def api_case_viewing(case_id: CaseId, user: User = Depends(AGENT), d: Desk = Depends(desk)):
     """Say you have the case open (the case page does every 20 s); returns who else has."""
-    if get_case(d.engine, case_id) is None:
+    if not case_exists(d.engine, case_id):
         raise HTTPException(404, f"no case {case_id!r}")
     return {"viewers": viewing(d.engine, case_id, user.name, utcnow())}
 
