@@ -281,3 +281,23 @@ def test_a_post_earlier_than_the_thread_so_far_works_the_clock_out_again(engine,
     got, want = get_case(engine, case_id_for("x", "t")), get_case(in_order, case_id_for("x", "t"))
     for field in ("waiting_since", "sla_paused_s", "sla_due", "first_response_at", "post_count"):
         assert got[field] == want[field], field
+
+
+def test_repeat_contacts_count_the_customers_other_conversations(engine):
+    """A post's `customer.repeat_contacts` is the number of the customer's other conversations
+    of the last 30 days: the one it is in does not count, in the same batch or an earlier one."""
+    rs = parse_rules(
+        "queues: {q: {}, again: {}}\nsla_policies: {s: {first_response: 1h, resolution: 1d}}\n"
+        "default: {queue: q, priority: 1, sla: s}\n"
+        "rules:\n  - id: third\n    when: {field: customer.repeat_contacts, op: gte, value: 3}\n"
+        "    then: {queue: again, priority: 5}\n"
+    )
+    who = {"id": "u5", "handle": "frequent"}
+    apply(engine, [classified(str(i), f"c{i}", minutes=i, author=who) for i in range(3)], rs)
+    assert {c["queue"] for c in list_cases(engine)} == {"q"}  # 0, 1 and 2 others
+    apply(engine, [classified("10", "c1", minutes=10, author=who)], rs)  # c1 again: 2 others
+    assert get_case(engine, case_id_for("x", "c1"))["queue"] == "q"
+    apply(engine, [classified("11", "c3", minutes=11, author=who)], rs)  # a fourth: 3 others
+    assert get_case(engine, case_id_for("x", "c3"))["queue"] == "again"
+    apply(engine, [classified("12", "c0", minutes=12, author=who)], rs)  # c0 again: 3 others
+    assert get_case(engine, case_id_for("x", "c0"))["queue"] == "again"
