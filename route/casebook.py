@@ -36,6 +36,7 @@ from route.sla import (
 from route.spikes import bucket_of
 from socialcare.store import bulk, lookups, traffic
 from socialcare.store import incidents as incident_store
+from socialcare.store.batches import chunks
 from socialcare.store.tables import case_events, cases, escalation_notices, posts
 from socialcare.stream.schema import Mention, routing_json, with_field
 from socialcare.stream.terms import listening_terms
@@ -721,39 +722,36 @@ class CaseBook:
 
 
 def clock_refresher(rules: RuleSet):
-    """What the store's case actions call to recompute a case's SLA clock (reply, reopen)."""
-    return lambda conn, case_id: refresh_case_clock(conn, case_id, rules)
+    """What the store's case actions call to recompute cases' SLA clocks (reply, reopen)."""
+    return lambda conn, case_ids: refresh_case_clocks(conn, case_ids, rules)
 
 
 def refresh_case_clock(conn: Connection, case_id: str, rules: RuleSet) -> dict | None:
     """Recompute a case's SLA clock from its stored posts (after a desk reply, a reopen, …);
     return the updated row."""
-    row = conn.execute(select(cases).where(cases.c.id == case_id)).first()
-    if row is None:
-        return None
-    case = dict(row._mapping)
-    timeline = [
-        (at, brand, handle)
-        for at, brand, handle in conn.execute(
-            select(posts.c.created_at, posts.c.from_brand, posts.c.author_handle).where(
-                posts.c.case_id == case_id
-            )
+    found = refresh_case_clocks(conn, [case_id], rules)
+    return found[0] if found else None
+
+
+def refresh_case_clocks(conn: Connection, case_ids: list[str], rules: RuleSet) -> list[dict]:
+    """`refresh_case_clock` for many cases (an incident's bulk reply), a few statements for
+    them all; the updated rows of those that exist, in the order of `case_ids`."""
+    found: dict[str, dict] = {}
+    for ids in chunks(case_ids):
+        for row in conn.execute(select(cases).where(cases.c.id.in_(ids))):
+            found[row.id] = dict(row._mapping)
+    known = lookups.timelines(conn, list(found))
+    out = []
+    for case_id in dict.fromkeys(case_ids):
+        if (case := found.get(case_id)) is None:
+            continue
+        policy = rules.sla_policies.get(case["sla_policy"])
+        case["waiting_since"], case["sla_paused_s"] = sla_clock(
+            known.get(case_id, []), policy.calendar if policy else None
         )
-    ]
-    policy = rules.sla_policies.get(case["sla_policy"])
-    case["waiting_since"], case["sla_paused_s"] = sla_clock(
-        timeline, policy.calendar if policy else None
-    )
-    case["sla_due"] = sla_due(case, rules)
-    case["first_response_due"] = first_response_due(case, rules)
-    conn.execute(
-        update(cases)
-        .where(cases.c.id == case_id)
-        .values(
-            waiting_since=case["waiting_since"],
-            sla_paused_s=case["sla_paused_s"],
-            sla_due=case["sla_due"],
-            first_response_due=case["first_response_due"],
-        )
-    )
-    return case
+        case["sla_due"] = sla_due(case, rules)
+        case["first_response_due"] = first_response_due(case, rules)
+        out.append(case)
+    clock = ("id", "waiting_since", "sla_paused_s", "sla_due", "first_response_due")
+    bulk.update_rows(conn, cases, "id", [{k: case[k] for k in clock} for case in out])
+    return out

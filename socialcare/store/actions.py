@@ -15,22 +15,24 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, or_, select, update
+from sqlalchemy import Connection, Engine, or_, select, update
 
-from socialcare.errors import InputError
+from socialcare.errors import InputError, SocialcareError
+from socialcare.store import bulk
+from socialcare.store.batches import BULK_CHUNK, chunks
 from socialcare.store.claims import LEASE, ActionError, CaseNotFound, ClaimError, record_event
 from socialcare.store.collisions import guard
 from socialcare.store.corrections import check_label
 from socialcare.store.corrections import record as record_correction
-from socialcare.store.outbox import enqueue
-from socialcare.store.tables import cases, posts, users
+from socialcare.store.outbox import queued_reply
+from socialcare.store.tables import case_events, cases, outbox, posts, users
 from socialcare.stream.reply_length import check as check_length
 from socialcare.stream.schema import mention_from_dict, utcnow
 
 MAX_TEXT = 5000
-Refresh = Callable[[Connection, str], object]  # recompute a case's SLA clock in this transaction
+# recompute cases' SLA clocks in this transaction
+Refresh = Callable[[Connection, list[str]], object]
 
 
 def _case(conn: Connection, case_id: str):
@@ -73,11 +75,64 @@ def reply(
     text = _text(text, "reply")
     with engine.begin() as conn:
         row = _case(conn, case_id)
-        check_length(row.network, text)
-        _not_held_by_other(row, agent, now)
+        _can_reply(row, agent, text, now)
         guard(conn, case_id, seen, agent)
-        if row.status == "resolved":
-            raise ClaimError(f"case {case_id} is resolved; reopen it to reply")
+        return _record_replies(conn, refresh, [row], agent, text, now)[0]
+
+
+def reply_all(
+    engine: Engine,
+    refresh: Refresh,
+    case_ids: list[str],
+    agent: str,
+    text: str,
+    now: datetime | None = None,
+) -> tuple[list[str], list[dict[str, str]]]:
+    """One reply to each case (an incident's bulk reply), as `reply` makes it, `BULK_CHUNK`
+    cases a transaction: a statement per table for them all, not a transaction per case (an
+    incident of 20,000 cases took over a minute). Returns the cases replied to, and those that
+    could not be (gone, resolved, held by another agent, a reply too long for their network)
+    each with why."""
+    now = now or utcnow()
+    text = _text(text, "reply")
+    done: list[str] = []
+    failed: list[dict[str, str]] = []
+    for ids in chunks(case_ids, BULK_CHUNK):
+        with engine.begin() as conn:
+            found = {r.id: r for r in conn.execute(select(cases).where(cases.c.id.in_(ids)))}
+            ready = []
+            for case_id in ids:
+                try:
+                    if case_id not in found:
+                        raise CaseNotFound(f"no case {case_id}")
+                    _can_reply(found[case_id], agent, text, now)
+                except SocialcareError as exc:
+                    failed.append({"case_id": case_id, "error": str(exc)})
+                    continue
+                ready.append(found[case_id])
+            _record_replies(conn, refresh, ready, agent, text, now)
+        done += [r.id for r in ready]
+    return done, failed
+
+
+def _can_reply(row, agent: str, text: str, now: datetime) -> None:
+    check_length(row.network, text)
+    _not_held_by_other(row, agent, now)
+    if row.status == "resolved":
+        raise ClaimError(f"case {row.id} is resolved; reopen it to reply")
+
+
+def _record_replies(
+    conn: Connection, refresh: Refresh, rows: list, agent: str, text: str, now: datetime
+) -> list[str]:
+    """Each case's reply: the brand's post, the claim, the first response if it is one, the
+    outbox entry in reply to the case's latest customer post, the `replied` event and the
+    clock; one statement per table. Returns the reply posts' ids, in the order of `rows`."""
+    if not rows:
+        return []
+    answering = _latest_customer_posts(conn, [r.id for r in rows])
+    post_ids, stored, claimed, first_claimed, queued, events = [], [], [], [], [], []
+    for row in rows:
         account = row.account or "brand"
         post_id = f"desk-{uuid.uuid4().hex[:16]}"
         mention = mention_from_dict(
@@ -94,54 +149,67 @@ def reply(
                 "ingest": {"source": f"desk:{agent}", "fetched_at": now.isoformat()},
             }
         )
-        conn.execute(
-            insert(posts).values(
-                network=row.network,
-                post_id=post_id,
-                conversation_id=row.conversation_id,
-                case_id=case_id,
-                from_brand=True,
-                author_id=account,
-                author_handle=account,
-                text=text,
-                created_at=now,
-                url=None,
-                ignored_reason=None,
-                stored_at=now,
-                mention=mention.to_json().decode(),
-            )
-        )
-        values: dict[str, Any] = {
-            "claimed_by": agent,
-            "claim_expires": now + LEASE,
-            "updated_at": now,
-        }
-        if row.first_response_at is None:
-            values["first_response_at"] = now
-        conn.execute(update(cases).where(cases.c.id == case_id).values(**values))
-        customer_post = conn.execute(
-            select(posts.c.post_id)
-            .where(posts.c.case_id == case_id, posts.c.from_brand.is_(False))
-            .order_by(posts.c.created_at.desc())
-            .limit(1)
-        ).scalar()
-        enqueue(conn, post_id, case_id, row.network, customer_post, text, agent, now)
-        record_event(
-            conn,
-            case_id,
-            "replied",
-            agent,
-            now,
+        stored.append(
             {
-                "via": "desk",
+                "network": row.network,
                 "post_id": post_id,
+                "conversation_id": row.conversation_id,
+                "case_id": row.id,
+                "from_brand": True,
+                "author_id": account,
+                "author_handle": account,
                 "text": text,
-                "in_reply_to": customer_post,
-                "delivery": "queued",
-            },
+                "created_at": now,
+                "url": None,
+                "ignored_reason": None,
+                "stored_at": now,
+                "mention": mention.to_json().decode(),
+            }
         )
-        refresh(conn, case_id)
-    return post_id
+        claim = {"id": row.id, "claimed_by": agent, "claim_expires": now + LEASE, "updated_at": now}
+        if row.first_response_at is None:
+            first_claimed.append({**claim, "first_response_at": now})
+        else:
+            claimed.append(claim)
+        customer_post = answering.get(row.id)
+        queued.append(queued_reply(post_id, row.id, row.network, customer_post, text, agent, now))
+        events.append(
+            {
+                "case_id": row.id,
+                "type": "replied",
+                "at": now,
+                "actor": agent,
+                "data": {
+                    "via": "desk",
+                    "post_id": post_id,
+                    "text": text,
+                    "in_reply_to": customer_post,
+                    "delivery": "queued",
+                },
+            }
+        )
+        post_ids.append(post_id)
+    bulk.insert_rows(conn, posts, stored)
+    bulk.update_rows(conn, cases, "id", claimed)
+    bulk.update_rows(conn, cases, "id", first_claimed)
+    bulk.insert_rows(conn, outbox, queued)
+    bulk.insert_rows(conn, case_events, events)
+    refresh(conn, [r.id for r in rows])
+    return post_ids
+
+
+def _latest_customer_posts(conn: Connection, case_ids: list[str]) -> dict[str, str]:
+    """case id → its latest customer post (by posting time, then id), the one a reply answers."""
+    latest: dict[str, tuple] = {}
+    for ids in chunks(case_ids):
+        for case_id, post_id, at in conn.execute(
+            select(posts.c.case_id, posts.c.post_id, posts.c.created_at).where(
+                posts.c.case_id.in_(ids), posts.c.from_brand.is_(False)
+            )
+        ):
+            if case_id not in latest or (at, post_id) > latest[case_id]:
+                latest[case_id] = (at, post_id)
+    return {case_id: post_id for case_id, (_at, post_id) in latest.items()}
 
 
 def note(
@@ -173,7 +241,7 @@ def reopen(
         if not done:
             raise ClaimError(f"case {case_id} is not resolved")
         record_event(conn, case_id, "reopened", agent, now, {"reason": "reopened by an agent"})
-        refresh(conn, case_id)
+        refresh(conn, [case_id])
 
 
 def snooze(
@@ -246,12 +314,47 @@ def correct(
 
 def tag(engine: Engine, case_id: str, agent: str, label: str, now: datetime | None = None) -> None:
     """Add a tag to a case (kept once), with a `tagged` event."""
+    _tagged, failed = tag_all(engine, [case_id], agent, label, now)
+    if failed:
+        raise CaseNotFound(failed[0]["error"])
+
+
+def tag_all(
+    engine: Engine, case_ids: list[str], agent: str, label: str, now: datetime | None = None
+) -> tuple[list[str], list[dict[str, str]]]:
+    """`tag` for many cases (an incident's "tag all"), `BULK_CHUNK` a transaction and a
+    statement per table a chunk. Returns the cases tagged, and those not found."""
     now = now or utcnow()
     label = (label or "").strip().lower()
     if not label or len(label) > 64:
         raise ActionError("a tag is 1-64 characters")
-    with engine.begin() as conn:
-        row = _case(conn, case_id)
-        tags = sorted(set(row.tags or []) | {label})
-        conn.execute(update(cases).where(cases.c.id == case_id).values(tags=tags, updated_at=now))
-        record_event(conn, case_id, "tagged", agent, now, {"tag": label})
+    done: list[str] = []
+    for ids in chunks(case_ids, BULK_CHUNK):
+        with engine.begin() as conn:
+            found = {
+                r.id: r.tags
+                for r in conn.execute(select(cases.c.id, cases.c.tags).where(cases.c.id.in_(ids)))
+            }
+            tagged = [i for i in ids if i in found]
+            rows = [
+                {"id": i, "tags": sorted(set(found[i] or []) | {label}), "updated_at": now}
+                for i in tagged
+            ]
+            bulk.update_rows(conn, cases, "id", rows)
+            bulk.insert_rows(
+                conn,
+                case_events,
+                [
+                    {
+                        "case_id": i,
+                        "type": "tagged",
+                        "at": now,
+                        "actor": agent,
+                        "data": {"tag": label},
+                    }
+                    for i in tagged
+                ],
+            )
+        done += tagged
+    missing = set(case_ids) - set(done)
+    return done, [{"case_id": i, "error": f"no case {i}"} for i in case_ids if i in missing]

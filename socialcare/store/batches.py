@@ -6,6 +6,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 
 CHUNK = 500  # values per IN list: far under SQLite's and PostgreSQL's parameter limits
+BULK_CHUNK = 500  # cases a transaction in a bulk action on an incident's cases
 
 
 def chunks(values: list[str], size: int = CHUNK) -> Iterator[list[str]]:

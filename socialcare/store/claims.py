@@ -12,6 +12,8 @@ from typing import Any
 from sqlalchemy import Connection, Engine, insert, or_, select, update
 
 from socialcare.errors import ConflictError, InputError, NotFoundError
+from socialcare.store import bulk
+from socialcare.store.batches import BULK_CHUNK, chunks
 from socialcare.store.cases import QUEUE_ORDER
 from socialcare.store.collisions import guard
 from socialcare.store.tables import case_events, cases
@@ -152,10 +154,38 @@ def resolve(
     now = now or utcnow()
     with engine.begin() as conn:
         guard(conn, case_id, seen, agent)
-        done = conn.execute(
+        if not _resolve(conn, [case_id], agent, note, now):
+            raise ClaimError(_NOT_RESOLVABLE.format(case_id))
+
+
+def resolve_all(
+    engine: Engine, case_ids: list[str], agent: str, note: str = "", now: datetime | None = None
+) -> tuple[list[str], list[dict[str, str]]]:
+    """`resolve` for many cases (an incident's "resolve all"), `BULK_CHUNK` a transaction and
+    two statements a chunk. Returns the cases resolved, and the others with why."""
+    now = now or utcnow()
+    done: set[str] = set()
+    for ids in chunks(case_ids, BULK_CHUNK):
+        with engine.begin() as conn:
+            done |= _resolve(conn, ids, agent, note, now)
+    return [i for i in case_ids if i in done], [
+        {"case_id": i, "error": _NOT_RESOLVABLE.format(i)} for i in case_ids if i not in done
+    ]
+
+
+_NOT_RESOLVABLE = "case {} is not open, or is claimed by another agent"
+
+
+def _resolve(
+    conn: Connection, case_ids: list[str], agent: str, note: str, now: datetime
+) -> set[str]:
+    """Resolve those of the cases that are open and the agent's or nobody's, each with its
+    `resolved` event; the ids resolved."""
+    done = set(
+        conn.execute(
             update(cases)
             .where(
-                cases.c.id == case_id,
+                cases.c.id.in_(case_ids),
                 cases.c.status == "open",
                 or_(_free(now), cases.c.claimed_by == agent),
             )
@@ -167,7 +197,17 @@ def resolve(
                 claim_expires=None,
                 updated_at=now,
             )
-        ).rowcount
-        if not done:
-            raise ClaimError(f"case {case_id} is not open, or is claimed by another agent")
-        record_event(conn, case_id, "resolved", agent, now, {"note": note[:2000]} if note else {})
+            .returning(cases.c.id)
+        ).scalars()
+    )
+    data = {"note": note[:2000]} if note else {}
+    bulk.insert_rows(
+        conn,
+        case_events,
+        [
+            {"case_id": i, "type": "resolved", "at": now, "actor": agent, "data": data}
+            for i in case_ids
+            if i in done
+        ],
+    )
+    return done

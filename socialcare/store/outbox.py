@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, select, update
 
 from socialcare.store.claims import record_event
 from socialcare.store.tables import outbox
@@ -30,8 +30,7 @@ class QueuedReply:
     attempts: int
 
 
-def enqueue(
-    conn: Connection,
+def queued_reply(
     reply_id: str,
     case_id: str,
     network: str,
@@ -39,21 +38,20 @@ def enqueue(
     text: str,
     agent: str,
     now: datetime,
-) -> None:
-    conn.execute(
-        insert(outbox).values(
-            id=reply_id,
-            case_id=case_id,
-            network=network,
-            in_reply_to=in_reply_to,
-            text=text,
-            agent=agent,
-            status="queued",
-            attempts=0,
-            created_at=now,
-            next_attempt_at=now,
-        )
-    )
+) -> dict:
+    """The outbox row of a reply to post now."""
+    return {
+        "id": reply_id,
+        "case_id": case_id,
+        "network": network,
+        "in_reply_to": in_reply_to,
+        "text": text,
+        "agent": agent,
+        "status": "queued",
+        "attempts": 0,
+        "created_at": now,
+        "next_attempt_at": now,
+    }
 
 
 def list_replies(engine: Engine, status: str | None = None, limit: int = 50) -> list[dict]:

@@ -5,7 +5,6 @@ another agent holds is skipped and named in the answer."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request
@@ -39,47 +38,35 @@ def _held_by_other(case: dict, user: User) -> bool:
     )
 
 
-def _each_open_case(
-    d: Desk, incident_id: str, user: User, act: Callable[[str], object]
-) -> dict[str, list]:
+def _open_cases(d: Desk, incident_id: str, user: User) -> tuple[list[str], list[dict]]:
+    """The incident's open cases this agent may act on, and those another agent holds."""
     store.get_incident(d.engine, incident_id)  # 404 if unknown
-    done, skipped, failed = [], [], []
+    ready, skipped = [], []
     for case in store.incident_cases(d.engine, incident_id):
         if case["status"] == "resolved":
             continue
         if _held_by_other(case, user):
             skipped.append({"case_id": case["id"], "claimed_by": case["claimed_by"]})
             continue
-        try:
-            act(case["id"])
-            done.append(case["id"])
-        except SocialcareError as exc:
-            failed.append({"case_id": case["id"], "error": str(exc)})
-    return {"done": done, "skipped": skipped, "failed": failed}
+        ready.append(case["id"])
+    return ready, skipped
 
 
 def bulk(d: Desk, incident_id: str, action: str, params: dict[str, str], user: User) -> dict:
     if action == "reply":
-        text = params.get("text", "")
-        refresh = clock_refresher(d.rules())
-        out = _each_open_case(
-            d, incident_id, user, lambda cid: actions.reply(d.engine, refresh, cid, user.name, text)
+        ready, skipped = _open_cases(d, incident_id, user)
+        done, failed = actions.reply_all(
+            d.engine, clock_refresher(d.rules()), ready, user.name, params.get("text", "")
         )
-        return {"replied": out["done"], "skipped": out["skipped"], "failed": out["failed"]}
+        return {"replied": done, "skipped": skipped, "failed": failed}
     if action == "resolve":
-        out = _each_open_case(
-            d,
-            incident_id,
-            user,
-            lambda cid: claims.resolve(d.engine, cid, user.name, "incident resolved"),
-        )
-        return {"resolved": out["done"], "skipped": out["skipped"], "failed": out["failed"]}
+        ready, skipped = _open_cases(d, incident_id, user)
+        done, failed = claims.resolve_all(d.engine, ready, user.name, "incident resolved")
+        return {"resolved": done, "skipped": skipped, "failed": failed}
     if action == "tag":
-        label = params.get("tag", "")
-        out = _each_open_case(
-            d, incident_id, user, lambda cid: actions.tag(d.engine, cid, user.name, label)
-        )
-        return {"tagged": out["done"], "skipped": out["skipped"], "failed": out["failed"]}
+        ready, skipped = _open_cases(d, incident_id, user)
+        done, failed = actions.tag_all(d.engine, ready, user.name, params.get("tag", ""))
+        return {"tagged": done, "skipped": skipped, "failed": failed}
     if action == "close":
         store.close_incident(d.engine, incident_id, user.name)
         return {"closed": incident_id}
