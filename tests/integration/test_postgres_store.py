@@ -203,3 +203,13 @@ def test_lists_of_cases_come_in_the_same_order_on_postgresql_as_on_sqlite(pg_url
     assert len(on_sqlite[0] + on_sqlite[1]) == 24 and len(on_sqlite[2]) == 12  # l0, l1, l1x
     assert on_sqlite[3], "no case in the queue"
     assert lists(open_store(pg_url)) == on_sqlite
+
+
+def test_an_incidents_bulk_actions_do_on_postgresql_what_they_do_on_sqlite(pg_url, tmp_path):
+    """reply_all, tag_all and resolve_all: a few statements per chunk of cases (RETURNING, the
+    bulk helpers' Core path on PostgreSQL)."""
+    from tests.store.test_actions import bulk_actions_on
+
+    on_sqlite = bulk_actions_on(tmp_path / "cases.db")
+    assert on_sqlite[0][1] and on_sqlite[0][3]  # a case refused, cases resolved
+    assert bulk_actions_on(pg_url) == on_sqlite

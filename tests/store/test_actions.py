@@ -22,10 +22,11 @@ TEXT = "We are on it: your bags are being traced. DM us the tag number."
 REFRESH = clock_refresher(default_rules())
 
 
-def _store(path):
+def _store(path_or_url):
     """Twelve cases: conversations of one to three posts (the reply answers the latest
     customer post), one answered by the brand already, one on Mastodon."""
-    engine = open_store(f"sqlite:///{path}")
+    url = str(path_or_url)
+    engine = open_store(url if "://" in url else f"sqlite:///{url}")
     mentions = []
     for i in range(12):
         for j in range(1 + i % 3):
@@ -161,3 +162,17 @@ def test_resolve_all_and_tag_all_do_what_one_resolve_or_tag_each_does(tmp_path, 
         actions.tag(at_once, "gone", "ana", "x")
     with pytest.raises(actions.ActionError):
         actions.tag_all(at_once, ids, "ana", "x" * 65)
+
+
+def bulk_actions_on(path_or_url) -> list:
+    """A store of `_store`'s cases after a reply to all, a tag on all and a resolve of all
+    (one case held by another agent): what is left of each case, and the events."""
+    engine = _store(path_or_url)
+    ids = [case_id_for("x", f"c{i}") for i in range(12)]
+    claim(engine, ids[4], "ben", now=NOW)
+    replied, refused = actions.reply_all(engine, REFRESH, ids, "ana", TEXT, now=NOW)
+    tagged, _ = actions.tag_all(engine, ids, "ana", "outage", now=NOW)
+    resolved, kept = claims.resolve_all(engine, ids, "ana", now=NOW + timedelta(minutes=1))
+    events = [_events(engine, kind) for kind in ("tagged", "resolved")]
+    done = [replied, refused, tagged, resolved, kept]
+    return [done, _what_replying_left(engine, ids), events]
