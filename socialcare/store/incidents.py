@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, func, insert, select, update
 
 from socialcare.errors import ConflictError, NotFoundError
+from socialcare.store.cases import QUEUE_ORDER
 from socialcare.store.claims import record_event
 from socialcare.store.tables import alerts, cases, incident_exclusions, incidents, posts
 from socialcare.stream.schema import utcnow
@@ -198,7 +199,10 @@ def get_incident(engine: Engine, incident_id: str) -> dict[str, Any]:
         return out
 
 
-def incident_cases(engine: Engine, incident_id: str) -> list[dict[str, Any]]:
+def incident_cases(
+    engine: Engine, incident_id: str, limit: int | None = None
+) -> list[dict[str, Any]]:
+    """The incident's cases in the queue's order (the first `limit` of them)."""
     with engine.connect() as conn:
         return [
             dict(r._mapping)
@@ -213,7 +217,10 @@ def incident_cases(engine: Engine, incident_id: str) -> list[dict[str, Any]]:
                     cases.c.queue,
                     cases.c.priority,
                     cases.c.first_response_at,
-                ).where(cases.c.incident_id == incident_id)
+                )
+                .where(cases.c.incident_id == incident_id)
+                .order_by(*QUEUE_ORDER)
+                .limit(limit)
             )
         ]
 

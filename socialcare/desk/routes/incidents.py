@@ -24,6 +24,7 @@ from socialcare.stream.schema import utcnow
 
 router = APIRouter()
 AGENT = need("agent")
+INCIDENT_PAGE_CASES = 200  # cases listed on an incident's page (its bulk actions act on all)
 Id = Annotated[str, PathParam(min_length=1, max_length=40)]
 
 
@@ -101,8 +102,14 @@ def incidents_page(
 
 @router.get("/incidents/{incident_id}", response_class=HTMLResponse)
 def incident_page(
-    request: Request, incident_id: Id, user: User = Depends(AGENT), d: Desk = Depends(desk)
+    request: Request,
+    incident_id: Id,
+    show: str = Query("first", pattern="^(first|all)$"),
+    user: User = Depends(AGENT),
+    d: Desk = Depends(desk),
 ):
+    """The incident: why it fired, its volume, the bulk actions and its cases, the first
+    `INCIDENT_PAGE_CASES` in the queue's order (`?show=all`: every one)."""
     incident = store.get_incident(d.engine, incident_id)
     others = [
         i
@@ -114,7 +121,9 @@ def incident_page(
         "incident.html",
         user,
         incident=incident,
-        cases=store.incident_cases(d.engine, incident_id),
+        cases=store.incident_cases(
+            d.engine, incident_id, None if show == "all" else INCIDENT_PAGE_CASES
+        ),
         others=others,
     )
 
