@@ -726,16 +726,10 @@ def clock_refresher(rules: RuleSet):
     return lambda conn, case_ids: refresh_case_clocks(conn, case_ids, rules)
 
 
-def refresh_case_clock(conn: Connection, case_id: str, rules: RuleSet) -> dict | None:
-    """Recompute a case's SLA clock from its stored posts (after a desk reply, a reopen, …);
-    return the updated row."""
-    found = refresh_case_clocks(conn, [case_id], rules)
-    return found[0] if found else None
-
-
 def refresh_case_clocks(conn: Connection, case_ids: list[str], rules: RuleSet) -> list[dict]:
-    """`refresh_case_clock` for many cases (an incident's bulk reply), a few statements for
-    them all; the updated rows of those that exist, in the order of `case_ids`."""
+    """Recompute cases' SLA clocks from their stored posts (after a desk reply, a reopen, a
+    rerouting, …), a few statements for them all; return the updated rows of those that
+    exist, in the order of `case_ids`."""
     found: dict[str, dict] = {}
     for ids in chunks(case_ids):
         for row in conn.execute(select(cases).where(cases.c.id.in_(ids))):

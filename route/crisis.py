@@ -11,20 +11,22 @@ force without the crisis rule; the incident's open cases are routed again under 
 
 from __future__ import annotations
 
+from collections import defaultdict
+from datetime import datetime
 from typing import Any
 
 import yaml
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Connection, Engine, Select, select
 
-from route.casebook import refresh_case_clock
+from route.casebook import refresh_case_clocks
 from route.publishing import publish
 from route.rules import Decision, Facts, RuleSet, decide
 from socialcare.errors import ConflictError, NotFoundError
-from socialcare.store import rulesets
-from socialcare.store.claims import record_event
+from socialcare.store import bulk, rulesets
+from socialcare.store.batches import BULK_CHUNK, chunks
 from socialcare.store.incidents import get_incident, reopen
-from socialcare.store.tables import cases, posts
-from socialcare.stream.schema import parse_mention, utcnow
+from socialcare.store.tables import case_events, cases, posts
+from socialcare.stream.schema import Mention, parse_mention, utcnow
 
 ON = "crisis on for incident "
 
@@ -93,57 +95,94 @@ def crisis_off(
 
 def reroute(engine: Engine, rules: RuleSet, incident_id: str, actor: str, why: str) -> list[str]:
     """Route the incident's open cases again under `rules` (each takes the decision of its
-    highest-priority customer post, as the router does); returns the cases that moved."""
+    highest-priority customer post, as the router does); returns the cases that moved.
+
+    `BULK_CHUNK` cases a transaction, a few statements each (as the incident's bulk actions),
+    so the router and the desk wait at most one chunk; the rules are in force already, so a
+    post the router routes in between is decided as this would decide it."""
     now = utcnow()
-    moved = []
-    with engine.begin() as conn:
-        rows = conn.execute(
-            select(cases).where(cases.c.incident_id == incident_id, cases.c.status == "open")
-        ).all()
-        for row in rows:
-            mentions = [
-                parse_mention(text)
-                for text in conn.execute(
-                    select(posts.c.mention)
-                    .where(posts.c.case_id == row.id, posts.c.from_brand.is_(False))
-                    .order_by(posts.c.created_at)
-                ).scalars()
-            ]
-            best: Decision | None = None
-            for m in mentions:
-                d = decide(rules, m, Facts(incident_id=incident_id, incident_size=len(rows)))
-                if not d.ignored and (best is None or d.priority > best.priority):
-                    best = d
-            if best is None or (best.queue, best.priority) == (row.queue, row.priority):
-                continue
-            conn.execute(
-                update(cases)
-                .where(cases.c.id == row.id)
-                .values(
-                    queue=best.queue,
-                    priority=best.priority,
-                    priority_parts=best.parts,
-                    sla_policy=best.sla.name,
-                    rule_id=best.rule_id,
-                    ruleset_version=best.ruleset_version,
-                    tags=sorted(set(row.tags or []) | set(best.tags)),
-                    updated_at=now,
-                )
-            )
-            refresh_case_clock(conn, row.id, rules)
-            record_event(
-                conn,
-                row.id,
-                "reprioritized",
-                actor,
-                now,
-                {
+    with engine.connect() as conn:
+        ids = list(
+            conn.execute(_open_cases(incident_id, cases.c.id).order_by(cases.c.id)).scalars()
+        )
+    facts = Facts(incident_id=incident_id, incident_size=len(ids))
+    moved: list[str] = []
+    for chunk in chunks(ids, BULK_CHUNK):
+        with engine.begin() as conn:
+            moved += _reroute_chunk(conn, rules, facts, chunk, actor, why, now)
+    return moved
+
+
+def _open_cases(incident_id: str, *columns: Any) -> Select:
+    return select(*columns).where(cases.c.incident_id == incident_id, cases.c.status == "open")
+
+
+def _reroute_chunk(
+    conn: Connection,
+    rules: RuleSet,
+    facts: Facts,
+    case_ids: list[str],
+    actor: str,
+    why: str,
+    now: datetime,
+) -> list[str]:
+    assert facts.incident_id is not None
+    rows = conn.execute(
+        _open_cases(facts.incident_id, cases).where(cases.c.id.in_(case_ids)).order_by(cases.c.id)
+    ).all()
+    said = _customer_mentions(conn, [row.id for row in rows])
+    changes: list[dict[str, Any]] = []
+    events: list[dict[str, Any]] = []
+    for row in rows:
+        best: Decision | None = None
+        for mention in said.get(row.id, ()):
+            d = decide(rules, mention, facts)
+            if not d.ignored and (best is None or d.priority > best.priority):
+                best = d
+        if best is None or (best.queue, best.priority) == (row.queue, row.priority):
+            continue
+        changes.append(
+            {
+                "id": row.id,
+                "queue": best.queue,
+                "priority": best.priority,
+                "priority_parts": best.parts,
+                "sla_policy": best.sla.name,
+                "rule_id": best.rule_id,
+                "ruleset_version": best.ruleset_version,
+                "tags": sorted(set(row.tags or []) | set(best.tags)),
+                "updated_at": now,
+            }
+        )
+        events.append(
+            {
+                "case_id": row.id,
+                "type": "reprioritized",
+                "at": now,
+                "actor": actor,
+                "data": {
                     "reason": why,
                     "from": {"queue": row.queue, "priority": row.priority},
                     "to": {"queue": best.queue, "priority": best.priority},
                     "rule_id": best.rule_id,
                     "ruleset_version": best.ruleset_version,
                 },
-            )
-            moved.append(row.id)
-    return moved
+            }
+        )
+    bulk.update_rows(conn, cases, "id", changes)
+    refresh_case_clocks(conn, [c["id"] for c in changes], rules)
+    bulk.insert_rows(conn, case_events, events)
+    return [c["id"] for c in changes]
+
+
+def _customer_mentions(conn: Connection, case_ids: list[str]) -> dict[str, list[Mention]]:
+    """Each case's customer posts (not the brand's), oldest first."""
+    out: dict[str, list[Mention]] = defaultdict(list)
+    query = (
+        select(posts.c.case_id, posts.c.mention)
+        .where(posts.c.case_id.in_(case_ids), posts.c.from_brand.is_(False))
+        .order_by(posts.c.case_id, posts.c.created_at)
+    )
+    for case_id, text in conn.execute(query):
+        out[case_id].append(parse_mention(text))
+    return out

@@ -213,3 +213,18 @@ def test_an_incidents_bulk_actions_do_on_postgresql_what_they_do_on_sqlite(pg_ur
     on_sqlite = bulk_actions_on(tmp_path / "cases.db")
     assert on_sqlite[0][1] and on_sqlite[0][3]  # a case refused, cases resolved
     assert bulk_actions_on(pg_url) == on_sqlite
+
+
+def test_crisis_mode_reroutes_on_postgresql_as_on_sqlite(pg_url, tmp_path):
+    """`reroute`'s bulk update and event rows (the bulk helpers' Core path on PostgreSQL)."""
+    from route.crisis import crisis_on
+    from tests.route.test_crisis import incident_store, routing
+
+    def rerouted(path_or_url):
+        engine, _ = incident_store(path_or_url)
+        crisis_on(engine, default_rules(), "inc1", "lead", "outage")
+        return routing(engine)
+
+    on_sqlite = rerouted(tmp_path / "cases.db")
+    assert [e for e in on_sqlite[1] if e[2] == "lead"]
+    assert rerouted(pg_url) == on_sqlite

@@ -211,3 +211,99 @@ def test_crisis_mode_routes_the_incident_and_rolls_back(crisis_day):
         main, ["crisis", "off", "--incident", incident["id"], "--author", "lead", *home]
     )
     assert again.exit_code == 1 and "not on" in again.output
+
+
+def incident_store(path_or_url):
+    """Six conversations of one to three customer posts of differing urgency in incident
+    `inc1` (the brand's own urgent post in one, which must not count; one case resolved), and
+    one conversation outside it."""
+    from route.casebook import CaseBook
+    from route.rules import default_rules
+    from socialcare.store.claims import resolve
+    from socialcare.store.db import open_store
+    from tests.factories import T0, classified
+
+    url = str(path_or_url)
+    engine = open_store(url if "://" in url else f"sqlite:///{url}")
+    levels = ("low", "normal", "high", "critical")
+    said = [
+        classified(f"{i}-{j}", f"c{i}", urgency=levels[(i + j) % 4], minutes=i + 10 * j)
+        for i in range(7)
+        for j in range(1 + i % 3)
+    ]
+    said.append(
+        classified("b", "c1", urgency="critical", minutes=30, from_brand=True, author={"id": "A"})
+    )
+    with engine.begin() as conn:
+        CaseBook(conn, default_rules(), T0 + timedelta(hours=1)).apply(said)
+        incidents.add_incident(
+            conn,
+            {
+                "id": "inc1",
+                "brand": "AcmeAir",
+                "title": "outage",
+                "terms": ["outage"],
+                "signature": {},
+                "idf": {"docs": 0, "df": {}},
+                "status": "open",
+                "first_seen": T0,
+                "last_seen": T0,
+                "created_at": T0,
+            },
+        )
+        members = [("x", m.post_id) for m in said if m.conversation_id != "c6"]
+        incidents.attach(conn, "inc1", members, None)
+    resolve(engine, case_id_for("x", "c5"), "ana", now=T0 + timedelta(hours=1))
+    return engine, said
+
+
+def routing(engine) -> tuple[list, list]:
+    """Every case's routing and clocks, and every event, without the times a run makes up."""
+    from socialcare.store.tables import case_events
+
+    with engine.connect() as conn:
+        rows = [
+            {k: v for k, v in row._mapping.items() if k != "updated_at"}
+            for row in conn.execute(select(cases).order_by(cases.c.id))
+        ]
+        events = [
+            (e.case_id, e.type, e.actor, e.data)
+            for e in conn.execute(select(case_events).order_by(case_events.c.id))
+        ]
+    return rows, events
+
+
+@pytest.mark.parametrize("chunk", [1, 2])
+def test_crisis_on_reroutes_each_open_case_by_its_top_customer_post(tmp_path, monkeypatch, chunk):
+    from route import crisis
+    from route.rules import Facts, decide, default_rules
+
+    at_once, said = incident_store(tmp_path / "once.db")
+    in_chunks, _ = incident_store(tmp_path / "chunks.db")
+    rules = crisis.crisis_on(at_once, default_rules(), "inc1", "lead", "outage")
+    monkeypatch.setattr(crisis, "BULK_CHUNK", chunk)
+    crisis.crisis_on(in_chunks, default_rules(), "inc1", "lead", "outage")
+    assert routing(in_chunks) == routing(at_once)
+
+    open_ids = sorted(case_id_for("x", f"c{i}") for i in (0, 1, 2, 3, 4))
+    facts = Facts(incident_id="inc1", incident_size=len(open_ids))
+    rows, events = routing(in_chunks)
+    by_id = {row["id"]: row for row in rows}
+    for case_id in open_ids:
+        mine = [m for m in said if case_id_for("x", m.conversation_id) == case_id]
+        best = max(decide(rules, m, facts).priority for m in mine if not m.from_brand)
+        assert (by_id[case_id]["queue"], by_id[case_id]["priority"]) == ("crisis", best)
+        assert "crisis" in by_id[case_id]["tags"]
+        moves = [e for e in events if e[0] == case_id and e[2] == "lead"]
+        assert [e[1] for e in moves] == ["reprioritized"]
+        assert moves[0][3]["to"] == {"queue": "crisis", "priority": best}
+        assert moves[0][3]["rule_id"] == "crisis-inc1"
+    for untouched in (case_id_for("x", "c5"), case_id_for("x", "c6")):
+        assert by_id[untouched]["queue"] != "crisis"
+        assert not [e for e in events if e[0] == untouched and e[2] == "lead"]
+    # the brand's critical post in c1 did not lift it, and a second pass moves nothing
+    c1 = [m for m in said if m.conversation_id == "c1" and not m.from_brand]
+    assert by_id[case_id_for("x", "c1")]["priority"] == max(
+        decide(rules, m, facts).priority for m in c1
+    )
+    assert crisis.reroute(in_chunks, rules, "inc1", "lead", "again") == []
